@@ -1,0 +1,134 @@
+"""The neutral data model every provider converts to and from.
+
+Nothing here knows Google or CalDAV. An `Event` is one calendar item as a person
+sees it: a single event, or a recurring series together with its modified and
+cancelled occurrences (Google keeps those as separate items, CalDAV inside one
+resource; providers fold both into `overrides`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+type DateOrDateTime = date | datetime
+
+
+class EventStatus(StrEnum):
+    """Whether an event takes place (RFC 5545 STATUS, Google `status`)."""
+
+    CONFIRMED = "confirmed"
+    TENTATIVE = "tentative"
+    CANCELLED = "cancelled"
+
+
+class Transparency(StrEnum):
+    """Whether an event makes its owner busy (RFC 5545 TRANSP, Google `transparency`)."""
+
+    OPAQUE = "opaque"
+    TRANSPARENT = "transparent"
+
+
+class EventColor(StrEnum):
+    """The colours both kinds of calendar can carry per event.
+
+    Google offers exactly these eleven event colours (colorId 1..11, named as in
+    Google Calendar); CalDAV stores a CSS colour name, which providers map to the
+    nearest of them.
+    """
+
+    LAVENDER = "lavender"
+    SAGE = "sage"
+    GRAPE = "grape"
+    FLAMINGO = "flamingo"
+    BANANA = "banana"
+    TANGERINE = "tangerine"
+    PEACOCK = "peacock"
+    GRAPHITE = "graphite"
+    BLUEBERRY = "blueberry"
+    BASIL = "basil"
+    TOMATO = "tomato"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CopyMarker:
+    """What marks an event as a copy made by this integration."""
+
+    source: str
+    """The ledger key of the source event this is a copy of."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Event:
+    """One event, or one recurring series with its exceptions."""
+
+    id: str
+    """The provider's id: Google's event id, or the CalDAV resource name."""
+    ical_uid: str
+    """The iCalendar UID, shared by every copy of an invitation across calendars."""
+    summary: str = ""
+    description: str = ""
+    location: str = ""
+    start: DateOrDateTime
+    """A `date` for all-day events, otherwise an aware `datetime`."""
+    end: DateOrDateTime
+    """Exclusive: an all-day event on 1 May ends on 2 May."""
+    rrule: str | None = None
+    """The recurrence rule without its `RRULE:` prefix, e.g. `FREQ=WEEKLY;BYDAY=MO`."""
+    rdate: tuple[DateOrDateTime, ...] = ()
+    exdate: tuple[DateOrDateTime, ...] = ()
+    recurrence_id: DateOrDateTime | None = None
+    """Set on an occurrence that overrides one instance of a series."""
+    overrides: tuple[Event, ...] = ()
+    """Modified or cancelled occurrences of this series."""
+    status: EventStatus = EventStatus.CONFIRMED
+    transparency: Transparency = Transparency.OPAQUE
+    color: EventColor | None = None
+    organizer: str | None = None
+    """The organiser's e-mail address, when the calendar gives one."""
+    updated: datetime | None = None
+    """When the provider last saw a change; informative only, never compared."""
+    copy_of: CopyMarker | None = None
+    """Set when this event is a copy this integration manages."""
+
+    @property
+    def all_day(self) -> bool:
+        """Return whether the event spans whole days."""
+        return not isinstance(self.start, datetime)
+
+    @property
+    def recurring(self) -> bool:
+        """Return whether the event is a series."""
+        return self.rrule is not None or bool(self.rdate)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CalendarInfo:
+    """A calendar as an account sees it."""
+
+    id: str
+    """Google's calendar id, or the CalDAV collection URL."""
+    name: str
+    writable: bool
+    """Whether the account may change events in it."""
+    color: str | None = None
+    """The calendar's own colour as `#rrggbb`, when it has one."""
+    timezone: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChangeSet:
+    """What changed in one calendar since a cursor."""
+
+    changed: tuple[Event, ...]
+    """New or changed events, each complete (a series with all its overrides)."""
+    deleted: tuple[str, ...]
+    """Ids of events that no longer exist."""
+    cursor: str
+    """Pass it back next time to get only what changed after this."""
+    complete: bool = False
+    """True when `changed` lists every event of the calendar (a first or a renewed
+    listing): whatever is known but absent from it was deleted."""
+    requests: int = field(default=0, compare=False)
+    """How many HTTP requests the provider made to build this."""

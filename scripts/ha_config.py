@@ -1,0 +1,315 @@
+"""Helper for scripts/develop and scripts/smoke: offline, loopback-only Home Assistant.
+
+Run it with the Python of the venv whose Home Assistant is started, so storage files
+are written in the format (version) that Home Assistant reads:
+
+  prepare DIR PORT         configuration.yaml (if missing), .storage/http, .storage/onboarding
+  free-port                print a free TCP port on 127.0.0.1
+  onboard URL USER PASS    create the owner via the onboarding API; print an access token
+  wait-running URL TOKEN   wait until the core state is RUNNING
+  add-entry URL TOKEN DOMAIN NAME   drive the config flow, check the entry is loaded
+  check-log LOG DOMAIN     fail on errors in the log that concern the custom integration
+
+Why files in .storage: since 2026.10 an `http:` block in configuration.yaml is only
+migrated into .storage/http as an unconfirmed "pending" trial; if nobody confirms it
+within 5 minutes Home Assistant reverts to the stable config (all interfaces, port
+8123) and restarts. Writing the stable slot directly makes 127.0.0.1:PORT permanent.
+Marking the onboarding steps other than "user" done skips the core_config step, which
+would set up met, radio_browser, google_translate and shopping_list (they reach out to
+the internet), and the analytics step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+import re
+import socket
+import sys
+import time
+from typing import Any
+import urllib.error
+import urllib.parse
+import urllib.request
+
+CONFIGURATION_YAML = """\
+# Written by scripts/develop / scripts/smoke; edit freely, it is not overwritten.
+# No `default_config:` on purpose: it adds cloud, discovery (zeroconf, ssdp, dhcp,
+# bluetooth, usb), go2rtc, homeassistant_alerts and mobile_app, which use the network
+# or the internet. Home Assistant always loads frontend, config, person, automation,
+# helpers etc.; the lines below add the calendar panel, history and logbook.
+# The HTTP server (127.0.0.1:PORT) is set in .storage/http, not here.
+frontend:
+config:
+calendar:
+history:
+logbook:
+logger:
+  default: info
+  logs:
+    custom_components.{domain}: debug
+"""
+
+
+def _write_store(config_dir: Path, key: str, version: int, minor: int, data: Any) -> None:
+    """Write a .storage file the way homeassistant.helpers.storage.Store does."""
+    path = config_dir / ".storage" / key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"version": version, "minor_version": minor, "key": key, "data": data}
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    path.chmod(0o600)
+
+
+def prepare(config_dir: str, port: str, domain: str = "shared_calendars") -> None:
+    """Write the configuration that keeps Home Assistant offline and on loopback."""
+    # Imported from the Home Assistant being run, so the format always matches it.
+    from homeassistant.components.http import config as http_config  # noqa: PLC0415
+    from homeassistant.components.onboarding import (  # noqa: PLC0415
+        STORAGE_KEY as ONBOARDING_KEY,
+        STORAGE_VERSION as ONBOARDING_VERSION,
+    )
+    from homeassistant.components.onboarding.const import (  # noqa: PLC0415
+        STEP_USER,
+        STEPS,
+    )
+    from homeassistant.util import dt as dt_util  # noqa: PLC0415
+
+    cdir = Path(config_dir)
+    cdir.mkdir(parents=True, exist_ok=True)
+    yaml_path = cdir / "configuration.yaml"
+    if not yaml_path.exists():
+        yaml_path.write_text(CONFIGURATION_YAML.format(domain=domain))
+
+    # The stable slot is what Home Assistant binds to; no pending trial, YAML done.
+    stable = dict(
+        http_config.HTTP_STORAGE_SCHEMA(
+            {"server_host": ["127.0.0.1"], "server_port": int(port)}
+        )
+    )
+    stable.update(
+        {
+            http_config.HTTP_CONFIG_CREATED_AT: dt_util.utcnow().isoformat(),
+            http_config.HTTP_CONFIG_ERROR: None,
+            http_config.HTTP_CONFIG_ERROR_MESSAGE: None,
+        }
+    )
+    _write_store(
+        cdir,
+        http_config.STORAGE_KEY,
+        http_config.STORAGE_VERSION,
+        http_config.STORAGE_MINOR_VERSION,
+        {
+            http_config.KEY_STABLE: stable,
+            http_config.KEY_PENDING: None,
+            http_config.KEY_YAML_MIGRATION_DONE: True,
+        },
+    )
+
+    # Only the user step is left for the onboarding API (or the browser).
+    if not (cdir / ".storage" / ONBOARDING_KEY).exists():
+        done = [step for step in STEPS if step != STEP_USER]
+        _write_store(cdir, ONBOARDING_KEY, ONBOARDING_VERSION, 1, {"done": done})
+
+
+def free_port() -> None:
+    """Print a TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        print(sock.getsockname()[1])
+
+
+def _request(
+    url: str,
+    *,
+    token: str | None = None,
+    data: Any = None,
+    form: dict[str, str] | None = None,
+    method: str | None = None,
+) -> tuple[int, Any]:
+    """Make an HTTP request; return (status, decoded JSON or text)."""
+    headers = {}
+    body = None
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if form is not None:
+        body = urllib.parse.urlencode(form).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    elif data is not None:
+        body = json.dumps(data).encode()
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(url, data=body, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            status, raw = resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        status, raw = err.code, err.read()
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, raw.decode(errors="replace")
+
+
+def _wait(what: str, timeout: float, check: Any, watch_pid: int | None = None) -> Any:
+    """Call check() until it returns something truthy; fail after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if result := check():
+                return result
+        except OSError:  # not listening yet, connection reset while starting
+            pass
+        if watch_pid is not None and not _alive(watch_pid):
+            sys.exit(f"ha_config: Home Assistant exited while waiting for {what}")
+        if time.monotonic() > deadline:
+            sys.exit(f"ha_config: timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def onboard(
+    url: str, user: str, password: str, timeout: str = "180", watch_pid: str = ""
+) -> None:
+    """Create the owner account through the onboarding API and print a token.
+
+    /api/onboarding needs no auth and answers as soon as the HTTP server is up.
+    Prints nothing when the user step was done before (a re-used config dir).
+    """
+    pid = int(watch_pid) if watch_pid else None
+    status, steps = _wait(
+        "the HTTP server", float(timeout), lambda: _request(f"{url}/api/onboarding"), pid
+    )
+    if status == 404 or all(step["done"] for step in steps if step["step"] == "user"):
+        print(f"ha_config: already onboarded; log in as before at {url}", file=sys.stderr)
+        return
+    client_id = f"{url}/"
+    status, result = _request(
+        f"{url}/api/onboarding/users",
+        data={
+            "client_id": client_id,
+            "name": user,
+            "username": user,
+            "password": password,
+            "language": "en",
+        },
+    )
+    if status != 200:
+        sys.exit(f"ha_config: onboarding user step failed: {status} {result}")
+    status, tokens = _request(
+        f"{url}/auth/token",
+        form={
+            "grant_type": "authorization_code",
+            "code": result["auth_code"],
+            "client_id": client_id,
+        },
+    )
+    if status != 200:
+        sys.exit(f"ha_config: token exchange failed: {status} {tokens}")
+    print(f"ha_config: created owner {user!r}; log in at {url}", file=sys.stderr)
+    print(tokens["access_token"])
+
+
+def wait_running(url: str, token: str, timeout: str = "180", watch_pid: str = "") -> None:
+    """Wait until Home Assistant has finished starting.
+
+    The HTTP server starts with the frontend, long before startup is over; the core
+    state goes NOT_RUNNING -> STARTING -> RUNNING once every integration set up.
+    """
+    pid = int(watch_pid) if watch_pid else None
+
+    def running() -> bool:
+        status, body = _request(f"{url}/api/core/state", token=token)
+        return status == 200 and body.get("state") == "RUNNING"
+
+    _wait("core state RUNNING", float(timeout), running, pid)
+
+
+def add_entry(url: str, token: str, domain: str, name: str) -> None:
+    """Create a config entry through the config-flow REST API; check it is loaded.
+
+    Exit code 0: entry loaded; 1: failure; 3: the flow wants more than a name
+    (the flow was aborted again, which still proves config_flow.py imports).
+    """
+    flow_url = f"{url}/api/config/config_entries/flow"
+    status, form = _request(flow_url, token=token, data={"handler": domain})
+    if status != 200:
+        sys.exit(f"ha_config: starting the {domain} config flow failed: {status} {form}")
+    fields = [field["name"] for field in form.get("data_schema", [])]
+    if form.get("type") != "form" or fields != ["name"]:
+        print(
+            f"ha_config: config flow started (step {form.get('step_id')!r}, "
+            f"fields {fields}); not a name-only form, not submitting it"
+        )
+        if form.get("flow_id"):
+            _request(f"{flow_url}/{form['flow_id']}", token=token, method="DELETE")
+        sys.exit(3)
+    status, result = _request(
+        f"{flow_url}/{form['flow_id']}", token=token, data={"name": name}
+    )
+    if status != 200 or result.get("type") != "create_entry":
+        sys.exit(f"ha_config: submitting the config flow failed: {status} {result}")
+    entry_id = result["result"]["entry_id"]
+
+    def loaded() -> str | None:
+        _, entries = _request(
+            f"{url}/api/config/config_entries/entry?domain={domain}", token=token
+        )
+        state = next(e["state"] for e in entries if e["entry_id"] == entry_id)
+        return state if state not in ("not_loaded", "setup_in_progress") else None
+
+    state = _wait(f"config entry {entry_id} to set up", 60, loaded)
+    print(f"ha_config: config entry {result['title']!r} ({entry_id}) state: {state}")
+    if state != "loaded":
+        sys.exit(1)
+
+
+_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ (\w+) ")
+
+
+def check_log(log: str, domain: str) -> None:
+    """Fail on ERROR/CRITICAL records or tracebacks that concern the integration."""
+    records: list[list[str]] = []
+    for line in Path(log).read_text(errors="replace").splitlines():
+        if _RECORD.match(line) or not records:
+            records.append([line])
+        else:
+            records[-1].append(line)
+    pattern = re.compile(
+        rf"{domain}|custom_components|custom integration|homeassistant\.loader"
+    )
+    def is_error(rec: list[str]) -> bool:
+        head = _RECORD.match(rec[0])
+        level = head.group(1) if head else ""
+        return level in ("ERROR", "CRITICAL") or any("Traceback" in x for x in rec)
+
+    bad = [rec for rec in records if is_error(rec) and pattern.search("\n".join(rec))]
+    found = any(domain in rec[0] for rec in records)
+    for rec in bad:
+        print("\n".join(rec))
+    if bad:
+        sys.exit(f"ha_config: {len(bad)} error record(s) about {domain} in {log}")
+    if not found:
+        sys.exit(f"ha_config: {domain} is not mentioned in {log}; was it loaded?")
+    print(f"ha_config: no errors about {domain} in the log")
+
+
+COMMANDS = {
+    "prepare": prepare,
+    "free-port": free_port,
+    "onboard": onboard,
+    "wait-running": wait_running,
+    "add-entry": add_entry,
+    "check-log": check_log,
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        sys.exit(__doc__)
+    COMMANDS[sys.argv[1]](*sys.argv[2:])
