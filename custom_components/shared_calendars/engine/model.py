@@ -132,3 +132,65 @@ class ChangeSet:
     listing): whatever is known but absent from it was deleted."""
     requests: int = field(default=0, compare=False)
     """How many HTTP requests the provider made to build this."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CalendarRef:
+    """One calendar of one account of the group."""
+
+    account: str
+    """The group's id for the account that reaches the calendar."""
+    calendar_id: str
+
+    @property
+    def key(self) -> str:
+        """Return the calendar's key in the ledger."""
+        return f"{self.account}|{self.calendar_id}"
+
+
+class Privacy(StrEnum):
+    """How much of a member's events the others see."""
+
+    FULL = "full"
+    BUSY_ONLY = "busy_only"
+    """Copies say "Busy" and carry no description or location."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MemberPolicy:
+    """What a member shares with the others, and how."""
+
+    receive_own: bool = False
+    """Whether the member's own events also appear in their combined calendar."""
+    privacy: Privacy = Privacy.FULL
+    title_prefix: str = ""
+    """Put before the title of every copy of the member's events, e.g. "Anna: "."""
+    color: EventColor | None = None
+    """The colour of the copies of the member's events; None keeps the event's own."""
+    skip_all_day: bool = False
+    skip_free: bool = False
+    """Do not share events that leave the member free (transparent)."""
+    skip_tentative: bool = False
+    include_keywords: tuple[str, ...] = ()
+    """When set, share only events whose title contains one of these (any case)."""
+    exclude_keywords: tuple[str, ...] = ()
+    """Never share events whose title contains one of these (any case)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Member:
+    """A person of the group."""
+
+    id: str
+    name: str
+    sources: tuple[CalendarRef, ...] = ()
+    combined: CalendarRef | None = None
+    policy: MemberPolicy = field(default_factory=MemberPolicy)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SyncWindow:
+    """The span of time whose events are copied."""
+
+    start: datetime
+    end: datetime

@@ -1,0 +1,242 @@
+"""One sync cycle: fetch changes, plan, write copies, report.
+
+This module does the I/O that `engine.plan` decides on, through the providers,
+and knows nothing of Home Assistant, so that it can be driven as well by the
+coordinator as by a test or a benchmark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+import logging
+import time
+
+from .engine.model import CalendarRef, ChangeSet, Member
+from .engine.plan import Action, DeleteCopy, ForgetCopy, Plan, PlanOptions, plan
+from .engine.state import SyncState
+from .providers.base import (
+    AuthFailed,
+    CalendarProvider,
+    CursorExpired,
+    ProviderError,
+    RateLimited,
+    Unreachable,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_CONCURRENCY = 4
+BATCH_SIZE = 25
+"""Writes between two saves of the state."""
+MAX_ATTEMPTS = 4
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 60.0
+
+
+@dataclass(kw_only=True)
+class SyncReport:
+    """What one cycle did."""
+
+    requests: Counter[str] = field(default_factory=Counter)
+    """Provider calls by kind: changes, put, delete."""
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    skipped_by_filter: int = 0
+    unchanged: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+    """Calendar key -> what went wrong there."""
+    auth_failed: dict[str, str] = field(default_factory=dict)
+    """Account -> why its credentials were refused."""
+    held_back: list[str] = field(default_factory=list)
+    """Source calendars that looked emptied, whose deletions wait (empty-source guard)."""
+    pending: int = 0
+    """Groups still to be made right after this cycle."""
+    duration: float = 0.0
+    """Seconds the cycle took."""
+
+
+type Sleep = Callable[[float], Awaitable[None]]
+
+
+class SyncCycle:
+    """Runs cycles for one group against its providers and state."""
+
+    def __init__(
+        self,
+        *,
+        providers: Mapping[str, CalendarProvider],
+        state: SyncState,
+        save: Callable[[], Awaitable[None]],
+        concurrency: int = DEFAULT_CONCURRENCY,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        """Use `providers` by account id; call `save` whenever the state should be kept."""
+        self._providers = providers
+        self._state = state
+        self._save = save
+        self._concurrency = max(1, concurrency)
+        self._sleep = sleep
+        self._planned_for: tuple[tuple[Member, ...], PlanOptions] | None = None
+
+    async def run(
+        self,
+        members: Iterable[Member],
+        options: PlanOptions,
+        *,
+        full: bool = False,
+        confirm_empty: bool = False,
+    ) -> SyncReport:
+        """Run one cycle; `full` lists every calendar anew instead of asking for changes."""
+        started = time.monotonic()
+        members = tuple(members)
+        report = SyncReport()
+        if full:
+            self._state.reset_cursors()
+        sources = {ref.key: ref for member in members for ref in member.sources}
+        combined = {
+            member.combined.key: member.combined
+            for member in members
+            if member.combined
+        }
+        calendars = sources | combined
+
+        fetched = await asyncio.gather(
+            *(self._fetch(ref, report) for ref in calendars.values())
+        )
+        for ref, changes in zip(calendars.values(), fetched, strict=True):
+            if changes is None:
+                continue
+            result = self._state.apply(
+                ref.key,
+                changes,
+                guard_empty=ref.key in sources,
+                confirm_empty=confirm_empty,
+            )
+            if result.held_back:
+                report.held_back.append(ref.key)
+        for key in set(self._state.calendars) - set(calendars):
+            self._state.forget_calendar(key)
+
+        groups = set(self._state.pending)
+        if full or self._planned_for != (members, options):
+            groups |= self._state.all_groups()
+        self._state.pending |= groups
+        await self._save()
+
+        planned = plan(members, self._state, groups, options)
+        self._planned_for = (members, options)
+        report.skipped_by_filter = planned.skipped_by_filter
+        report.unchanged = planned.unchanged
+        await self._execute(planned, report)
+        report.pending = len(self._state.pending)
+        report.duration = time.monotonic() - started
+        return report
+
+    async def _fetch(self, ref: CalendarRef, report: SyncReport) -> ChangeSet | None:
+        provider = self._providers.get(ref.account)
+        if provider is None:
+            report.errors[ref.key] = f"No account {ref.account} in this group"
+            return None
+        cursor = self._state.calendar(ref.key).cursor
+        try:
+            try:
+                return await self._with_retries(
+                    lambda: provider.changes(ref.calendar_id, cursor), report, "changes"
+                )
+            except CursorExpired:
+                _LOGGER.info(
+                    "Change cursor of %s expired; listing it in full", ref.calendar_id
+                )
+                return await self._with_retries(
+                    lambda: provider.changes(ref.calendar_id, None), report, "changes"
+                )
+        except AuthFailed as err:
+            report.auth_failed[ref.account] = str(err)
+            report.errors[ref.key] = str(err)
+        except ProviderError as err:
+            report.errors[ref.key] = str(err)
+        return None
+
+    async def _execute(self, planned: Plan, report: SyncReport) -> None:
+        failed_groups: set[str] = set()
+        semaphore = asyncio.Semaphore(self._concurrency)
+        # A calendar that could not be read this cycle is not written either.
+        actions = [
+            action
+            for action in planned.actions
+            if action.target.key not in report.errors
+        ]
+        failed_groups.update(
+            action.group
+            for action in planned.actions
+            if action.target.key in report.errors
+        )
+
+        async def run_one(action: Action) -> None:
+            async with semaphore:
+                try:
+                    await self._perform(action, report)
+                except ProviderError as err:
+                    failed_groups.add(action.group)
+                    report.errors[action.target.key] = str(err)
+                    if isinstance(err, AuthFailed):
+                        report.auth_failed[action.target.account] = str(err)
+
+        for start in range(0, len(actions), BATCH_SIZE):
+            batch = actions[start : start + BATCH_SIZE]
+            try:
+                await asyncio.gather(*(run_one(action) for action in batch))
+            finally:
+                await self._save()
+        # Every pending group was planned; what did not fail is right now.
+        self._state.pending = failed_groups
+        await self._save()
+
+    async def _perform(self, action: Action, report: SyncReport) -> None:
+        target = action.target
+        if isinstance(action, ForgetCopy):
+            self._state.forget_copy(target, action.event_id)
+            return
+        provider = self._providers[target.account]
+        if isinstance(action, DeleteCopy):
+            await self._with_retries(
+                lambda: provider.delete_event(target.calendar_id, action.event_id),
+                report,
+                "delete",
+            )
+            self._state.record_delete(target, action.event_id)
+            report.deleted += 1
+            return
+        existed = (target.key, action.event.id) in self._state.copies or (
+            action.event.id in self._state.calendar(target.key).events
+        )
+        stored = await self._with_retries(
+            lambda: provider.put_event(target.calendar_id, action.event), report, "put"
+        )
+        self._state.record_put(action.record, stored)
+        if existed:
+            report.updated += 1
+        else:
+            report.created += 1
+
+    async def _with_retries[T](
+        self, call: Callable[[], Awaitable[T]], report: SyncReport, kind: str
+    ) -> T:
+        """Retry what the server asked us to slow down for, or failed transiently."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            report.requests[kind] += 1
+            try:
+                return await call()
+            except (RateLimited, Unreachable) as err:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+                if isinstance(err, RateLimited) and err.retry_after is not None:
+                    delay = min(BACKOFF_CAP, err.retry_after)
+                _LOGGER.debug("Retrying %s in %.1f s: %s", kind, delay, err)
+                await self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,106 @@
+"""Events to and from plain JSON values, for the stored sync state.
+
+Dates are ISO strings; a `datetime` keeps its zone by name (IANA) where it has
+one, so a stored event comes back exactly as it was seen.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .model import (
+    CopyMarker,
+    DateOrDateTime,
+    Event,
+    EventColor,
+    EventStatus,
+    Transparency,
+)
+
+
+def _zone_name(zone: tzinfo | None) -> str | None:
+    return zone.key if isinstance(zone, ZoneInfo) else None
+
+
+def encode_moment(value: DateOrDateTime) -> str | list[str]:
+    """Encode a date, or a datetime with its zone name when it has one."""
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    zone = _zone_name(value.tzinfo)
+    return [value.isoformat(), zone] if zone else value.isoformat()
+
+
+def decode_moment(value: str | list[str]) -> DateOrDateTime:
+    """Decode what `encode_moment` made."""
+    if isinstance(value, list):
+        text, zone = value
+        return datetime.fromisoformat(text).astimezone(ZoneInfo(zone))
+    if "T" in value:
+        return datetime.fromisoformat(value)
+    return date.fromisoformat(value)
+
+
+def encode_event(event: Event) -> dict[str, Any]:
+    """Encode an event; fields left at their default are omitted."""
+    data: dict[str, Any] = {
+        "id": event.id,
+        "ical_uid": event.ical_uid,
+        "start": encode_moment(event.start),
+        "end": encode_moment(event.end),
+    }
+    for name in ("summary", "description", "location", "rrule", "organizer"):
+        if value := getattr(event, name):
+            data[name] = value
+    if event.rdate:
+        data["rdate"] = [encode_moment(moment) for moment in event.rdate]
+    if event.exdate:
+        data["exdate"] = [encode_moment(moment) for moment in event.exdate]
+    if event.recurrence_id is not None:
+        data["recurrence_id"] = encode_moment(event.recurrence_id)
+    if event.overrides:
+        data["overrides"] = [encode_event(override) for override in event.overrides]
+    if event.status is not EventStatus.CONFIRMED:
+        data["status"] = event.status.value
+    if event.transparency is not Transparency.OPAQUE:
+        data["transparency"] = event.transparency.value
+    if event.color is not None:
+        data["color"] = event.color.value
+    if event.updated is not None:
+        data["updated"] = event.updated.isoformat()
+    if event.copy_of is not None:
+        data["copy_of"] = event.copy_of.source
+    return data
+
+
+def decode_event(data: dict[str, Any]) -> Event:
+    """Decode what `encode_event` made."""
+    recurrence_id = data.get("recurrence_id")
+    updated = data.get("updated")
+    color = data.get("color")
+    copy_of = data.get("copy_of")
+    return Event(
+        id=data["id"],
+        ical_uid=data["ical_uid"],
+        summary=data.get("summary", ""),
+        description=data.get("description", ""),
+        location=data.get("location", ""),
+        start=decode_moment(data["start"]),
+        end=decode_moment(data["end"]),
+        rrule=data.get("rrule"),
+        rdate=tuple(decode_moment(moment) for moment in data.get("rdate", ())),
+        exdate=tuple(decode_moment(moment) for moment in data.get("exdate", ())),
+        recurrence_id=decode_moment(recurrence_id)
+        if recurrence_id is not None
+        else None,
+        overrides=tuple(
+            decode_event(override) for override in data.get("overrides", ())
+        ),
+        status=EventStatus(data.get("status", EventStatus.CONFIRMED)),
+        transparency=Transparency(data.get("transparency", Transparency.OPAQUE)),
+        color=EventColor(color) if color is not None else None,
+        organizer=data.get("organizer"),
+        updated=datetime.fromisoformat(updated) if updated is not None else None,
+        copy_of=CopyMarker(source=copy_of) if copy_of is not None else None,
+    )

@@ -1,0 +1,353 @@
+"""Decide which copies to write and which to delete: every sync decision lives here.
+
+`plan` is a pure function of the members, the synced state and the groups that
+may have changed. It never sees a provider; it returns actions for the caller to
+carry out, and is cheap enough to run on every cycle (its cost is proportional
+to the groups it is given).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, time
+from hashlib import sha256
+import json
+
+from .codec import encode_moment
+from .ids import copy_ical_uid, copy_id
+from .model import (
+    CalendarRef,
+    CopyMarker,
+    DateOrDateTime,
+    Event,
+    EventStatus,
+    Member,
+    Privacy,
+    SyncWindow,
+    Transparency,
+)
+from .state import CopyRecord, SyncState
+
+DEFAULT_BUSY_TITLE = "Busy"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PutCopy:
+    """Create or replace a copy in a combined calendar."""
+
+    target: CalendarRef
+    event: Event
+    record: CopyRecord
+    """What the ledger holds once the write succeeded."""
+
+    @property
+    def group(self) -> str:
+        """Return the group the copy belongs to."""
+        return self.record.group
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DeleteCopy:
+    """Delete a copy from a combined calendar."""
+
+    target: CalendarRef
+    event_id: str
+    group: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ForgetCopy:
+    """Drop a copy from the ledger without touching any calendar."""
+
+    target: CalendarRef
+    event_id: str
+    group: str
+
+
+type Action = PutCopy | DeleteCopy | ForgetCopy
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Plan:
+    """The actions of one cycle, and what planning left out on purpose."""
+
+    actions: tuple[Action, ...] = ()
+    skipped_by_filter: int = 0
+    """Originals that a member's filters or the time window kept from being shared."""
+    unchanged: int = 0
+    """Copies that already match their source."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PlanOptions:
+    """Group-wide settings of planning."""
+
+    window: SyncWindow | None = None
+    busy_title: str = DEFAULT_BUSY_TITLE
+    restore_hidden: bool = False
+    """Bring back copies that members deleted from their combined calendars."""
+    keep_copies_of_removed_targets: bool = False
+    """When a combined calendar leaves the group, forget its copies instead of deleting them."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Contribution:
+    member: Member
+    order: int
+    event: Event
+
+
+@dataclass(kw_only=True)
+class _Tally:
+    skipped: int = 0
+    unchanged: int = 0
+    actions: list[Action] = field(default_factory=list)
+
+
+def plan(
+    members: Iterable[Member],
+    state: SyncState,
+    groups: Iterable[str],
+    options: PlanOptions | None = None,
+) -> Plan:
+    """Return the actions that make every combined calendar right for `groups`."""
+    options = options or PlanOptions()
+    members = tuple(members)
+    owners: dict[str, list[tuple[int, Member]]] = {}
+    for order, member in enumerate(members):
+        for source in member.sources:
+            owners.setdefault(source.key, []).append((order, member))
+    targets = [member for member in members if member.combined is not None]
+    target_keys = {member.combined.key for member in targets if member.combined}
+
+    tally = _Tally()
+    for group in sorted(set(groups)):
+        contributions = _contributions(group, state, owners, options, tally)
+        for member in targets:
+            assert member.combined is not None
+            senders = [
+                contribution
+                for contribution in contributions
+                if contribution.member.id != member.id or member.policy.receive_own
+            ]
+            wanted = (
+                _build_copy(group, senders, member.combined, options)
+                if senders
+                else None
+            )
+            _reconcile(
+                group=group,
+                target=member.combined,
+                wanted=wanted,
+                state=state,
+                options=options,
+                tally=tally,
+            )
+        _drop_copies_of_removed_targets(group, target_keys, state, options, tally)
+    return Plan(
+        actions=tuple(tally.actions),
+        skipped_by_filter=tally.skipped,
+        unchanged=tally.unchanged,
+    )
+
+
+def _contributions(
+    group: str,
+    state: SyncState,
+    owners: dict[str, list[tuple[int, Member]]],
+    options: PlanOptions,
+    tally: _Tally,
+) -> list[_Contribution]:
+    contributions: list[_Contribution] = []
+    for calendar, event_id in sorted(state.sources_of(group)):
+        event = state.calendar(calendar).events.get(event_id)
+        if event is None or event.copy_of is not None:
+            continue
+        for order, member in owners.get(calendar, ()):
+            if _shared(event, member, options.window):
+                contributions.append(
+                    _Contribution(member=member, order=order, event=event)
+                )
+            else:
+                tally.skipped += 1
+    # The fullest version leads: a member who shares details beats one who shares busy.
+    contributions.sort(
+        key=lambda c: (c.member.policy.privacy is not Privacy.FULL, c.order)
+    )
+    return contributions
+
+
+def _shared(event: Event, member: Member, window: SyncWindow | None) -> bool:
+    """Return whether the member's filters and the window let this original through."""
+    policy = member.policy
+    title = event.summary.casefold()
+    return not (
+        event.status is EventStatus.CANCELLED
+        or (policy.skip_all_day and event.all_day)
+        or (policy.skip_free and event.transparency is Transparency.TRANSPARENT)
+        or (policy.skip_tentative and event.status is EventStatus.TENTATIVE)
+        or (
+            policy.include_keywords
+            and not any(word.casefold() in title for word in policy.include_keywords)
+        )
+        or any(word.casefold() in title for word in policy.exclude_keywords)
+        or (window is not None and not _in_window(event, window))
+    )
+
+
+def _as_instant(moment: DateOrDateTime) -> datetime:
+    if isinstance(moment, datetime):
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return datetime.combine(moment, time.min, UTC)
+
+
+def _in_window(event: Event, window: SyncWindow) -> bool:
+    """Return whether an event falls in the window; a series counts whole from its start."""
+    if _as_instant(event.start) >= window.end:
+        return False
+    return event.recurring or _as_instant(event.end) > window.start
+
+
+def _build_copy(
+    group: str, senders: list[_Contribution], target: CalendarRef, options: PlanOptions
+) -> Event:
+    lead = senders[0]
+    source = lead.event
+    policy = lead.member.policy
+    names = list(dict.fromkeys(sender.member.name for sender in senders))
+    event_id = copy_id(group, target.key)
+
+    def shown(event: Event) -> Event:
+        """Apply the lead member's privacy and title to the series or an occurrence."""
+        busy = policy.privacy is Privacy.BUSY_ONLY
+        summary = options.busy_title if busy else event.summary
+        if len(names) > 1:
+            summary = f"{summary} ({', '.join(names)})"
+        else:
+            summary = f"{policy.title_prefix}{summary}"
+        return replace(
+            event,
+            id=event_id,
+            ical_uid=copy_ical_uid(event_id),
+            summary=summary,
+            description="" if busy else event.description,
+            location="" if busy else event.location,
+            color=policy.color or event.color,
+            organizer=None,
+            updated=None,
+            overrides=(),
+            copy_of=None,
+        )
+
+    return replace(
+        shown(source),
+        overrides=tuple(shown(override) for override in source.overrides),
+        copy_of=CopyMarker(source=group),
+    )
+
+
+def fingerprint(event: Event) -> str:
+    """Return a digest of what a copy shows, blind to what providers rewrite.
+
+    Ids, timestamps and the organiser are left out; times count as instants and
+    rule parts in any order, so reading back a copy gives the digest it was written with.
+    """
+    return sha256(json.dumps(_content(event), sort_keys=True).encode()).hexdigest()
+
+
+def _moment(value: DateOrDateTime) -> str | list[str]:
+    return (
+        _as_instant(value).isoformat()
+        if isinstance(value, datetime)
+        else encode_moment(value)
+    )
+
+
+def _content(event: Event) -> dict[str, object]:
+    return {
+        "summary": event.summary.strip(),
+        "description": event.description.strip(),
+        "location": event.location.strip(),
+        "start": _moment(event.start),
+        "end": _moment(event.end),
+        "rrule": ";".join(sorted(event.rrule.upper().split(";")))
+        if event.rrule
+        else None,
+        "rdate": sorted(map(str, map(_moment, event.rdate))),
+        "exdate": sorted(map(str, map(_moment, event.exdate))),
+        "recurrence_id": _moment(event.recurrence_id) if event.recurrence_id else None,
+        "overrides": sorted(
+            (_content(override) for override in event.overrides),
+            key=lambda content: str(content["recurrence_id"]),
+        ),
+        "status": event.status.value,
+        "transparency": event.transparency.value,
+        "color": event.color.value if event.color else None,
+        "copy_of": event.copy_of.source if event.copy_of else None,
+    }
+
+
+def _reconcile(
+    *,
+    group: str,
+    target: CalendarRef,
+    wanted: Event | None,
+    state: SyncState,
+    options: PlanOptions,
+    tally: _Tally,
+) -> None:
+    event_id = copy_id(group, target.key)
+    record = state.copies.get((target.key, event_id))
+    present = state.calendar(target.key).events.get(event_id)
+    ours = record is not None or (present is not None and present.copy_of is not None)
+    if wanted is None:
+        if ours and present is not None:
+            tally.actions.append(
+                DeleteCopy(target=target, event_id=event_id, group=group)
+            )
+        elif record is not None:
+            tally.actions.append(
+                ForgetCopy(target=target, event_id=event_id, group=group)
+            )
+        return
+    if record is not None and record.hidden and not options.restore_hidden:
+        return
+    digest = fingerprint(wanted)
+    if (
+        record is not None
+        and not record.hidden
+        and record.fingerprint == digest
+        and present is not None
+        and fingerprint(present) == digest
+    ):
+        tally.unchanged += 1
+        return
+    tally.actions.append(
+        PutCopy(
+            target=target,
+            event=wanted,
+            record=CopyRecord(group=group, target=target, fingerprint=digest),
+        )
+    )
+
+
+def _drop_copies_of_removed_targets(
+    group: str,
+    target_keys: set[str],
+    state: SyncState,
+    options: PlanOptions,
+    tally: _Tally,
+) -> None:
+    """Delete (or forget) the copies in calendars no longer anyone's combined calendar."""
+    for (calendar, event_id), record in state.copies_of(group):
+        if calendar in target_keys:
+            continue
+        if options.keep_copies_of_removed_targets:
+            tally.actions.append(
+                ForgetCopy(target=record.target, event_id=event_id, group=group)
+            )
+        else:
+            tally.actions.append(
+                DeleteCopy(target=record.target, event_id=event_id, group=group)
+            )

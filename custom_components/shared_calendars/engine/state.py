@@ -1,0 +1,295 @@
+"""What the integration knows between cycles: calendars' events and the ledger.
+
+Every calendar's events and cursor, and the ledger of the copies made.
+
+The state is the mirror the calendar entities read from and the memory that
+makes planning incremental. It is plain data, saved by the caller after every
+batch of writes; losing it costs a full listing, never a duplicate, because copy
+ids are derived from the source and the target.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from .codec import decode_event, encode_event
+from .model import CalendarRef, ChangeSet, Event
+
+STATE_VERSION = 1
+EMPTY_SOURCE_CYCLES = 3
+"""How many cycles in a row a source must look emptied before its copies go."""
+
+
+def group_key(event: Event) -> str:
+    """Return the key of the event across calendars.
+
+    An invitation that several members accepted is one event with one iCalendar UID.
+    """
+    return f"uid:{event.ical_uid}"
+
+
+@dataclass(kw_only=True)
+class CalendarState:
+    """One calendar as last seen."""
+
+    cursor: str | None = None
+    events: dict[str, Event] = field(default_factory=dict)
+    empty_cycles: int = 0
+    """Cycles in a row in which this source looked emptied (see `apply`)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CopyRecord:
+    """One copy the integration made, and what it last wrote there."""
+
+    group: str
+    target: CalendarRef
+    fingerprint: str
+    hidden: bool = False
+    """The member deleted this copy from their combined calendar: leave it deleted."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ApplyResult:
+    """What applying one change set did."""
+
+    groups: frozenset[str]
+    """The groups whose copies may need work."""
+    held_back: bool = False
+    """The change set would have emptied a source; it was not applied."""
+
+
+@dataclass(kw_only=True)
+class SyncState:
+    """Every calendar's mirror, and the ledger of copies."""
+
+    calendars: dict[str, CalendarState] = field(default_factory=dict)
+    copies: dict[tuple[str, str], CopyRecord] = field(default_factory=dict)
+    """Keyed by (target calendar key, copy id)."""
+    pending: set[str] = field(default_factory=set)
+    """Groups whose copies are not known to be right yet: planned again next cycle
+    until all their actions succeed, so a cycle that dies loses nothing."""
+    _sources_of_group: dict[str, set[tuple[str, str]]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
+    _copies_of_group: dict[str, set[tuple[str, str]]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
+
+    def __post_init__(self) -> None:
+        """Index the events and copies already held."""
+        for calendar, state in self.calendars.items():
+            for event in state.events.values():
+                self._index(calendar, event)
+        for key, record in self.copies.items():
+            self._copies_of_group[record.group].add(key)
+
+    def copies_of(self, group: str) -> list[tuple[tuple[str, str], CopyRecord]]:
+        """Return the ledger's copies of one group, keyed as in `copies`."""
+        return [
+            (key, self.copies[key])
+            for key in sorted(self._copies_of_group.get(group, ()))
+        ]
+
+    def _remember_copy(self, key: tuple[str, str], record: CopyRecord) -> None:
+        self.copies[key] = record
+        self._copies_of_group[record.group].add(key)
+
+    def forget_copy(self, target: CalendarRef, event_id: str) -> None:
+        """Drop a copy from the ledger, leaving the calendar as it is."""
+        key = (target.key, event_id)
+        if (record := self.copies.pop(key, None)) is not None:
+            keys = self._copies_of_group[record.group]
+            keys.discard(key)
+            if not keys:
+                del self._copies_of_group[record.group]
+
+    def calendar(self, key: str) -> CalendarState:
+        """Return a calendar's state, creating an empty one for a new calendar."""
+        return self.calendars.setdefault(key, CalendarState())
+
+    def sources_of(self, group: str) -> set[tuple[str, str]]:
+        """Return the (calendar key, event id) of every original in a group."""
+        return self._sources_of_group.get(group, set())
+
+    def all_groups(self) -> set[str]:
+        """Return every group known from originals or from copies."""
+        groups = {group for group, sources in self._sources_of_group.items() if sources}
+        groups.update(record.group for record in self.copies.values())
+        for state in self.calendars.values():
+            groups.update(
+                event.copy_of.source for event in state.events.values() if event.copy_of
+            )
+        return groups
+
+    def apply(
+        self,
+        calendar: str,
+        changes: ChangeSet,
+        *,
+        guard_empty: bool,
+        confirm_empty: bool = False,
+    ) -> ApplyResult:
+        """Take in what changed in one calendar.
+
+        With `guard_empty` (the calendar is a member's source), a change set that
+        would remove every original of a calendar that held several is held back,
+        cursor included, so that the same change comes again next cycle: a server
+        that answers with nothing is more often broken than emptied. After
+        `EMPTY_SOURCE_CYCLES` cycles, or with `confirm_empty`, it is applied.
+        """
+        state = self.calendar(calendar)
+        previous = state.events
+        if changes.complete:
+            remaining = {event.id: event for event in changes.changed}
+            removed = set(previous) - set(remaining)
+        else:
+            remaining = dict(previous)
+            removed = {event_id for event_id in changes.deleted if event_id in previous}
+            for event_id in removed:
+                del remaining[event_id]
+            remaining.update((event.id, event) for event in changes.changed)
+        originals_before = sum(
+            1 for event in previous.values() if event.copy_of is None
+        )
+        originals_after = sum(
+            1 for event in remaining.values() if event.copy_of is None
+        )
+        if (
+            guard_empty
+            and originals_before > 1
+            and originals_after == 0
+            and not confirm_empty
+        ):
+            state.empty_cycles += 1
+            if state.empty_cycles < EMPTY_SOURCE_CYCLES:
+                return ApplyResult(groups=frozenset(), held_back=True)
+        state.empty_cycles = 0
+
+        touched: set[str] = set()
+        for event_id in removed:
+            event = previous[event_id]
+            self._unindex(calendar, event)
+            touched.add(self._group_of(event))
+            self._hide_if_copy_deleted(calendar, event)
+        for event in changes.changed:
+            if (old := previous.get(event.id)) is not None:
+                self._unindex(calendar, old)
+                touched.add(self._group_of(old))
+            self._index(calendar, event)
+            touched.add(self._group_of(event))
+        state.events = remaining
+        state.cursor = changes.cursor
+        self.pending.update(touched)
+        return ApplyResult(groups=frozenset(touched))
+
+    def record_put(self, record: CopyRecord, stored: Event) -> None:
+        """Remember a copy that was written, as the calendar now holds it."""
+        self._remember_copy((record.target.key, stored.id), record)
+        state = self.calendar(record.target.key)
+        if (old := state.events.get(stored.id)) is not None:
+            self._unindex(record.target.key, old)
+        state.events[stored.id] = stored
+        self._index(record.target.key, stored)
+
+    def record_delete(self, target: CalendarRef, event_id: str) -> None:
+        """Forget a copy that was deleted."""
+        self.forget_copy(target, event_id)
+        state = self.calendar(target.key)
+        if (old := state.events.pop(event_id, None)) is not None:
+            self._unindex(target.key, old)
+
+    def forget_calendar(self, calendar: str) -> None:
+        """Drop a calendar nobody uses any more (its copies' records stay)."""
+        if (state := self.calendars.pop(calendar, None)) is not None:
+            for event in state.events.values():
+                self._unindex(calendar, event)
+
+    def reset_cursors(self) -> None:
+        """Make the next cycle list every calendar in full."""
+        for state in self.calendars.values():
+            state.cursor = None
+
+    def _hide_if_copy_deleted(self, calendar: str, event: Event) -> None:
+        """Mark a vanished copy the ledger still holds as deleted by the member."""
+        record = self.copies.get((calendar, event.id))
+        if record is not None and event.copy_of is not None:
+            self._remember_copy(
+                (calendar, event.id),
+                CopyRecord(
+                    group=record.group,
+                    target=record.target,
+                    fingerprint=record.fingerprint,
+                    hidden=True,
+                ),
+            )
+
+    @staticmethod
+    def _group_of(event: Event) -> str:
+        return event.copy_of.source if event.copy_of else group_key(event)
+
+    def _index(self, calendar: str, event: Event) -> None:
+        if event.copy_of is None:
+            self._sources_of_group[group_key(event)].add((calendar, event.id))
+
+    def _unindex(self, calendar: str, event: Event) -> None:
+        if event.copy_of is None:
+            sources = self._sources_of_group.get(group_key(event))
+            if sources is not None:
+                sources.discard((calendar, event.id))
+                if not sources:
+                    del self._sources_of_group[group_key(event)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the state as plain JSON values."""
+        return {
+            "version": STATE_VERSION,
+            "calendars": {
+                key: {
+                    "cursor": state.cursor,
+                    "empty_cycles": state.empty_cycles,
+                    "events": [encode_event(event) for event in state.events.values()],
+                }
+                for key, state in self.calendars.items()
+            },
+            "copies": [
+                {
+                    "group": record.group,
+                    "account": record.target.account,
+                    "calendar": record.target.calendar_id,
+                    "id": copy_event_id,
+                    "fingerprint": record.fingerprint,
+                    "hidden": record.hidden,
+                }
+                for (_, copy_event_id), record in self.copies.items()
+            ],
+            "pending": sorted(self.pending),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SyncState:
+        """Rebuild the state `to_dict` returned."""
+        calendars = {
+            key: CalendarState(
+                cursor=stored["cursor"],
+                empty_cycles=stored["empty_cycles"],
+                events={
+                    event.id: event for event in map(decode_event, stored["events"])
+                },
+            )
+            for key, stored in data["calendars"].items()
+        }
+        copies: dict[tuple[str, str], CopyRecord] = {}
+        for stored in data["copies"]:
+            target = CalendarRef(
+                account=stored["account"], calendar_id=stored["calendar"]
+            )
+            copies[(target.key, stored["id"])] = CopyRecord(
+                group=stored["group"],
+                target=target,
+                fingerprint=stored["fingerprint"],
+                hidden=stored["hidden"],
+            )
+        return cls(calendars=calendars, copies=copies, pending=set(data["pending"]))
