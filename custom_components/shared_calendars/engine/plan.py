@@ -257,11 +257,16 @@ def fingerprint(event: Event) -> str:
 
 
 def _moment(value: DateOrDateTime) -> str | list[str]:
-    return (
-        _as_instant(value).isoformat()
-        if isinstance(value, datetime)
-        else encode_moment(value)
-    )
+    if isinstance(value, datetime):
+        return _as_instant(value).astimezone(UTC).isoformat()
+    return encode_moment(value)
+
+
+def _zone(event: Event) -> str | None:
+    """Return the zone of a series' start: it decides where occurrences fall across DST."""
+    if not event.recurring or not isinstance(event.start, datetime):
+        return None
+    return getattr(event.start.tzinfo, "key", None)
 
 
 def _content(event: Event) -> dict[str, object]:
@@ -271,6 +276,7 @@ def _content(event: Event) -> dict[str, object]:
         "location": event.location.strip(),
         "start": _moment(event.start),
         "end": _moment(event.end),
+        "zone": _zone(event),
         "rrule": ";".join(sorted(event.rrule.upper().split(";")))
         if event.rrule
         else None,

@@ -1,0 +1,387 @@
+"""The planner's rules: who receives what, how it looks, and when copies go."""
+
+from dataclasses import replace
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from custom_components.shared_calendars.engine.ids import copy_id
+from custom_components.shared_calendars.engine.model import (
+    ChangeSet,
+    CopyMarker,
+    EventColor,
+    EventStatus,
+    MemberPolicy,
+    Privacy,
+    SyncWindow,
+    Transparency,
+)
+from custom_components.shared_calendars.engine.plan import (
+    DeleteCopy,
+    ForgetCopy,
+    PlanOptions,
+    PutCopy,
+    fingerprint,
+    plan,
+)
+from custom_components.shared_calendars.engine.state import CopyRecord, SyncState
+
+from .factories import T0, event, member, seed
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def _puts(actions: tuple[object, ...]) -> dict[str, PutCopy]:
+    return {a.target.calendar_id: a for a in actions if isinstance(a, PutCopy)}
+
+
+def _apply(state: SyncState, actions: tuple[object, ...]) -> None:
+    """Carry out actions the way the cycle does, with a perfect calendar."""
+    for action in actions:
+        if isinstance(action, PutCopy):
+            state.record_put(action.record, action.event)
+        elif isinstance(action, DeleteCopy):
+            state.record_delete(action.target, action.event_id)
+        elif isinstance(action, ForgetCopy):
+            state.forget_copy(action.target, action.event_id)
+
+
+def test_event_is_copied_to_every_other_member_but_not_back() -> None:
+    """Anna's event reaches Ben and Cleo, not Anna's own combined calendar."""
+    anna, ben, cleo = member("Anna"), member("Ben"), member("Cleo")
+    state = SyncState()
+    groups = seed(state, anna.sources[0], event("e1"))
+
+    result = plan([anna, ben, cleo], state, groups)
+
+    puts = _puts(result.actions)
+    assert set(puts) == {"ben-combined", "cleo-combined"}
+    copy = puts["ben-combined"].event
+    assert copy.summary == "Dentist"
+    assert copy.copy_of == CopyMarker(source="uid:e1@example.com")
+    assert copy.id == copy_id("uid:e1@example.com", ben.combined.key)  # type: ignore[union-attr]
+    assert copy.organizer is None
+
+
+def test_receive_own_sends_a_members_events_back_to_them() -> None:
+    """With receive_own, the originator's combined calendar gets the event too."""
+    anna = member("Anna", policy=MemberPolicy(receive_own=True))
+    ben = member("Ben")
+    state = SyncState()
+    groups = seed(state, anna.sources[0], event("e1"))
+
+    assert set(_puts(plan([anna, ben], state, groups).actions)) == {
+        "anna-combined",
+        "ben-combined",
+    }
+
+
+def test_busy_only_hides_title_description_and_location() -> None:
+    """A busy-only member's copies say Busy and nothing else."""
+    anna = member(
+        "Anna", policy=MemberPolicy(privacy=Privacy.BUSY_ONLY, title_prefix="Anna: ")
+    )
+    ben = member("Ben")
+    state = SyncState()
+    groups = seed(
+        state,
+        anna.sources[0],
+        event("e1", "Therapy", description="room 4", location="Main St"),
+    )
+
+    copy = _puts(plan([anna, ben], state, groups).actions)["ben-combined"].event
+    assert (copy.summary, copy.description, copy.location) == ("Anna: Busy", "", "")
+
+
+def test_prefix_and_colour_apply_to_series_and_occurrences() -> None:
+    """The title prefix and the member's colour mark every part of a series copy."""
+    anna = member(
+        "Anna", policy=MemberPolicy(title_prefix="Anna: ", color=EventColor.TOMATO)
+    )
+    ben = member("Ben")
+    series = event(
+        "s1",
+        "Yoga",
+        rrule="FREQ=WEEKLY;BYDAY=MO",
+        overrides=(
+            event("s1", "Yoga (moved)", hours=2, recurrence_id=T0 + timedelta(days=7)),
+        ),
+    )
+    state = SyncState()
+    groups = seed(state, anna.sources[0], series)
+
+    copy = _puts(plan([anna, ben], state, groups).actions)["ben-combined"].event
+    assert copy.summary == "Anna: Yoga"
+    assert copy.color is EventColor.TOMATO
+    assert copy.rrule == "FREQ=WEEKLY;BYDAY=MO"
+    assert [o.summary for o in copy.overrides] == ["Anna: Yoga (moved)"]
+    assert copy.overrides[0].copy_of is None
+
+
+def test_filters_skip_all_day_free_tentative_cancelled_and_keywords() -> None:
+    """Each filter keeps its kind of event from the others."""
+    policy = MemberPolicy(
+        skip_all_day=True,
+        skip_free=True,
+        skip_tentative=True,
+        include_keywords=("work", "gym"),
+        exclude_keywords=("private",),
+    )
+    anna, ben = member("Anna", policy=policy), member("Ben")
+    all_day = event("a", "Work day", start=date(2026, 11, 23), end=date(2026, 11, 24))
+    state = SyncState()
+    groups = seed(
+        state,
+        anna.sources[0],
+        all_day,
+        event("b", "Work lunch", transparency=Transparency.TRANSPARENT),
+        event("c", "Gym maybe", status=EventStatus.TENTATIVE),
+        event("d", "Work cancelled", status=EventStatus.CANCELLED),
+        event("e", "Dinner"),
+        event("f", "Work private review"),
+        event("g", "GYM class"),
+    )
+
+    result = plan([anna, ben], state, groups)
+    assert [a.event.summary for a in result.actions if isinstance(a, PutCopy)] == [
+        "GYM class"
+    ]
+    assert result.skipped_by_filter == 6
+
+
+def test_window_bounds_single_events_but_keeps_whole_series() -> None:
+    """Events outside the window are skipped; a series that began long ago is kept."""
+    anna, ben = member("Anna"), member("Ben")
+    window = SyncWindow(start=T0 - timedelta(days=30), end=T0 + timedelta(days=365))
+    old = event("old", hours=-24 * 60)
+    far = event("far", hours=24 * 400)
+    series = event("series", hours=-24 * 400, rrule="FREQ=YEARLY")
+    state = SyncState()
+    groups = seed(state, anna.sources[0], old, far, series, event("now"))
+
+    result = plan([anna, ben], state, groups, PlanOptions(window=window))
+    assert sorted(
+        a.event.copy_of.source for a in result.actions if isinstance(a, PutCopy)
+    ) == [  # type: ignore[union-attr]
+        "uid:now@example.com",
+        "uid:series@example.com",
+    ]
+
+
+def test_shared_invitation_appears_once_naming_both() -> None:
+    """An invitation in Anna's and Ben's calendars is one copy for Cleo, naming both."""
+    anna, ben, cleo = member("Anna"), member("Ben"), member("Cleo")
+    state = SyncState()
+    meeting = event("m1", "Planning")
+    groups = seed(state, anna.sources[0], meeting) | seed(
+        state, ben.sources[0], replace(meeting, id="other-id")
+    )
+
+    puts = _puts(plan([anna, ben, cleo], state, groups).actions)
+    assert puts["cleo-combined"].event.summary == "Planning (Anna, Ben)"
+    # Anna already has it and gets it once more, from Ben only.
+    assert puts["anna-combined"].event.summary == "Planning"
+    assert puts["ben-combined"].event.summary == "Planning"
+    assert len(puts) == 3
+
+
+def test_a_copy_is_never_copied_again() -> None:
+    """A combined calendar configured as a source by mistake adds no copies of copies."""
+    anna, ben = member("Anna"), member("Ben")
+    copy = event("x", copy_of=CopyMarker(source="uid:e1@example.com"))
+    confused = replace(anna, sources=(*anna.sources, ben.combined))  # type: ignore[arg-type]
+    state = SyncState()
+    groups = seed(state, ben.combined, copy)  # type: ignore[arg-type]
+
+    assert plan([confused, ben], state, groups).actions == ()
+
+
+def test_unchanged_copies_cost_nothing_and_changes_update_them() -> None:
+    """After a cycle, planning again is empty; a content change updates every copy."""
+    anna, ben, cleo = member("Anna"), member("Ben"), member("Cleo")
+    state = SyncState()
+    groups = seed(state, anna.sources[0], event("e1"))
+    _apply(state, plan([anna, ben, cleo], state, groups).actions)
+
+    again = plan([anna, ben, cleo], state, groups)
+    assert again.actions == ()
+    assert again.unchanged == 2
+
+    touched = state.apply(
+        anna.sources[0].key,
+        ChangeSet(
+            changed=(event("e1", "Dentist", updated=T0),), deleted=(), cursor="c2"
+        ),
+        guard_empty=True,
+    ).groups
+    assert plan([anna, ben, cleo], state, touched).actions == ()  # only `updated` moved
+
+    touched = state.apply(
+        anna.sources[0].key,
+        ChangeSet(
+            changed=(event("e1", "Dentist (moved)", hours=1),), deleted=(), cursor="c3"
+        ),
+        guard_empty=True,
+    ).groups
+    puts = _puts(plan([anna, ben, cleo], state, touched).actions)
+    assert {p.event.summary for p in puts.values()} == {"Dentist (moved)"}
+    assert set(puts) == {"ben-combined", "cleo-combined"}
+
+
+def test_deleted_source_event_removes_every_copy() -> None:
+    """Deleting the original deletes each copy, and only copies."""
+    anna, ben, cleo = member("Anna"), member("Ben"), member("Cleo")
+    state = SyncState()
+    groups = seed(state, anna.sources[0], event("e1"), event("e2"))
+    _apply(state, plan([anna, ben, cleo], state, groups).actions)
+
+    touched = state.apply(
+        anna.sources[0].key,
+        ChangeSet(changed=(), deleted=("e1",), cursor="c2"),
+        guard_empty=True,
+    ).groups
+    result = plan([anna, ben, cleo], state, touched)
+    assert {(a.target.calendar_id, type(a)) for a in result.actions} == {
+        ("ben-combined", DeleteCopy),
+        ("cleo-combined", DeleteCopy),
+    }
+
+
+def test_member_deleted_copy_stays_deleted_until_restored() -> None:
+    """A copy the member deletes is not recreated, unless resync restores hidden copies."""
+    anna, ben = member("Anna"), member("Ben")
+    state = SyncState()
+    groups = seed(state, anna.sources[0], event("e1"))
+    _apply(state, plan([anna, ben], state, groups).actions)
+    copy_event_id = next(iter(state.calendar(ben.combined.key).events))  # type: ignore[union-attr]
+
+    touched = state.apply(
+        ben.combined.key,  # type: ignore[union-attr]
+        ChangeSet(changed=(), deleted=(copy_event_id,), cursor="b2"),
+        guard_empty=False,
+    ).groups
+    assert plan([anna, ben], state, touched).actions == ()
+    assert state.copies[(ben.combined.key, copy_event_id)].hidden  # type: ignore[union-attr]
+
+    restored = plan([anna, ben], state, touched, PlanOptions(restore_hidden=True))
+    assert [type(a) for a in restored.actions] == [PutCopy]
+
+
+def test_member_edited_copy_is_restored_from_the_source() -> None:
+    """The combined calendar mirrors the sources: an edited copy is written back."""
+    anna, ben = member("Anna"), member("Ben")
+    state = SyncState()
+    groups = seed(state, anna.sources[0], event("e1"))
+    _apply(state, plan([anna, ben], state, groups).actions)
+    copy = next(iter(state.calendar(ben.combined.key).events.values()))  # type: ignore[union-attr]
+
+    touched = state.apply(
+        ben.combined.key,  # type: ignore[union-attr]
+        ChangeSet(
+            changed=(replace(copy, summary="mine now"),), deleted=(), cursor="b2"
+        ),
+        guard_empty=False,
+    ).groups
+    puts = _puts(plan([anna, ben], state, touched).actions)
+    assert puts["ben-combined"].event.summary == "Dentist"
+
+
+def test_emptied_source_is_held_back_for_three_cycles() -> None:
+    """A source that suddenly lists nothing deletes nothing until the third time."""
+    anna = member("Anna")
+    state = SyncState()
+    seed(state, anna.sources[0], event("e1"), event("e2"))
+    key = anna.sources[0].key
+    empty = ChangeSet(changed=(), deleted=(), cursor="c9", complete=True)
+
+    assert state.apply(key, empty, guard_empty=True).held_back
+    assert state.apply(key, empty, guard_empty=True).held_back
+    assert state.calendar(key).cursor == "c1"
+    third = state.apply(key, empty, guard_empty=True)
+    assert not third.held_back
+    assert third.groups == {"uid:e1@example.com", "uid:e2@example.com"}
+    assert state.calendar(key).events == {}
+
+
+def test_confirmed_emptying_applies_at_once() -> None:
+    """Resync's confirmation lets an emptied source delete its copies now."""
+    anna = member("Anna")
+    state = SyncState()
+    seed(state, anna.sources[0], event("e1"), event("e2"))
+    empty = ChangeSet(changed=(), deleted=("e1", "e2"), cursor="c9")
+    assert not state.apply(
+        anna.sources[0].key, empty, guard_empty=True, confirm_empty=True
+    ).held_back
+
+
+def test_removed_member_loses_copies_in_their_calendar_unless_kept() -> None:
+    """A member who leaves takes their copies along; or the ledger just forgets them."""
+    anna, ben, cleo = member("Anna"), member("Ben"), member("Cleo")
+    state = SyncState()
+    groups = seed(state, anna.sources[0], event("e1"))
+    _apply(state, plan([anna, ben, cleo], state, groups).actions)
+
+    result = plan([anna, ben], state, state.all_groups())
+    assert [(type(a), a.target.calendar_id) for a in result.actions] == [
+        (DeleteCopy, "cleo-combined")
+    ]
+    kept = plan(
+        [anna, ben],
+        state,
+        state.all_groups(),
+        PlanOptions(keep_copies_of_removed_targets=True),
+    )
+    assert [type(a) for a in kept.actions] == [ForgetCopy]
+
+
+def test_removed_originator_takes_their_events_from_everyone() -> None:
+    """When Anna leaves, her events leave every combined calendar."""
+    anna, ben = member("Anna"), member("Ben")
+    state = SyncState()
+    groups = seed(state, anna.sources[0], event("e1"))
+    _apply(state, plan([anna, ben], state, groups).actions)
+
+    result = plan([ben], state, state.all_groups())
+    assert [(type(a), a.target.calendar_id) for a in result.actions] == [
+        (DeleteCopy, "ben-combined")
+    ]
+
+
+def test_fingerprint_ignores_what_providers_rewrite() -> None:
+    """A single event's zone, rule order, ids and stamps do not count; content does."""
+    base = event("e1", rrule="FREQ=WEEKLY;BYDAY=MO")
+    rewritten = replace(
+        base,
+        id="other",
+        start=base.start.astimezone(ZoneInfo("Europe/Berlin")),  # type: ignore[union-attr]
+        rrule="BYDAY=MO;FREQ=WEEKLY",
+        updated=T0,
+    )
+    same_series = replace(
+        rewritten, id="e1", rrule="FREQ=WEEKLY;BYDAY=MO", updated=None
+    )
+    assert fingerprint(rewritten) == fingerprint(same_series)
+    single = event("e2")
+    moved_zone = replace(single, start=single.start.astimezone(BERLIN))  # type: ignore[union-attr]
+    assert fingerprint(moved_zone) == fingerprint(single)
+    assert fingerprint(replace(base, summary="x")) != fingerprint(base)
+    # A series in another zone is another series: its occurrences move with DST.
+    assert fingerprint(rewritten) != fingerprint(base)
+
+
+def test_state_survives_a_round_trip_through_json() -> None:
+    """What is saved is what comes back, indexes included."""
+    anna, ben = member("Anna"), member("Ben")
+    state = SyncState()
+    groups = seed(
+        state, anna.sources[0], event("e1", rrule="FREQ=DAILY", color=EventColor.SAGE)
+    )
+    _apply(state, plan([anna, ben], state, groups).actions)
+    state.pending.add("uid:x")
+
+    again = SyncState.from_dict(state.to_dict())
+    assert again.to_dict() == state.to_dict()
+    assert plan([anna, ben], again, groups).actions == ()
+    assert again.copies_of("uid:e1@example.com") == state.copies_of(
+        "uid:e1@example.com"
+    )
+    assert isinstance(next(iter(again.copies.values())), CopyRecord)
