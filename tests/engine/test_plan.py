@@ -159,9 +159,7 @@ def test_window_bounds_single_events_but_keeps_whole_series() -> None:
     groups = seed(state, anna.sources[0], old, far, series, event("now"))
 
     result = plan([anna, ben], state, groups, PlanOptions(window=window))
-    assert sorted(
-        a.event.copy_of.source for a in result.actions if isinstance(a, PutCopy)
-    ) == [  # type: ignore[union-attr]
+    assert sorted(a.group for a in result.actions if isinstance(a, PutCopy)) == [
         "uid:now@example.com",
         "uid:series@example.com",
     ]
