@@ -3,24 +3,29 @@
 Run it with the Python of the venv whose Home Assistant is started, so storage files
 are written in the format (version) that Home Assistant reads:
 
-  prepare DIR PORT         configuration.yaml (if missing), .storage/http, .storage/onboarding
+  prepare DIR PORT         configuration.yaml (if missing), .storage/http, .storage/onboarding,
+                           and pip-install what Home Assistant would install at startup
   free-port                print a free TCP port on 127.0.0.1
   onboard URL USER PASS    create the owner via the onboarding API; print an access token
   wait-running URL TOKEN   wait until the core state is RUNNING
   add-entry URL TOKEN DOMAIN NAME   drive the config flow, check the entry is loaded
   check-log LOG DOMAIN     fail on errors in the log that concern the custom integration
 
-Why files in .storage: since 2026.10 an `http:` block in configuration.yaml is only
-migrated into .storage/http as an unconfirmed "pending" trial; if nobody confirms it
-within 5 minutes Home Assistant reverts to the stable config (all interfaces, port
-8123) and restarts. Writing the stable slot directly makes 127.0.0.1:PORT permanent.
+Why files in .storage (homeassistant/components/http/config.py): an `http:` block in
+configuration.yaml is only migrated once into .storage/http as an unconfirmed
+"pending" config; unless it is promoted (websocket http/config/promote) within 5
+minutes, Home Assistant marks it failed, restarts and binds the "stable" config,
+by default all interfaces on port 8123. Writing the stable slot directly (and no
+`http:` in YAML) makes 127.0.0.1:PORT permanent, with nothing pending.
 Marking the onboarding steps other than "user" done skips the core_config step, which
-would set up met, radio_browser, google_translate and shopping_list (they reach out to
-the internet), and the analytics step.
+sets up met, radio_browser, google_translate and shopping_list (they go to the
+internet; onboarding/views.py), and the analytics step (analytics stays off).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -52,7 +57,9 @@ logger:
 """
 
 
-def _write_store(config_dir: Path, key: str, version: int, minor: int, data: Any) -> None:
+def _write_store(
+    config_dir: Path, key: str, version: int, minor: int, data: Any
+) -> None:
     """Write a .storage file the way homeassistant.helpers.storage.Store does."""
     path = config_dir / ".storage" / key
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,17 +70,23 @@ def _write_store(config_dir: Path, key: str, version: int, minor: int, data: Any
 
 def prepare(config_dir: str, port: str, domain: str = "shared_calendars") -> None:
     """Write the configuration that keeps Home Assistant offline and on loopback."""
+    # Fail early rather than in Home Assistant's fallback to its default HTTP config.
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp does
+        try:
+            sock.bind(("127.0.0.1", int(port)))
+        except OSError as err:
+            sys.exit(
+                f"ha_config: port {port} on 127.0.0.1 is not free ({err}); set PORT"
+            )
     # Imported from the Home Assistant being run, so the format always matches it.
-    from homeassistant.components.http import config as http_config  # noqa: PLC0415
-    from homeassistant.components.onboarding import (  # noqa: PLC0415
+    from homeassistant.components.http import config as http_config
+    from homeassistant.components.onboarding import (
         STORAGE_KEY as ONBOARDING_KEY,
         STORAGE_VERSION as ONBOARDING_VERSION,
     )
-    from homeassistant.components.onboarding.const import (  # noqa: PLC0415
-        STEP_USER,
-        STEPS,
-    )
-    from homeassistant.util import dt as dt_util  # noqa: PLC0415
+    from homeassistant.components.onboarding.const import STEP_USER, STEPS
+    from homeassistant.util import dt as dt_util
 
     cdir = Path(config_dir)
     cdir.mkdir(parents=True, exist_ok=True)
@@ -111,6 +124,57 @@ def prepare(config_dir: str, port: str, domain: str = "shared_calendars") -> Non
         done = [step for step in STEPS if step != STEP_USER]
         _write_store(cdir, ONBOARDING_KEY, ONBOARDING_VERSION, 1, {"done": done})
 
+    install_requirements(cdir)
+
+
+def install_requirements(cdir: Path) -> None:
+    """Install the requirements Home Assistant would pip-install while starting.
+
+    Home Assistant installs integration requirements (home-assistant-frontend, hassil,
+    ...) at startup from PyPI; installing them beforehand lets `hass` start offline.
+    Follows what homeassistant/requirements.py does: the integrations that are always
+    set up, those in configuration.yaml and the custom ones, with their dependencies
+    and after_dependencies.
+    """
+    import subprocess
+
+    import homeassistant
+    from homeassistant import bootstrap
+    from homeassistant.util.package import is_installed
+
+    builtin = Path(homeassistant.__file__).parent / "components"
+    yaml_text = (cdir / "configuration.yaml").read_text()
+    todo = {*bootstrap.CORE_INTEGRATIONS, *bootstrap.DEFAULT_INTEGRATIONS}
+    todo |= set(re.findall(r"^([a-z_]+):", yaml_text, re.MULTILINE)) - {"homeassistant"}
+    requirements: set[str] = set()
+    for manifest in cdir.glob("custom_components/*/manifest.json"):
+        data = json.loads(manifest.read_text())
+        requirements.update(data.get("requirements", []))
+        todo.update(data.get("dependencies", []), data.get("after_dependencies", []))
+    seen: set[str] = set()
+    while todo:
+        domain = todo.pop()
+        seen.add(domain)
+        if not (manifest := builtin / domain / "manifest.json").exists():
+            continue
+        data = json.loads(manifest.read_text())
+        requirements.update(data.get("requirements", []))
+        todo.update(
+            set(data.get("dependencies", []) + data.get("after_dependencies", []))
+            - seen
+        )
+    if not (missing := sorted(r for r in requirements if not is_installed(r))):
+        return
+    print(f"ha_config: installing {' '.join(missing)}", file=sys.stderr)
+    constraints = Path(homeassistant.__file__).parent / "package_constraints.txt"
+    # uv (a dependency of homeassistant) as Home Assistant itself uses it, else pip.
+    if importlib.util.find_spec("uv"):
+        pip = [sys.executable, "-m", "uv", "pip", "install", "--python", sys.executable]
+    else:
+        pip = [sys.executable, "-m", "pip", "install"]
+    cmd = [*pip, "--quiet", "--constraint", str(constraints), *missing]
+    subprocess.run(cmd, check=True)  # noqa: S603 - pinned requirements from manifests
+
 
 def free_port() -> None:
     """Print a TCP port that is free on 127.0.0.1 right now."""
@@ -138,9 +202,10 @@ def _request(
     elif data is not None:
         body = json.dumps(data).encode()
         headers["Content-Type"] = "application/json"
-    req = urllib.request.Request(url, data=body, headers=headers, method=method)
+    # Only ever http://127.0.0.1:PORT, built by the scripts.
+    req = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310
     try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
+        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310
             status, raw = resp.status, resp.read()
     except urllib.error.HTTPError as err:
         status, raw = err.code, err.read()
@@ -184,10 +249,15 @@ def onboard(
     """
     pid = int(watch_pid) if watch_pid else None
     status, steps = _wait(
-        "the HTTP server", float(timeout), lambda: _request(f"{url}/api/onboarding"), pid
+        "the HTTP server",
+        float(timeout),
+        lambda: _request(f"{url}/api/onboarding"),
+        pid,
     )
     if status == 404 or all(step["done"] for step in steps if step["step"] == "user"):
-        print(f"ha_config: already onboarded; log in as before at {url}", file=sys.stderr)
+        print(
+            f"ha_config: already onboarded; log in as before at {url}", file=sys.stderr
+        )
         return
     client_id = f"{url}/"
     status, result = _request(
@@ -212,11 +282,13 @@ def onboard(
     )
     if status != 200:
         sys.exit(f"ha_config: token exchange failed: {status} {tokens}")
-    print(f"ha_config: created owner {user!r}; log in at {url}", file=sys.stderr)
+    print(f"ha_config: created the owner {user!r} at {url}", file=sys.stderr)
     print(tokens["access_token"])
 
 
-def wait_running(url: str, token: str, timeout: str = "180", watch_pid: str = "") -> None:
+def wait_running(
+    url: str, token: str, timeout: str = "180", watch_pid: str = ""
+) -> None:
     """Wait until Home Assistant has finished starting.
 
     The HTTP server starts with the frontend, long before startup is over; the core
@@ -240,7 +312,9 @@ def add_entry(url: str, token: str, domain: str, name: str) -> None:
     flow_url = f"{url}/api/config/config_entries/flow"
     status, form = _request(flow_url, token=token, data={"handler": domain})
     if status != 200:
-        sys.exit(f"ha_config: starting the {domain} config flow failed: {status} {form}")
+        sys.exit(
+            f"ha_config: starting the {domain} config flow failed: {status} {form}"
+        )
     fields = [field["name"] for field in form.get("data_schema", [])]
     if form.get("type") != "form" or fields != ["name"]:
         print(
@@ -261,7 +335,7 @@ def add_entry(url: str, token: str, domain: str, name: str) -> None:
         _, entries = _request(
             f"{url}/api/config/config_entries/entry?domain={domain}", token=token
         )
-        state = next(e["state"] for e in entries if e["entry_id"] == entry_id)
+        state = next((e["state"] for e in entries if e["entry_id"] == entry_id), "gone")
         return state if state not in ("not_loaded", "setup_in_progress") else None
 
     state = _wait(f"config entry {entry_id} to set up", 60, loaded)
@@ -270,7 +344,8 @@ def add_entry(url: str, token: str, domain: str, name: str) -> None:
         sys.exit(1)
 
 
-_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ (\w+) ")
+# "2026-11-21 23:44:26.781+00:00 WARNING (MainThread) [homeassistant.loader] ..."
+_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\S* ([A-Z]+) ")
 
 
 def check_log(log: str, domain: str) -> None:
@@ -284,6 +359,7 @@ def check_log(log: str, domain: str) -> None:
     pattern = re.compile(
         rf"{domain}|custom_components|custom integration|homeassistant\.loader"
     )
+
     def is_error(rec: list[str]) -> bool:
         head = _RECORD.match(rec[0])
         level = head.group(1) if head else ""
@@ -300,7 +376,7 @@ def check_log(log: str, domain: str) -> None:
     print(f"ha_config: no errors about {domain} in the log")
 
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[..., None]] = {
     "prepare": prepare,
     "free-port": free_port,
     "onboard": onboard,
