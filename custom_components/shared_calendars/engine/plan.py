@@ -253,7 +253,7 @@ def fingerprint(event: Event) -> str:
     Ids, timestamps and the organiser are left out; times count as instants and
     rule parts in any order, so reading back a copy gives the digest it was written with.
     """
-    return sha256(json.dumps(_content(event), sort_keys=True).encode()).hexdigest()
+    return sha256(json.dumps(content(event), sort_keys=True).encode()).hexdigest()
 
 
 def _moment(value: DateOrDateTime) -> str | list[str]:
@@ -269,7 +269,11 @@ def _zone(event: Event) -> str | None:
     return getattr(event.start.tzinfo, "key", None)
 
 
-def _content(event: Event) -> dict[str, object]:
+def content(event: Event) -> dict[str, object]:
+    """Return what a copy shows, normalised as `fingerprint` digests it."""
+    if event.recurrence_id is not None and event.status is EventStatus.CANCELLED:
+        # A cancelled occurrence shows nothing; calendars keep different leftovers of it.
+        return {"recurrence_id": _moment(event.recurrence_id), "status": event.status.value}
     return {
         "summary": event.summary.strip(),
         "description": event.description.strip(),
@@ -284,7 +288,7 @@ def _content(event: Event) -> dict[str, object]:
         "exdate": sorted(map(str, map(_moment, event.exdate))),
         "recurrence_id": _moment(event.recurrence_id) if event.recurrence_id else None,
         "overrides": sorted(
-            (_content(override) for override in event.overrides),
+            (content(override) for override in event.overrides),
             key=lambda content: str(content["recurrence_id"]),
         ),
         "status": event.status.value,
