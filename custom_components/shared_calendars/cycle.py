@@ -211,9 +211,7 @@ class SyncCycle:
             self._state.record_delete(target, action.event_id)
             report.deleted += 1
             return
-        existed = (target.key, action.event.id) in self._state.copies or (
-            action.event.id in self._state.calendar(target.key).events
-        )
+        existed = action.event.id in self._state.calendar(target.key).events
         stored = await self._with_retries(
             lambda: provider.put_event(target.calendar_id, action.event), report, "put"
         )
