@@ -1,0 +1,1101 @@
+"""Google Calendar through one service account.
+
+Every member shares their calendars with the service account ("Make changes to
+events"), so this provider signs its own tokens: a JWT signed with the account's key
+is exchanged at the key's `token_uri` for an access token (RFC 7523), which is cached
+and refreshed before it expires.
+
+gcal-sync does the plumbing where it fits: `AbstractAuth` carries the token and the
+API root, its `Calendar` and `DateOrDatetime` models read calendar-list entries and
+event times, and its calendar-list call pages the account's calendars. Where it falls
+short, requests go through the same `AbstractAuth` and this module checks the answer:
+
+- its status mapping folds every 403 into one exception, so a rate limit would look
+  like a missing share, and it drops Retry-After: `ServiceAccountAuth.request` maps
+  the status itself, for gcal-sync's calls too;
+- its `Event` drops `updated`, `extendedProperties`, `etag` and `organizer`, and
+  rewrites zero-length events and recurrence dates: events are read from the raw JSON;
+- its patch and delete ignore the HTTP status, and it has no insert-with-id, update
+  or watch: those requests are made here.
+
+Nothing here logs or raises a secret: the key, the signed assertion and the access
+token never reach a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from email.utils import parsedate_to_datetime
+import json
+import logging
+import re
+import time
+from typing import Any, Final
+from urllib.parse import quote
+
+from aiohttp import ClientError, ClientResponse, ClientSession, ClientTimeout
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from gcal_sync.api import CalendarListRequest, GoogleCalendarService
+from gcal_sync.auth import AbstractAuth
+from gcal_sync.exceptions import CalendarParseException, GoogleCalendarException
+from gcal_sync.model import Calendar, DateOrDatetime
+from ical.recurrence import Recurrences
+import jwt
+
+from ..engine.model import (
+    CalendarInfo,
+    ChangeSet,
+    CopyMarker,
+    DateOrDateTime,
+    Event,
+    EventColor,
+    EventStatus,
+    Transparency,
+)
+from .base import (
+    AuthFailed,
+    CursorExpired,
+    InvalidEvent,
+    NotShared,
+    ProviderError,
+    RateLimited,
+    Unreachable,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_API_ROOT: Final = "https://www.googleapis.com/calendar/v3"
+CALENDAR_SCOPE: Final = "https://www.googleapis.com/auth/calendar"
+JWT_BEARER_GRANT: Final = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+MARKER_PROPERTY: Final = "shared_calendars_source"
+"""The `extendedProperties.private` key that marks a managed copy (value: its source)."""
+SHARE_PERMISSION: Final = "Make changes to events"
+
+_ASSERTION_LIFETIME: Final = 3600
+_REFRESH_MARGIN: Final = 300
+_PAGE_SIZE: Final = 1000
+_EVENT_ID = re.compile(r"[a-v0-9]{5,1024}")
+_RATE_LIMIT_REASONS: Final = frozenset(
+    {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
+)
+_UTC_NAMES: Final = frozenset({"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Z"})
+_COLORS: Final = tuple(EventColor)
+"""Google's colorId n is the n-th colour of the model (1-based)."""
+
+type _Json = dict[str, Any]
+
+
+class InvalidKey(AuthFailed):
+    """The service-account key is not one this provider can use."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ServiceAccountKey:
+    """A validated service-account key: who signs, where, and the parsed private key."""
+
+    client_email: str
+    token_uri: str
+    key_id: str | None
+    signer: RSAPrivateKey = field(repr=False)
+
+    @classmethod
+    def parse(cls, raw: str | bytes | Mapping[str, Any]) -> ServiceAccountKey:
+        """Validate a key as Google issues it (JSON text or its parsed dict).
+
+        Raises `InvalidKey` naming exactly what is wrong, never quoting the key.
+        Parsing the private key costs a few milliseconds of CPU: in the event loop
+        use `async_parse_key`.
+        """
+        if isinstance(raw, str | bytes):
+            try:
+                raw = json.loads(raw)
+            except ValueError:
+                # `from None`: a JSONDecodeError keeps the whole document.
+                raise InvalidKey("The service-account key is not valid JSON.") from None
+        if not isinstance(raw, Mapping):
+            raise InvalidKey("The service-account key must be a JSON object.")
+        kind = raw.get("type")
+        if kind != "service_account":
+            shown = (
+                f'"{kind}"' if isinstance(kind, str) and len(kind) <= 40 else "missing"
+            )
+            raise InvalidKey(
+                f'The key\'s "type" is {shown}, not "service_account": create a JSON '
+                "key for a service account (IAM & Admin, Service accounts, Keys)."
+            )
+        missing = [
+            name
+            for name in ("client_email", "private_key", "token_uri")
+            if not isinstance(raw.get(name), str) or not raw[name].strip()
+        ]
+        if missing:
+            raise InvalidKey(
+                "The service-account key lacks "
+                + ", ".join(f'"{name}"' for name in missing)
+                + "."
+            )
+        email, token_uri = raw["client_email"].strip(), raw["token_uri"].strip()
+        if "@" not in email:
+            raise InvalidKey('The key\'s "client_email" is not an e-mail address.')
+        if not token_uri.startswith(("https://", "http://")):
+            raise InvalidKey('The key\'s "token_uri" is not an http(s) URL.')
+        try:
+            signer = load_pem_private_key(raw["private_key"].encode(), password=None)
+        except TypeError:
+            raise InvalidKey(
+                'The key\'s "private_key" is encrypted; Google issues it unencrypted.'
+            ) from None
+        except ValueError:
+            raise InvalidKey(
+                'The key\'s "private_key" is not a PEM-encoded private key '
+                "(was the JSON edited or cut?)."
+            ) from None
+        if not isinstance(signer, RSAPrivateKey):
+            raise InvalidKey('The key\'s "private_key" is not an RSA key.')
+        key_id = raw.get("private_key_id")
+        return cls(
+            client_email=email,
+            token_uri=token_uri,
+            key_id=key_id if isinstance(key_id, str) and key_id else None,
+            signer=signer,
+        )
+
+
+async def async_parse_key(raw: str | bytes | Mapping[str, Any]) -> ServiceAccountKey:
+    """Validate a key in the default executor, off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(
+        None, ServiceAccountKey.parse, raw
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WatchChannel:
+    """A push-notification channel Google opened for a calendar."""
+
+    id: str
+    resource_id: str
+    """Google's id of the watched resource; needed to stop the channel."""
+    expiration: datetime | None
+
+
+class _GoogleApiError(Exception):
+    """An HTTP error answer from the Calendar API, before it is given a meaning."""
+
+    def __init__(
+        self, status: int, reason: str, message: str, retry_after: float | None
+    ) -> None:
+        super().__init__(f"{status} {reason}: {message}")
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.retry_after = retry_after
+
+
+class _RequestCount:
+    """How many Calendar API requests one provider call made."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+_REQUESTS: ContextVar[_RequestCount | None] = ContextVar(
+    "shared_calendars_google_requests", default=None
+)
+
+
+class ServiceAccountAuth(AbstractAuth):
+    """gcal-sync's auth for a service account: tokens from signed JWTs, errors mapped."""
+
+    def __init__(
+        self,
+        session: ClientSession,
+        key: ServiceAccountKey,
+        *,
+        api_root: str,
+        clock: Callable[[], float],
+        timeout: float,
+    ) -> None:
+        """Prepare to sign with `key`; no request is made until one is needed."""
+        super().__init__(session, api_root.rstrip("/"))
+        self._session = session
+        self._key = key
+        self._clock = clock
+        self._timeout = ClientTimeout(total=timeout)
+        self._lock = asyncio.Lock()
+        self._token: str | None = None
+        self._refresh_at = 0.0
+
+    async def async_get_access_token(self) -> str:
+        """Return a token valid for a while yet; one refresh at a time."""
+        if self._token is not None and self._clock() < self._refresh_at:
+            return self._token
+        async with self._lock:
+            if self._token is None or self._clock() >= self._refresh_at:
+                self._token, self._refresh_at = await self._fetch_token()
+            return self._token
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        """Exchange a freshly signed assertion for an access token."""
+        key = self._key
+        now = self._clock()
+        claims = {
+            "iss": key.client_email,
+            "scope": CALENDAR_SCOPE,
+            "aud": key.token_uri,
+            "iat": int(now),
+            "exp": int(now) + _ASSERTION_LIFETIME,
+        }
+        headers = {"kid": key.key_id} if key.key_id else None
+        assertion = jwt.encode(claims, key.signer, algorithm="RS256", headers=headers)
+        form = {"grant_type": JWT_BEARER_GRANT, "assertion": assertion}
+        try:
+            async with self._session.post(
+                key.token_uri, data=form, timeout=self._timeout
+            ) as response:
+                status, retry_after = response.status, _retry_after(response)
+                try:
+                    body = await response.json(content_type=None)
+                except ValueError:
+                    body = None
+        except (ClientError, TimeoutError) as err:
+            raise Unreachable(
+                f"Google's token endpoint could not be reached for {key.client_email}: "
+                f"{_describe(err)}"
+            ) from None
+        if not isinstance(body, dict):
+            raise Unreachable(
+                f"Google's token endpoint answered {status} without JSON for "
+                f"{key.client_email}."
+            )
+        if status == 200 and isinstance(body.get("access_token"), str):
+            lifetime = float(body.get("expires_in", 3600))
+            _LOGGER.debug(
+                "Got an access token for %s, valid %d s", key.client_email, lifetime
+            )
+            refresh_in = max(lifetime - _REFRESH_MARGIN, lifetime / 2)
+            return body["access_token"], now + refresh_in
+        error = str(body.get("error", "unknown_error"))[:80]
+        description = str(body.get("error_description", ""))[:200]
+        if status == 429:
+            raise RateLimited(
+                f"Google's token endpoint asks to slow down ({error}).", retry_after
+            )
+        if status >= 500:
+            raise Unreachable(f"Google's token endpoint failed ({status} {error}).")
+        raise AuthFailed(
+            f"Google refused the service-account key of {key.client_email}: "
+            f"{error} ({description}). Check that the key is still active."
+        )
+
+    def _drop_token(self, token: str) -> None:
+        if self._token == token:
+            self._token = None
+
+    async def request(self, method: str, url: str, **kwargs: Any) -> ClientResponse:
+        """Make a request; retry once with a new token on 401; raise on HTTP errors.
+
+        Overriding this (not gcal-sync's `_raise_for_status`) gives gcal-sync's own
+        calls the same error mapping as ours: it folds every 403 into one type.
+        """
+        kwargs.setdefault("timeout", self._timeout)
+        for attempt in (1, 2):
+            token = await self.async_get_access_token()
+            if (count := _REQUESTS.get()) is not None:
+                count.value += 1
+            try:
+                response = await super().request(method, url, **kwargs)
+            except (ClientError, TimeoutError) as err:
+                raise Unreachable(
+                    f"Google Calendar could not be reached: {_describe(err)}"
+                ) from None
+            if response.status == 401 and attempt == 1:
+                # Expired early or revoked: one new token, then believe the answer.
+                response.release()
+                self._drop_token(token)
+                continue
+            if response.status >= 400:
+                raise await _api_error(response)
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+class GoogleProvider:
+    """Reads and writes Google calendars shared with one service account."""
+
+    def __init__(
+        self,
+        key: ServiceAccountKey,
+        session: ClientSession | None = None,
+        *,
+        api_root: str = DEFAULT_API_ROOT,
+        clock: Callable[[], float] = time.time,
+        timeout: float = 30.0,
+        page_size: int = _PAGE_SIZE,
+    ) -> None:
+        """Act as `key`'s service account; without `session`, own one (and close it)."""
+        self._key = key
+        self._owned_session = session is None
+        self._session = session or ClientSession()
+        self._auth = ServiceAccountAuth(
+            self._session, key, api_root=api_root, clock=clock, timeout=timeout
+        )
+        self._service = GoogleCalendarService(self._auth)
+        self._page_size = page_size
+
+    @property
+    def account(self) -> str:
+        """Return the service account's e-mail address."""
+        return self._key.client_email
+
+    async def close(self) -> None:
+        """Close the HTTP session when this provider made it."""
+        if self._owned_session:
+            await self._session.close()
+
+    # ---------------------------------------------------------------- calendars
+
+    async def list_calendars(self) -> list[CalendarInfo]:
+        """Return the calendars in the service account's calendar list.
+
+        Google does not list a calendar merely shared with a service account until
+        it is added (as `get_calendar` does), so address calendars by id.
+        """
+        calendars: list[CalendarInfo] = []
+        page_token: str | None = None
+        with self._errors(None):
+            while True:
+                request = CalendarListRequest(pageToken=page_token)
+                response = await self._service.async_list_calendars(request)
+                calendars.extend(_calendar_info(entry) for entry in response.items)
+                if not (page_token := response.page_token):
+                    return calendars
+
+    async def get_calendar(self, calendar_id: str) -> CalendarInfo:
+        """Return a calendar, adding it to the account's calendar list if needed."""
+        path = f"users/me/calendarList/{_quote(calendar_id)}"
+        with self._errors(calendar_id):
+            try:
+                entry = await self._auth.get_json(path)
+            except _GoogleApiError as err:
+                if err.status != 404:
+                    raise
+                # Shared but not listed: inserting it is how Google lists it.
+                entry = await self._auth.post_json(
+                    "users/me/calendarList", json={"id": calendar_id}
+                )
+            return _calendar_info(Calendar(**entry))
+
+    # ------------------------------------------------------------------ reading
+
+    async def changes(self, calendar_id: str, cursor: str | None) -> ChangeSet:
+        """Return what changed since the sync token `cursor` (everything without one).
+
+        Series come with all their exceptions: when only an exception changed, the
+        whole series is fetched by its iCalUID. A 410 raises `CursorExpired`.
+        """
+        count = _RequestCount()
+        reset = _REQUESTS.set(count)
+        try:
+            with self._errors(calendar_id):
+                params = {"singleEvents": "false", "maxResults": str(self._page_size)}
+                if cursor is not None:
+                    params |= {"syncToken": cursor, "showDeleted": "true"}
+                items, sync_token = await self._list(calendar_id, params)
+                if cursor is not None:
+                    items = await self._with_whole_series(calendar_id, items)
+                changed, deleted = _fold(items)
+        finally:
+            _REQUESTS.reset(reset)
+        if sync_token is None:
+            raise Unreachable(f"Google gave no sync token for calendar {calendar_id}.")
+        _LOGGER.debug(
+            "Calendar %s: %d changed, %d deleted, %d requests",
+            calendar_id,
+            len(changed),
+            len(deleted),
+            count.value,
+        )
+        return ChangeSet(
+            changed=tuple(changed),
+            deleted=tuple(deleted),
+            cursor=sync_token,
+            complete=cursor is None,
+            requests=count.value,
+        )
+
+    async def get_event(self, calendar_id: str, event_id: str) -> Event | None:
+        """Return an event (a series with its exceptions), or None when it is gone."""
+        with self._errors(calendar_id):
+            try:
+                raw = await self._auth.get_json(_event_path(calendar_id, event_id))
+            except _GoogleApiError as err:
+                if err.status not in (404, 410):
+                    raise
+                await self._require_calendar(calendar_id)
+                return None
+            if raw.get("status") == "cancelled":
+                return None
+            if raw.get("recurrence"):
+                series = await self._series(calendar_id, raw)
+                changed, _ = _fold(series or [raw])
+                return changed[0] if changed else None
+            return _event(raw, recurrence_id=_original_start(raw))
+
+    async def _list(
+        self, calendar_id: str, params: dict[str, str]
+    ) -> tuple[list[_Json], str | None]:
+        """Return every page of events.list, and the last page's nextSyncToken."""
+        path = f"calendars/{_quote(calendar_id)}/events"
+        items: list[_Json] = []
+        page: dict[str, str] = {}
+        while True:
+            # Not gcal-sync's list: its `fields` and model drop updated and extendedProperties.
+            body = await self._auth.get_json(path, params=params | page)
+            items.extend(body.get("items", []))
+            if not (page_token := body.get("nextPageToken")):
+                return items, body.get("nextSyncToken")
+            page = {"pageToken": page_token}
+
+    async def _series(self, calendar_id: str, master: _Json) -> list[_Json]:
+        """Return a series' master and all its exceptions (cancelled ones included)."""
+        params = {
+            "iCalUID": master.get("iCalUID") or f"{master['id']}@google.com",
+            "singleEvents": "false",
+            "showDeleted": "true",
+            "maxResults": str(self._page_size),
+        }
+        items, _ = await self._list(calendar_id, params)
+        return [
+            item
+            for item in items
+            if master["id"] in (item.get("id"), item.get("recurringEventId"))
+        ]
+
+    async def _with_whole_series(
+        self, calendar_id: str, items: list[_Json]
+    ) -> list[_Json]:
+        """Replace every touched series in an incremental listing by all of it."""
+        masters = {item["id"]: item for item in items if "recurringEventId" not in item}
+        touched: dict[str, _Json | None] = {}
+        for item in items:
+            if master_id := item.get("recurringEventId"):
+                master = masters.get(master_id)
+                if master is None and item.get("iCalUID"):
+                    # A live exception carries the series' iCalUID: no need to get it.
+                    master = {"id": master_id, "iCalUID": item["iCalUID"]}
+                if master is None or master.get("status") != "cancelled":
+                    touched.setdefault(master_id, master)
+            elif item.get("recurrence") and item.get("status") != "cancelled":
+                touched[item["id"]] = item
+        if not touched:
+            return items
+        kept = [
+            item
+            for item in items
+            if item.get("id") not in touched
+            and item.get("recurringEventId") not in touched
+        ]
+        for master_id, known in touched.items():
+            master = known
+            if master is None:
+                master = await self._master(calendar_id, master_id)
+            if master is None:
+                # The series is not visible here: keep what we were told.
+                kept.extend(
+                    item for item in items if item.get("recurringEventId") == master_id
+                )
+                continue
+            kept.extend(await self._series(calendar_id, master))
+        return kept
+
+    async def _master(self, calendar_id: str, master_id: str) -> _Json | None:
+        try:
+            return await self._auth.get_json(_event_path(calendar_id, master_id))
+        except _GoogleApiError as err:
+            if err.status in (404, 410):
+                return None
+            raise
+
+    async def _require_calendar(self, calendar_id: str) -> None:
+        """Raise `NotShared` unless the account can see the calendar (404 is ambiguous)."""
+        await self._auth.get_json(f"calendars/{_quote(calendar_id)}")
+
+    # ------------------------------------------------------------------ writing
+
+    async def put_event(self, calendar_id: str, event: Event) -> Event:
+        """Create the event under its id, or replace it (409 on insert: update instead).
+
+        A series' overrides are written as its instances `{id}_{original start}`.
+        Google has no cancelled-but-shown event: a cancelled series or event is a
+        deleted one there, and reads back as gone.
+        """
+        _check_writable(event)
+        body = _body(event)
+        with self._errors(calendar_id):
+            try:
+                master = await self._send(
+                    "post", f"calendars/{_quote(calendar_id)}/events", body
+                )
+            except _GoogleApiError as err:
+                if err.status != 409:
+                    raise
+                master = await self._send(
+                    "put", _event_path(calendar_id, event.id), body
+                )
+                if event.recurring and event.status is not EventStatus.CANCELLED:
+                    await self._reset_stale_exceptions(calendar_id, event, master)
+            written = [
+                await self._put_override(calendar_id, event, override)
+                for override in event.overrides
+            ]
+            changed, _ = _fold([master, *written])
+        return changed[0] if changed else _event(master)
+
+    async def _reset_stale_exceptions(
+        self, calendar_id: str, event: Event, master: _Json
+    ) -> None:
+        """Reset exceptions Google holds but `event` no longer has to plain occurrences.
+
+        Google keeps an exception until the series is deleted; one that matches its
+        plain occurrence exactly reads back as no override at all.
+        """
+        wanted = {_instance_id(event.id, o.recurrence_id) for o in event.overrides}
+        for item in await self._series(calendar_id, master):
+            if item["id"] in wanted or "recurringEventId" not in item:
+                continue
+            (series,), _ = _fold([master, item])
+            if series.overrides:
+                original = _when_value(item["originalStartTime"])
+                await self._put_instance(calendar_id, event, original, plain=True)
+
+    async def _put_override(
+        self, calendar_id: str, series: Event, override: Event
+    ) -> _Json:
+        assert override.recurrence_id is not None  # checked by _check_writable
+        try:
+            return await self._put_instance(
+                calendar_id, override, override.recurrence_id, series=series
+            )
+        except _GoogleApiError as err:
+            if err.status != 404:
+                raise
+            raise InvalidEvent(
+                f"{override.recurrence_id} is not an occurrence of event {series.id} "
+                f"in calendar {calendar_id}."
+            ) from None
+
+    async def _put_instance(
+        self,
+        calendar_id: str,
+        event: Event,
+        original: DateOrDateTime,
+        *,
+        series: Event | None = None,
+        plain: bool = False,
+    ) -> _Json:
+        """Write one occurrence of a series: `event` itself, or its plain occurrence."""
+        master = series or event
+        if plain:
+            duration = _duration(event.start, event.end)
+            event = replace(
+                event,
+                start=original,
+                end=_shift(original, duration),
+                rrule=None,
+                rdate=(),
+                exdate=(),
+                overrides=(),
+            )
+        body = _body(replace(event, id=_instance_id(master.id, original)))
+        body["iCalUID"] = master.ical_uid
+        body["recurringEventId"] = master.id
+        body["originalStartTime"] = _when(original, zone=_zone_of(master.start))
+        return await self._send("put", _event_path(calendar_id, body["id"]), body)
+
+    async def _send(self, method: str, path: str, body: _Json) -> _Json:
+        # gcal-sync has no insert-with-id, update or watch, and returns nothing from writes.
+        response = await self._auth.request(method, path, json=body)
+        result = await response.json()
+        if not isinstance(result, dict):
+            raise Unreachable("Google answered a write with something not an event.")
+        return result
+
+    async def delete_event(self, calendar_id: str, event_id: str) -> None:
+        """Delete an event; one that is already gone (404, 410) is fine."""
+        with self._errors(calendar_id):
+            try:
+                # Not gcal-sync's delete: it ignores the HTTP status.
+                response = await self._auth.request(
+                    "delete", _event_path(calendar_id, event_id)
+                )
+                response.release()
+            except _GoogleApiError as err:
+                if err.status == 410:
+                    return
+                if err.status != 404:
+                    raise
+                await self._require_calendar(calendar_id)
+
+    # ------------------------------------------------------------------- push
+
+    async def watch(
+        self,
+        calendar_id: str,
+        *,
+        channel_id: str,
+        address: str,
+        token: str | None = None,
+        expiration: datetime | None = None,
+    ) -> WatchChannel:
+        """Ask Google to POST to `address` whenever the calendar's events change.
+
+        `token` comes back in every notification's X-Goog-Channel-Token: use it to
+        tell genuine notifications from forged ones.
+        """
+        body: _Json = {"id": channel_id, "type": "web_hook", "address": address}
+        if token is not None:
+            body["token"] = token
+        if expiration is not None:
+            body["expiration"] = str(int(expiration.timestamp() * 1000))
+        with self._errors(calendar_id):
+            reply = await self._send(
+                "post", f"calendars/{_quote(calendar_id)}/events/watch", body
+            )
+        expires = reply.get("expiration")
+        return WatchChannel(
+            id=reply["id"],
+            resource_id=reply["resourceId"],
+            expiration=(
+                datetime.fromtimestamp(int(expires) / 1000, UTC) if expires else None
+            ),
+        )
+
+    async def stop_watch(self, channel: WatchChannel) -> None:
+        """Stop a channel; one Google no longer knows is fine."""
+        with self._errors(None):
+            try:
+                response = await self._auth.request(
+                    "post",
+                    "channels/stop",
+                    json={"id": channel.id, "resourceId": channel.resource_id},
+                )
+                response.release()
+            except _GoogleApiError as err:
+                if err.status != 404:
+                    raise
+
+    # ------------------------------------------------------------------ errors
+
+    @contextmanager
+    def _errors(self, calendar_id: str | None) -> Iterator[None]:
+        """Turn every failure into one of the provider errors, naming the calendar."""
+        try:
+            yield
+        except ProviderError:
+            raise
+        except _GoogleApiError as err:
+            raise self._meaning(err, calendar_id) from None
+        except (ClientError, TimeoutError) as err:
+            raise Unreachable(
+                f"Google Calendar could not be reached: {_describe(err)}"
+            ) from None
+        except CalendarParseException as err:
+            raise InvalidEvent(
+                f"Google sent data this integration cannot read: {err}"
+            ) from None
+        except GoogleCalendarException as err:
+            # gcal-sync wraps transport trouble (e.g. a body that is not JSON).
+            raise Unreachable(f"Google Calendar answered unexpectedly: {err}") from None
+
+    def _meaning(self, err: _GoogleApiError, calendar_id: str | None) -> ProviderError:
+        status, reason = err.status, err.reason
+        if status == 401 or reason == "insufficientPermissions":
+            return AuthFailed(
+                f"Google refused the access token of {self.account} ({err.message})."
+            )
+        if status == 429 or (status == 403 and reason in _RATE_LIMIT_REASONS):
+            return RateLimited(
+                f"Google asks to slow down ({reason}: {err.message}).", err.retry_after
+            )
+        if status in (403, 404) and calendar_id is not None:
+            return NotShared(
+                calendar_id,
+                self.account,
+                f'Calendar "{calendar_id}" is not shared with {self.account} with the '
+                f'permission "{SHARE_PERMISSION}": share it with that address in the '
+                "calendar's settings in Google Calendar.",
+            )
+        if status == 410:
+            return CursorExpired(
+                f"The sync token of calendar {calendar_id} expired ({reason})."
+            )
+        if status == 400:
+            return InvalidEvent(
+                f"Google refused the request for calendar {calendar_id}: {err.message}"
+            )
+        if status >= 500 or status == 408:
+            return Unreachable(f"Google Calendar failed ({status} {reason}).")
+        return ProviderError(
+            f"Google Calendar answered {status} {reason}: {err.message}"
+        )
+
+
+# --------------------------------------------------------------------- helpers
+
+
+def _describe(err: BaseException) -> str:
+    """Describe a transport error (aiohttp keeps request headers in some: not those)."""
+    return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+
+
+def _retry_after(response: ClientResponse) -> float | None:
+    """Read Retry-After: seconds, or an HTTP date."""
+    raw = response.headers.get("Retry-After")
+    if raw is None:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(raw)
+    except TypeError, ValueError:
+        return None
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+async def _api_error(response: ClientResponse) -> _GoogleApiError:
+    """Read Google's error JSON: `{"error": {"code", "message", "errors": [...]}}`."""
+    retry_after = _retry_after(response)
+    try:
+        body = await response.json(content_type=None)
+    except ClientError, ValueError:
+        body = None
+    finally:
+        response.release()
+    error = body.get("error") if isinstance(body, dict) else None
+    reason, message = "", response.reason or ""
+    if isinstance(error, dict):
+        message = str(error.get("message", message))
+        details = error.get("errors")
+        if isinstance(details, list) and details and isinstance(details[0], dict):
+            reason = str(details[0].get("reason", ""))
+    return _GoogleApiError(response.status, reason, message[:300], retry_after)
+
+
+def _quote(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _event_path(calendar_id: str, event_id: str) -> str:
+    return f"calendars/{_quote(calendar_id)}/events/{_quote(event_id)}"
+
+
+def _calendar_info(entry: Calendar) -> CalendarInfo:
+    return CalendarInfo(
+        id=entry.id,
+        name=entry.summary,
+        writable=entry.access_role.is_writer,
+        color=entry.background_color,
+        timezone=entry.timezone,
+    )
+
+
+def _check_writable(event: Event) -> None:
+    """Refuse what Google would refuse, before any request."""
+    if not _EVENT_ID.fullmatch(event.id):
+        raise InvalidEvent(
+            f"Event id {event.id[:80]!r} is not valid for Google: use 5 to 1024 "
+            "characters from a-v and 0-9 (base32hex)."
+        )
+    if event.overrides and not event.recurring:
+        raise InvalidEvent(f"Event {event.id} has overrides but no recurrence.")
+    for override in event.overrides:
+        if override.recurrence_id is None:
+            raise InvalidEvent(f"An override of event {event.id} has no recurrence_id.")
+    for value in (event.start, event.end, *event.rdate, *event.exdate):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise InvalidEvent(f"Event {event.id} has a time without a time zone.")
+
+
+# ------------------------------------------------------------ Google -> model
+
+
+def _fold(items: Iterable[_Json]) -> tuple[list[Event], list[str]]:
+    """Fold Google's items into model events: exceptions go into their series.
+
+    Returns the live events and the ids of deleted ones. An exception whose series
+    is not among the items (an invitation to one occurrence) stands alone.
+    """
+    masters: dict[str, _Json] = {}
+    exceptions: dict[str, list[_Json]] = {}
+    for item in items:
+        if master_id := item.get("recurringEventId"):
+            exceptions.setdefault(master_id, []).append(item)
+        else:
+            masters[item["id"]] = item
+    changed: list[Event] = []
+    deleted: list[str] = []
+    for event_id, master in masters.items():
+        own = exceptions.pop(event_id, [])
+        if master.get("status") == "cancelled":
+            deleted.append(event_id)
+        else:
+            changed.append(_with_overrides(master, own))
+    for orphans in exceptions.values():
+        changed.extend(
+            _event(item, recurrence_id=_original_start(item))
+            for item in orphans
+            if item.get("status") != "cancelled"
+        )
+    return changed, deleted
+
+
+def _with_overrides(master: _Json, exceptions: list[_Json]) -> Event:
+    """Return a series with its modified and cancelled occurrences.
+
+    A cancelled occurrence keeps the series' content at its original time (Google
+    guarantees nothing else of it); an exception that matches its plain occurrence
+    exactly is no override at all.
+    """
+    series = _event(master)
+    if not series.recurring:
+        return series
+    duration = _duration(series.start, series.end)
+    overrides: dict[DateOrDateTime, Event] = {}
+    for item in exceptions:
+        original = _original_start(item)
+        if original is None:
+            continue
+        plain = replace(
+            series,
+            id=item["id"],
+            start=original,
+            end=_shift(original, duration),
+            rrule=None,
+            rdate=(),
+            exdate=(),
+            recurrence_id=original,
+            updated=_updated(item) or series.updated,
+        )
+        if item.get("status") == "cancelled":
+            overrides[original] = replace(plain, status=EventStatus.CANCELLED)
+            continue
+        override = _event(item, ical_uid=series.ical_uid, recurrence_id=original)
+        if override != plain:
+            overrides[original] = override
+    ordered = sorted(
+        overrides.values(), key=lambda event: _sort_key(event.recurrence_id)
+    )
+    return replace(series, overrides=tuple(ordered))
+
+
+def _event(
+    raw: _Json,
+    *,
+    ical_uid: str | None = None,
+    recurrence_id: DateOrDateTime | None = None,
+) -> Event:
+    """Convert one Google event resource (not its exceptions)."""
+    event_id: str = raw["id"]
+    start = _when_value(raw["start"])
+    end = _when_value(raw["end"])
+    rrule, rdate, exdate = _recurrence(raw.get("recurrence") or [], start, event_id)
+    private = (raw.get("extendedProperties") or {}).get("private") or {}
+    color_id = raw.get("colorId")
+    organizer = (raw.get("organizer") or {}).get("email")
+    return Event(
+        id=event_id,
+        ical_uid=ical_uid or raw.get("iCalUID") or f"{event_id}@google.com",
+        summary=raw.get("summary") or "",
+        description=raw.get("description") or "",
+        location=raw.get("location") or "",
+        start=start,
+        end=end,
+        rrule=rrule,
+        rdate=rdate,
+        exdate=exdate,
+        recurrence_id=recurrence_id,
+        status=EventStatus(raw.get("status") or "confirmed"),
+        transparency=Transparency(raw.get("transparency") or "opaque"),
+        color=(
+            _COLORS[int(color_id) - 1]
+            if isinstance(color_id, str)
+            and color_id.isdigit()
+            and 1 <= int(color_id) <= 11
+            else None
+        ),
+        organizer=organizer if isinstance(organizer, str) else None,
+        updated=_updated(raw),
+        copy_of=(
+            CopyMarker(source=private[MARKER_PROPERTY])
+            if isinstance(private.get(MARKER_PROPERTY), str)
+            else None
+        ),
+    )
+
+
+def _when_value(when: _Json) -> DateOrDateTime:
+    """Return a `start`/`end`: a date, or an aware datetime in its `timeZone`."""
+    value = DateOrDatetime(**when).value
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _original_start(raw: _Json) -> DateOrDateTime | None:
+    original = raw.get("originalStartTime")
+    return _when_value(original) if isinstance(original, dict) else None
+
+
+def _updated(raw: _Json) -> datetime | None:
+    value = raw.get("updated")
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _recurrence(
+    lines: list[str], start: DateOrDateTime, event_id: str
+) -> tuple[str | None, tuple[DateOrDateTime, ...], tuple[DateOrDateTime, ...]]:
+    """Split Google's `recurrence` lines into RRULE, RDATE and EXDATE values."""
+    rrule = next(
+        (line.removeprefix("RRULE:") for line in lines if line.startswith("RRULE:")),
+        None,
+    )
+    dates = [line for line in lines if line.startswith(("RDATE", "EXDATE"))]
+    if not dates:
+        return rrule, (), ()
+    try:
+        parsed = Recurrences.from_basic_contentlines(dates)
+    except Exception as err:  # noqa: BLE001  # ical raises several types
+        raise InvalidEvent(
+            f"Google event {event_id} has RDATE/EXDATE lines this integration cannot "
+            f"read ({type(err).__name__})."
+        ) from None
+    zone = start.tzinfo if isinstance(start, datetime) else None
+
+    def aware(value: object) -> DateOrDateTime | None:
+        if isinstance(value, datetime):
+            return (
+                value if value.tzinfo is not None else value.replace(tzinfo=zone or UTC)
+            )
+        if isinstance(value, date):
+            return value
+        return None  # a PERIOD, which Google does not use
+
+    rdate = tuple(v for v in map(aware, parsed.rdate) if v is not None)
+    exdate = tuple(v for v in map(aware, parsed.exdate) if v is not None)
+    return rrule, rdate, exdate
+
+
+# ------------------------------------------------------------ model -> Google
+
+
+def _body(event: Event) -> _Json:
+    """Return the full event resource for an insert or an update (not exceptions)."""
+    recurring = event.recurring
+    body: _Json = {
+        "id": event.id,
+        "iCalUID": event.ical_uid,
+        "start": _when(event.start, recurring=recurring),
+        "end": _when(event.end, recurring=recurring),
+        "status": event.status.value,
+        "transparency": event.transparency.value,
+    }
+    for name in ("summary", "description", "location"):
+        if value := getattr(event, name):
+            body[name] = value
+    if event.color is not None:
+        body["colorId"] = str(_COLORS.index(event.color) + 1)
+    if recurring:
+        body["recurrence"] = _recurrence_lines(event)
+    if event.copy_of is not None:
+        body["extendedProperties"] = {
+            "private": {MARKER_PROPERTY: event.copy_of.source}
+        }
+    return body
+
+
+def _zone_of(value: DateOrDateTime) -> str | None:
+    """Return the IANA name of a datetime's zone, "UTC" for UTC, None otherwise."""
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        return None
+    key = getattr(value.tzinfo, "key", None)
+    if isinstance(key, str):
+        return "UTC" if key in _UTC_NAMES else key
+    return "UTC" if value.utcoffset() == timedelta(0) else None
+
+
+def _when(
+    value: DateOrDateTime, *, recurring: bool = False, zone: str | None = None
+) -> _Json:
+    """Return Google's `start`/`end` for a date or an aware datetime.
+
+    A series needs a named zone to expand in; a fixed offset becomes UTC then.
+    """
+    if not isinstance(value, datetime):
+        return {"date": value.isoformat()}
+    zone = zone or _zone_of(value)
+    if zone is None and recurring:
+        value, zone = value.astimezone(UTC), "UTC"
+    when: _Json = {"dateTime": value.isoformat()}
+    if zone is not None:
+        when["timeZone"] = zone
+    return when
+
+
+def _recurrence_lines(event: Event) -> list[str]:
+    lines = [f"RRULE:{event.rrule}"] if event.rrule else []
+    lines.extend(_date_line("RDATE", value) for value in event.rdate)
+    lines.extend(_date_line("EXDATE", value) for value in event.exdate)
+    return lines
+
+
+def _date_line(name: str, value: DateOrDateTime) -> str:
+    if not isinstance(value, datetime):
+        return f"{name};VALUE=DATE:{value:%Y%m%d}"
+    zone = _zone_of(value)
+    if zone is None or zone == "UTC":
+        return f"{name}:{value.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    return f"{name};TZID={zone}:{value:%Y%m%dT%H%M%S}"
+
+
+def _instance_id(series_id: str, original: DateOrDateTime | None) -> str:
+    """Return Google's id of one occurrence: `{id}_20240501` or `{id}_20240501T080000Z`."""
+    if isinstance(original, datetime):
+        return f"{series_id}_{original.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    if isinstance(original, date):
+        return f"{series_id}_{original:%Y%m%d}"
+    return series_id
+
+
+def _duration(start: DateOrDateTime, end: DateOrDateTime) -> timedelta:
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return end - start
+    if not isinstance(start, datetime) and not isinstance(end, datetime):
+        return end - start
+    raise InvalidEvent("An event starts and ends with different kinds of time.")
+
+
+def _shift(value: DateOrDateTime, delta: timedelta) -> DateOrDateTime:
+    if isinstance(value, datetime):
+        return value + delta
+    return value + timedelta(days=delta.days)
+
+
+def _sort_key(value: DateOrDateTime | None) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return datetime.min.replace(tzinfo=UTC)
