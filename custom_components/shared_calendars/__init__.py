@@ -4,21 +4,61 @@ The package has three layers: `engine/` decides (pure Python, no I/O), `provider
 talks to Google and CalDAV, and the modules here connect both to Home Assistant.
 """
 
-from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from __future__ import annotations
 
-type SharedCalendarsConfigEntry = ConfigEntry[None]
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+
+from .accounts import async_build_providers
+from .const import DOMAIN
+from .coordinator import (
+    SharedCalendarsConfigEntry,
+    SharedCalendarsCoordinator,
+    SharedCalendarsRuntimeData,
+)
+from .providers.base import AuthFailed
+
+__all__ = ["SharedCalendarsConfigEntry"]
 
 
 async def async_setup_entry(
     hass: HomeAssistant, entry: SharedCalendarsConfigEntry
 ) -> bool:
-    """Set up a sharing group from a config entry."""
+    """Set up a sharing group: its accounts, its state and its first sync."""
+    try:
+        providers = await async_build_providers(hass, entry.data)
+    except AuthFailed as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="invalid_key",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    coordinator = SharedCalendarsCoordinator(hass, entry, providers)
+    entry.runtime_data = SharedCalendarsRuntimeData(
+        coordinator=coordinator, providers=providers
+    )
+    try:
+        await coordinator.async_config_entry_first_refresh()
+    except BaseException:
+        await _async_close(entry)
+        raise
+    entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True
 
 
 async def async_unload_entry(
     hass: HomeAssistant, entry: SharedCalendarsConfigEntry
 ) -> bool:
-    """Unload a sharing group."""
+    """Unload a sharing group and close its connections."""
+    await _async_close(entry)
     return True
+
+
+async def _async_close(entry: SharedCalendarsConfigEntry) -> None:
+    for provider in entry.runtime_data.providers.values():
+        await provider.close()
+
+
+async def _async_reload(hass: HomeAssistant, entry: SharedCalendarsConfigEntry) -> None:
+    """Members, accounts or options changed: start over with them."""
+    await hass.config_entries.async_reload(entry.entry_id)

@@ -1,5 +1,6 @@
 """Constants of the Shared Calendars integration."""
 
+from datetime import timedelta
 import logging
 from typing import Final
 
@@ -7,3 +8,42 @@ DOMAIN: Final = "shared_calendars"
 LOGGER = logging.getLogger(__package__)
 
 CONF_GROUP_NAME: Final = "name"
+CONF_ACCOUNTS: Final = "accounts"
+"""Entry data: account id -> the account's settings."""
+CONF_ACCOUNT_TYPE: Final = "type"
+ACCOUNT_GOOGLE: Final = "google"
+ACCOUNT_CALDAV: Final = "caldav"
+CONF_SERVICE_ACCOUNT: Final = "service_account"
+"""The service-account key, as the JSON object Google issues."""
+CONF_API_ROOT: Final = "api_root"
+CONF_URL: Final = "url"
+CONF_USERNAME: Final = "username"
+CONF_PASSWORD: Final = "password"
+CONF_VERIFY_SSL: Final = "verify_ssl"
+
+SUBENTRY_MEMBER: Final = "member"
+CONF_SOURCES: Final = "sources"
+CONF_COMBINED: Final = "combined"
+CONF_ACCOUNT: Final = "account"
+CONF_CALENDAR_ID: Final = "calendar_id"
+CONF_RECEIVE_OWN: Final = "receive_own"
+CONF_PRIVACY: Final = "privacy"
+CONF_TITLE_PREFIX: Final = "title_prefix"
+CONF_COLOR: Final = "color"
+CONF_SKIP_ALL_DAY: Final = "skip_all_day"
+CONF_SKIP_FREE: Final = "skip_free"
+CONF_SKIP_TENTATIVE: Final = "skip_tentative"
+CONF_INCLUDE_KEYWORDS: Final = "include_keywords"
+CONF_EXCLUDE_KEYWORDS: Final = "exclude_keywords"
+
+CONF_SYNC_INTERVAL: Final = "sync_interval"
+CONF_WINDOW_PAST_DAYS: Final = "window_past_days"
+CONF_WINDOW_FUTURE_DAYS: Final = "window_future_days"
+CONF_CONCURRENCY: Final = "concurrency"
+
+DEFAULT_SYNC_INTERVAL = timedelta(minutes=5)
+DEFAULT_WINDOW_PAST_DAYS: Final = 30
+DEFAULT_WINDOW_FUTURE_DAYS: Final = 365
+DEFAULT_CONCURRENCY: Final = 4
+
+STORAGE_VERSION: Final = 1

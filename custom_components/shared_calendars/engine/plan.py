@@ -273,7 +273,10 @@ def content(event: Event) -> dict[str, object]:
     """Return what a copy shows, normalised as `fingerprint` digests it."""
     if event.recurrence_id is not None and event.status is EventStatus.CANCELLED:
         # A cancelled occurrence shows nothing; calendars keep different leftovers of it.
-        return {"recurrence_id": _moment(event.recurrence_id), "status": event.status.value}
+        return {
+            "recurrence_id": _moment(event.recurrence_id),
+            "status": event.status.value,
+        }
     return {
         "summary": event.summary.strip(),
         "description": event.description.strip(),

@@ -1,0 +1,164 @@
+"""The coordinator: runs a sync cycle on a schedule and publishes its report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.storage import Store
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_CONCURRENCY,
+    CONF_SYNC_INTERVAL,
+    CONF_WINDOW_FUTURE_DAYS,
+    CONF_WINDOW_PAST_DAYS,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_SYNC_INTERVAL,
+    DEFAULT_WINDOW_FUTURE_DAYS,
+    DEFAULT_WINDOW_PAST_DAYS,
+    DOMAIN,
+    LOGGER,
+    STORAGE_VERSION,
+)
+from .cycle import SyncCycle, SyncReport
+from .engine.model import Member, SyncWindow
+from .engine.plan import PlanOptions
+from .engine.state import SyncState
+from .members import members_of
+from .providers.base import CalendarProvider
+
+
+@dataclass(kw_only=True)
+class SharedCalendarsRuntimeData:
+    """What a loaded group holds."""
+
+    coordinator: SharedCalendarsCoordinator
+    providers: dict[str, CalendarProvider]
+    """By account id."""
+
+
+type SharedCalendarsConfigEntry = ConfigEntry[SharedCalendarsRuntimeData]
+
+
+class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
+    """Runs the group's sync cycles; entities read the synced state it keeps."""
+
+    config_entry: SharedCalendarsConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: SharedCalendarsConfigEntry,
+        providers: dict[str, CalendarProvider],
+    ) -> None:
+        """Prepare the group's coordinator; the state is loaded in `_async_setup`."""
+        minutes = entry.options.get(CONF_SYNC_INTERVAL)
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {entry.title}",
+            update_interval=timedelta(minutes=minutes)
+            if minutes
+            else DEFAULT_SYNC_INTERVAL,
+        )
+        self.providers = providers
+        self.state = SyncState()
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}", private=True
+        )
+        self._cycle: SyncCycle | None = None
+        self._full_next = False
+        self._confirm_empty_next = False
+        self._restore_hidden_next = False
+
+    @property
+    def members(self) -> list[Member]:
+        """Return the group's members as configured now."""
+        return members_of(self.config_entry)
+
+    async def _async_setup(self) -> None:
+        """Load what the last run knew, so the first cycle is incremental."""
+        if (stored := await self._store.async_load()) is not None:
+            self.state = SyncState.from_dict(stored)
+        self._cycle = SyncCycle(
+            providers=self.providers,
+            state=self.state,
+            save=self._async_save,
+            concurrency=self.config_entry.options.get(
+                CONF_CONCURRENCY, DEFAULT_CONCURRENCY
+            ),
+        )
+
+    async def _async_save(self) -> None:
+        await self._store.async_save(self.state.to_dict())
+
+    def plan_options(self) -> PlanOptions:
+        """Return the group-wide planning settings from the entry's options."""
+        options = self.config_entry.options
+        now = dt_util.utcnow()
+        window = SyncWindow(
+            start=now
+            - timedelta(
+                days=options.get(CONF_WINDOW_PAST_DAYS, DEFAULT_WINDOW_PAST_DAYS)
+            ),
+            end=now
+            + timedelta(
+                days=options.get(CONF_WINDOW_FUTURE_DAYS, DEFAULT_WINDOW_FUTURE_DAYS)
+            ),
+        )
+        return PlanOptions(window=window, restore_hidden=self._restore_hidden_next)
+
+    async def async_resync(
+        self,
+        *,
+        full: bool = False,
+        restore_hidden: bool = False,
+        confirm_empty: bool = False,
+    ) -> SyncReport:
+        """Run a cycle now, as the resync action asks; return its report."""
+        self._full_next = full
+        self._restore_hidden_next = restore_hidden
+        self._confirm_empty_next = confirm_empty
+        await self.async_refresh()
+        if self.last_exception is not None:
+            raise self.last_exception
+        return self.data
+
+    async def _async_update_data(self) -> SyncReport:
+        assert self._cycle is not None, "set up before the first refresh"
+        try:
+            report = await self._cycle.run(
+                self.members,
+                self.plan_options(),
+                full=self._full_next,
+                confirm_empty=self._confirm_empty_next,
+            )
+        finally:
+            self._full_next = self._confirm_empty_next = self._restore_hidden_next = (
+                False
+            )
+        if report.auth_failed:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN,
+                translation_key="auth_failed",
+                translation_placeholders={
+                    "accounts": ", ".join(sorted(report.auth_failed))
+                },
+            )
+        calendars = {ref.key for member in self.members for ref in member.sources} | {
+            member.combined.key for member in self.members if member.combined
+        }
+        if calendars and set(report.errors) >= calendars:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="no_calendar_reachable",
+                translation_placeholders={"error": next(iter(report.errors.values()))},
+            )
+        return report
