@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
 
 from .accounts import async_build_providers
 from .const import DOMAIN
@@ -17,8 +19,17 @@ from .coordinator import (
     SharedCalendarsRuntimeData,
 )
 from .providers.base import AuthFailed
+from .services import async_setup_services
 
 __all__ = ["SharedCalendarsConfigEntry"]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions, once for every group."""
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(
@@ -26,7 +37,7 @@ async def async_setup_entry(
 ) -> bool:
     """Set up a sharing group: its accounts, its state and its first sync."""
     try:
-        providers = await async_build_providers(hass, entry.data)
+        providers = await async_build_providers(hass, entry)
     except AuthFailed as err:
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN,

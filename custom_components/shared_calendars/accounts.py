@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util.ssl import get_default_context, get_default_no_verify_context
@@ -13,13 +15,13 @@ from .const import (
     ACCOUNT_CALDAV,
     ACCOUNT_GOOGLE,
     CONF_ACCOUNT_TYPE,
-    CONF_ACCOUNTS,
     CONF_API_ROOT,
     CONF_PASSWORD,
     CONF_SERVICE_ACCOUNT,
     CONF_URL,
     CONF_USERNAME,
     CONF_VERIFY_SSL,
+    SUBENTRY_ACCOUNT,
 )
 from .providers.base import CalendarProvider
 from .providers.caldav import CalDavProvider
@@ -56,14 +58,27 @@ async def async_build_provider(
     raise ValueError(f"Unknown account type {settings[CONF_ACCOUNT_TYPE]!r}")
 
 
+def google_account_id(client_email: str) -> str:
+    """Return the id of a service account in its group."""
+    return f"{ACCOUNT_GOOGLE}:{client_email.lower()}"
+
+
+def caldav_account_id(username: str, url: str) -> str:
+    """Return the id of a CalDAV login in its group: the user at the server's host."""
+    return f"{ACCOUNT_CALDAV}:{username}@{urlsplit(url).netloc.lower()}"
+
+
 async def async_build_providers(
-    hass: HomeAssistant, data: Mapping[str, Any]
+    hass: HomeAssistant, entry: ConfigEntry[Any]
 ) -> dict[str, CalendarProvider]:
-    """Return a provider per account of a group entry's data, by account id."""
+    """Return a provider per account subentry of a group, by account id."""
     providers: dict[str, CalendarProvider] = {}
     try:
-        for account_id, settings in data.get(CONF_ACCOUNTS, {}).items():
-            providers[account_id] = await async_build_provider(hass, settings)
+        for subentry in entry.subentries.values():
+            if subentry.subentry_type == SUBENTRY_ACCOUNT and subentry.unique_id:
+                providers[subentry.unique_id] = await async_build_provider(
+                    hass, subentry.data
+                )
     except BaseException:
         for provider in providers.values():
             await provider.close()

@@ -8,8 +8,8 @@ DOMAIN: Final = "shared_calendars"
 LOGGER = logging.getLogger(__package__)
 
 CONF_GROUP_NAME: Final = "name"
-CONF_ACCOUNTS: Final = "accounts"
-"""Entry data: account id -> the account's settings."""
+SUBENTRY_ACCOUNT: Final = "account"
+"""A Google service account or a CalDAV login; its unique id is the account id."""
 CONF_ACCOUNT_TYPE: Final = "type"
 ACCOUNT_GOOGLE: Final = "google"
 ACCOUNT_CALDAV: Final = "caldav"

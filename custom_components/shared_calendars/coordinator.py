@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -29,7 +30,7 @@ from .const import (
 from .cycle import SyncCycle, SyncReport
 from .engine.model import Member, SyncWindow
 from .engine.plan import PlanOptions
-from .engine.state import SyncState
+from .engine.state import EMPTY_SOURCE_CYCLES, SyncState
 from .members import members_of
 from .providers.base import CalendarProvider
 
@@ -74,6 +75,8 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}", private=True
         )
         self._cycle: SyncCycle | None = None
+        self.last_synced: datetime | None = None
+        """When a cycle last finished without failing as a whole."""
         self._full_next = False
         self._confirm_empty_next = False
         self._restore_hidden_next = False
@@ -144,6 +147,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
             self._full_next = self._confirm_empty_next = self._restore_hidden_next = (
                 False
             )
+        self._update_empty_source_issue(report)
         if report.auth_failed:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN,
@@ -161,4 +165,30 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
                 translation_key="no_calendar_reachable",
                 translation_placeholders={"error": next(iter(report.errors.values()))},
             )
+        self.last_synced = dt_util.utcnow()
         return report
+
+    def _update_empty_source_issue(self, report: SyncReport) -> None:
+        """Explain, as a repair issue, why copies of an emptied calendar still stand."""
+        issue_id = f"empty_source_{self.config_entry.entry_id}"
+        if not report.held_back:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        names = {
+            ref.key: f"{member.name}: {ref.calendar_id}"
+            for member in self.members
+            for ref in member.sources
+        }
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="empty_source",
+            translation_placeholders={
+                "group": self.config_entry.title,
+                "calendars": ", ".join(names.get(key, key) for key in report.held_back),
+                "cycles": str(EMPTY_SOURCE_CYCLES),
+            },
+        )
