@@ -148,6 +148,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
                 False
             )
         self._update_empty_source_issue(report)
+        self._update_not_shared_issue(report)
         if report.auth_failed:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN,
@@ -167,6 +168,42 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
             )
         self.last_synced = dt_util.utcnow()
         return report
+
+    def _update_not_shared_issue(self, report: SyncReport) -> None:
+        """Say which calendars the group's accounts lost access to, and how to fix it."""
+        issue_id = f"not_shared_{self.config_entry.entry_id}"
+        lost = sorted(
+            key for key, kind in report.error_kinds.items() if kind == "NotShared"
+        )
+        if not lost:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        owners = {
+            ref.key: (member.name, ref)
+            for member in self.members
+            for ref in (
+                *member.sources,
+                *([member.combined] if member.combined else []),
+            )
+        }
+        lines = []
+        for key in lost:
+            name, ref = owners[key]
+            provider = self.providers.get(ref.account)
+            account = provider.account if provider else ref.account
+            lines.append(f"- {name}: {ref.calendar_id} (share it with {account})")
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="not_shared",
+            translation_placeholders={
+                "group": self.config_entry.title,
+                "calendars": "\n".join(lines),
+            },
+        )
 
     def _update_empty_source_issue(self, report: SyncReport) -> None:
         """Explain, as a repair issue, why copies of an emptied calendar still stand."""

@@ -49,6 +49,8 @@ class SyncReport:
     unchanged: int = 0
     errors: dict[str, str] = field(default_factory=dict)
     """Calendar key -> what went wrong there."""
+    error_kinds: dict[str, str] = field(default_factory=dict)
+    """Calendar key -> the kind of error (AuthFailed, NotShared, Unreachable, ...)."""
     auth_failed: dict[str, str] = field(default_factory=dict)
     """Account -> why its credentials were refused."""
     held_back: list[str] = field(default_factory=list)
@@ -140,6 +142,7 @@ class SyncCycle:
         provider = self._providers.get(ref.account)
         if provider is None:
             report.errors[ref.key] = f"No account {ref.account} in this group"
+            report.error_kinds[ref.key] = "UnknownAccount"
             return None
         cursor = self._state.calendar(ref.key).cursor
         try:
@@ -154,11 +157,8 @@ class SyncCycle:
                 return await self._with_retries(
                     lambda: provider.changes(ref.calendar_id, None), report, "changes"
                 )
-        except AuthFailed as err:
-            report.auth_failed[ref.account] = str(err)
-            report.errors[ref.key] = str(err)
         except ProviderError as err:
-            report.errors[ref.key] = str(err)
+            _record_error(report, ref, err)
         return None
 
     async def _execute(self, planned: Plan, report: SyncReport) -> None:
@@ -182,9 +182,7 @@ class SyncCycle:
                     await self._perform(action, report)
                 except ProviderError as err:
                     failed_groups.add(action.group)
-                    report.errors[action.target.key] = str(err)
-                    if isinstance(err, AuthFailed):
-                        report.auth_failed[action.target.account] = str(err)
+                    _record_error(report, action.target, err)
 
         for start in range(0, len(actions), BATCH_SIZE):
             batch = actions[start : start + BATCH_SIZE]
@@ -238,3 +236,10 @@ class SyncCycle:
                 _LOGGER.debug("Retrying %s in %.1f s: %s", kind, delay, err)
                 await self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _record_error(report: SyncReport, ref: CalendarRef, err: ProviderError) -> None:
+    report.errors[ref.key] = str(err)
+    report.error_kinds[ref.key] = type(err).__name__
+    if isinstance(err, AuthFailed):
+        report.auth_failed[ref.account] = str(err)
