@@ -8,7 +8,8 @@ are written in the format (version) that Home Assistant reads:
   free-port                print a free TCP port on 127.0.0.1
   onboard URL USER PASS    create the owner via the onboarding API; print an access token
   wait-running URL TOKEN   wait until the core state is RUNNING
-  add-entry URL TOKEN DOMAIN NAME   drive the config flow, check the entry is loaded
+  add-entry URL TOKEN DOMAIN NAME CALDAV_URL   create a group with a CalDAV account,
+                           check it is loaded, open every other form once
   check-log LOG DOMAIN     fail on errors in the log that concern the custom integration
 
 Why files in .storage (homeassistant/components/http/config.py): an `http:` block in
@@ -303,11 +304,15 @@ def wait_running(
     _wait("core state RUNNING", float(timeout), running, pid)
 
 
-def add_entry(url: str, token: str, domain: str, name: str) -> None:
-    """Create a config entry through the config-flow REST API; check it is loaded.
+def add_entry(url: str, token: str, domain: str, name: str, caldav_url: str) -> None:
+    """Create a group through the config-flow REST API; check it is loaded.
 
-    Exit code 0: entry loaded; 1: failure; 3: the flow wants more than a name
-    (the flow was aborted again, which still proves config_flow.py imports).
+    The flow asks for the group's name and its first account: a CalDAV account at
+    `caldav_url` (a Radicale without authentication that scripts/smoke starts).
+    Then every other form is opened once and cancelled (a member, a Google account,
+    the options), which proves Home Assistant can serialize each of them.
+    Exit code 0: entry loaded; 1: failure; 3: the first form is not the one this
+    helper knows how to fill (the flow was aborted again).
     """
     flow_url = f"{url}/api/config/config_entries/flow"
     status, form = _request(flow_url, token=token, data={"handler": domain})
@@ -316,19 +321,32 @@ def add_entry(url: str, token: str, domain: str, name: str) -> None:
             f"ha_config: starting the {domain} config flow failed: {status} {form}"
         )
     fields = [field["name"] for field in form.get("data_schema", [])]
-    if form.get("type") != "form" or fields != ["name"]:
+    if form.get("type") != "form" or fields != ["name", "account_type"]:
         print(
             f"ha_config: config flow started (step {form.get('step_id')!r}, "
-            f"fields {fields}); not a name-only form, not submitting it"
+            f"fields {fields}); not the group form, not submitting it"
         )
         if form.get("flow_id"):
             _request(f"{flow_url}/{form['flow_id']}", token=token, method="DELETE")
         sys.exit(3)
-    status, result = _request(
-        f"{flow_url}/{form['flow_id']}", token=token, data={"name": name}
-    )
-    if status != 200 or result.get("type") != "create_entry":
-        sys.exit(f"ha_config: submitting the config flow failed: {status} {result}")
+    steps: list[dict[str, Any]] = [
+        {"name": name, "account_type": "caldav"},
+        {
+            "url": caldav_url,
+            "username": "smoke",
+            "password": "smoke-password",
+            "verify_ssl": True,
+        },
+    ]
+    result = form
+    for answer in steps:
+        status, result = _request(
+            f"{flow_url}/{form['flow_id']}", token=token, data=answer
+        )
+        if status != 200 or result.get("errors"):
+            sys.exit(f"ha_config: the config flow refused {sorted(answer)}: {result}")
+    if result.get("type") != "create_entry":
+        sys.exit(f"ha_config: the config flow did not create an entry: {result}")
     entry_id = result["result"]["entry_id"]
 
     def loaded() -> str | None:
@@ -342,6 +360,28 @@ def add_entry(url: str, token: str, domain: str, name: str) -> None:
     print(f"ha_config: config entry {result['title']!r} ({entry_id}) state: {state}")
     if state != "loaded":
         sys.exit(1)
+    _open_forms(url, token, entry_id)
+
+
+def _open_forms(url: str, token: str, entry_id: str) -> None:
+    """Open the member, account and options forms once each; cancel them."""
+    base = f"{url}/api/config/config_entries"
+    opened = [
+        (f"{base}/subentries/flow", [entry_id, "member"], None),
+        (f"{base}/subentries/flow", [entry_id, "account"], {"next_step_id": "google"}),
+        (f"{base}/options/flow", entry_id, None),
+    ]
+    for flow_url, handler, answer in opened:
+        status, form = _request(flow_url, token=token, data={"handler": handler})
+        if status == 200 and answer is not None:
+            status, form = _request(
+                f"{flow_url}/{form['flow_id']}", token=token, data=answer
+            )
+        if status != 200 or form.get("type") != "form":
+            sys.exit(f"ha_config: the form of {handler} failed: {status} {form}")
+        _request(f"{flow_url}/{form['flow_id']}", token=token, method="DELETE")
+        fields = [field["name"] for field in form.get("data_schema", [])]
+        print(f"ha_config: form {form['step_id']!r} of {handler} shows {fields}")
 
 
 # "2026-11-21 23:44:26.781+00:00 WARNING (MainThread) [homeassistant.loader] ..."

@@ -2,6 +2,8 @@
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 # Our package must be importable before Home Assistant looks for custom integrations,
 # or the harness's own testing_config/custom_components would shadow it.
@@ -19,3 +21,9 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 def group_entry() -> MockConfigEntry:
     """Return a sharing group's config entry."""
     return MockConfigEntry(domain=DOMAIN, title="Family", data={"name": "Family"})
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Keep snapshots in tests/snapshots/, written as Home Assistant's own tests do."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)

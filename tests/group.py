@@ -75,10 +75,14 @@ def member(
     *,
     sources: list[tuple[str, str]],
     combined: tuple[str, str] | None,
+    subentry_id: str | None = None,
     **policy: Any,
 ) -> ConfigSubentryData:
-    """Return a member subentry; calendars are (account id, calendar id) pairs."""
-    return ConfigSubentryData(
+    """Return a member subentry; calendars are (account id, calendar id) pairs.
+
+    A fixed `subentry_id` keeps the member's unique ids stable across test runs.
+    """
+    data = ConfigSubentryData(
         subentry_type=SUBENTRY_MEMBER,
         unique_id=name.lower(),
         title=name,
@@ -95,14 +99,20 @@ def member(
             **policy,
         },
     )
+    if subentry_id is not None:
+        data["subentry_id"] = subentry_id  # type: ignore[typeddict-unknown-key]
+    return data
 
 
 def group_entry(
-    *subentries: ConfigSubentryData, options: dict[str, Any] | None = None
+    *subentries: ConfigSubentryData,
+    options: dict[str, Any] | None = None,
+    entry_id: str | None = None,
 ) -> MockConfigEntry:
     """Return a group's entry with its account and member subentries."""
     return MockConfigEntry(
         domain=DOMAIN,
+        entry_id=entry_id,
         title="Family",
         data={CONF_GROUP_NAME: "Family"},
         options=options or {},

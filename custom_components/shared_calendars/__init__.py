@@ -6,6 +6,7 @@ talks to Google and CalDAV, and the modules here connect both to Home Assistant.
 
 from __future__ import annotations
 
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import config_validation as cv
@@ -24,6 +25,13 @@ from .services import async_setup_services
 __all__ = ["SharedCalendarsConfigEntry"]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.CALENDAR,
+    Platform.SENSOR,
+]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -53,6 +61,7 @@ async def async_setup_entry(
     except BaseException:
         await _async_close(entry)
         raise
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True
 
@@ -61,6 +70,8 @@ async def async_unload_entry(
     hass: HomeAssistant, entry: SharedCalendarsConfigEntry
 ) -> bool:
     """Unload a sharing group and close its connections."""
+    if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        return False
     await _async_close(entry)
     return True
 

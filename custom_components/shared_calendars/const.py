@@ -40,10 +40,13 @@ CONF_SYNC_INTERVAL: Final = "sync_interval"
 CONF_WINDOW_PAST_DAYS: Final = "window_past_days"
 CONF_WINDOW_FUTURE_DAYS: Final = "window_future_days"
 CONF_CONCURRENCY: Final = "concurrency"
+CONF_KEEP_COPIES_OF_REMOVED_MEMBERS: Final = "keep_copies_of_removed_members"
+"""Keep (forget) the copies in a removed member's combined calendar instead of deleting them."""
 
 DEFAULT_SYNC_INTERVAL = timedelta(minutes=5)
 DEFAULT_WINDOW_PAST_DAYS: Final = 30
 DEFAULT_WINDOW_FUTURE_DAYS: Final = 365
 DEFAULT_CONCURRENCY: Final = 4
+DEFAULT_KEEP_COPIES_OF_REMOVED_MEMBERS: Final = False
 
 STORAGE_VERSION: Final = 1

@@ -16,10 +16,12 @@ from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_CONCURRENCY,
+    CONF_KEEP_COPIES_OF_REMOVED_MEMBERS,
     CONF_SYNC_INTERVAL,
     CONF_WINDOW_FUTURE_DAYS,
     CONF_WINDOW_PAST_DAYS,
     DEFAULT_CONCURRENCY,
+    DEFAULT_KEEP_COPIES_OF_REMOVED_MEMBERS,
     DEFAULT_SYNC_INTERVAL,
     DEFAULT_WINDOW_FUTURE_DAYS,
     DEFAULT_WINDOW_PAST_DAYS,
@@ -102,6 +104,10 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
     async def _async_save(self) -> None:
         await self._store.async_save(self.state.to_dict())
 
+    async def async_save_state(self) -> None:
+        """Keep the state now, after an action changed it between cycles."""
+        await self._async_save()
+
     def plan_options(self) -> PlanOptions:
         """Return the group-wide planning settings from the entry's options."""
         options = self.config_entry.options
@@ -116,7 +122,14 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
                 days=options.get(CONF_WINDOW_FUTURE_DAYS, DEFAULT_WINDOW_FUTURE_DAYS)
             ),
         )
-        return PlanOptions(window=window, restore_hidden=self._restore_hidden_next)
+        return PlanOptions(
+            window=window,
+            restore_hidden=self._restore_hidden_next,
+            keep_copies_of_removed_targets=options.get(
+                CONF_KEEP_COPIES_OF_REMOVED_MEMBERS,
+                DEFAULT_KEEP_COPIES_OF_REMOVED_MEMBERS,
+            ),
+        )
 
     async def async_resync(
         self,

@@ -1,6 +1,19 @@
-"""Actions of the integration, registered once in `async_setup`."""
+"""Actions of the integration, registered once in `async_setup`.
+
+The event actions write to a member's source calendars and only to originals:
+copies belong to the sync, which fans every change out right after the action.
+Every check that can refuse a call runs before anything is written, and a refusal
+is a translated `ServiceValidationError` that says what to fix.
+"""
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID
 from homeassistant.core import (
@@ -10,26 +23,403 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.helpers.service import async_get_config_entry
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.service import (
+    async_get_config_entry,
+    async_register_admin_service,
+)
+from homeassistant.util import dt as dt_util
+from homeassistant.util.json import JsonValueType
 import probatio
 
-from .const import DOMAIN
-from .coordinator import SharedCalendarsConfigEntry
+from .const import CONF_CONCURRENCY, DEFAULT_CONCURRENCY, DOMAIN
+from .coordinator import SharedCalendarsConfigEntry, SharedCalendarsCoordinator
 from .cycle import SyncReport
+from .engine.edits import rescheduled
+from .engine.ids import copy_id, event_ical_uid, new_event_id, upsert_event_id
+from .engine.model import CalendarRef, DateOrDateTime, Event, Member
+from .engine.occurrences import busy_periods, instant, occurrences
+from .helpers import failed, provider_errors, refused
+from .providers.base import CalendarProvider, InvalidEvent, ProviderError
 
 SERVICE_RESYNC = "resync"
+SERVICE_CREATE_EVENT = "create_event"
+SERVICE_UPDATE_EVENT = "update_event"
+SERVICE_DELETE_EVENT = "delete_event"
+SERVICE_UPSERT_EVENT = "upsert_event"
+SERVICE_GET_FREE_BUSY = "get_free_busy"
+SERVICE_REMOVE_MANAGED_COPIES = "remove_managed_copies"
+
 ATTR_FULL = "full"
 ATTR_RESTORE_HIDDEN = "restore_hidden"
 ATTR_CONFIRM_EMPTY = "confirm_empty"
+ATTR_MEMBER = "member"
+ATTR_MEMBERS = "members"
+ATTR_CALENDAR = "calendar"
+ATTR_CALENDARS = "calendars"
+ATTR_EVENT_ID = "event_id"
+ATTR_SUMMARY = "summary"
+ATTR_DESCRIPTION = "description"
+ATTR_LOCATION = "location"
+ATTR_START_DATE_TIME = "start_date_time"
+ATTR_END_DATE_TIME = "end_date_time"
+ATTR_START_DATE = "start_date"
+ATTR_END_DATE = "end_date"
+ATTR_RRULE = "rrule"
+ATTR_DRY_RUN = "dry_run"
 
-RESYNC_SCHEMA = probatio.Schema(
+MAX_FREE_BUSY_SPAN = timedelta(days=62)
+"""The longest span one free/busy request may ask for (Google allows about two months)."""
+FREQUENCIES = frozenset({"DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
+"""Series repeat at most daily, as in Home Assistant's own calendar actions."""
+
+GROUP_SCHEMA = probatio.Schema({probatio.Required(ATTR_CONFIG_ENTRY_ID): str})
+
+RESYNC_SCHEMA = GROUP_SCHEMA.extend(
     {
-        probatio.Required(ATTR_CONFIG_ENTRY_ID): str,
         probatio.Optional(ATTR_FULL, default=False): bool,
         probatio.Optional(ATTR_RESTORE_HIDDEN, default=False): bool,
         probatio.Optional(ATTR_CONFIRM_EMPTY, default=False): bool,
     }
 )
+
+TARGET_SCHEMA = GROUP_SCHEMA.extend(
+    {
+        probatio.Required(ATTR_MEMBER): cv.string,
+        probatio.Optional(ATTR_CALENDAR): cv.string,
+    }
+)
+
+EVENT_FIELDS: dict[Any, Any] = {
+    probatio.Optional(ATTR_DESCRIPTION): cv.string,
+    probatio.Optional(ATTR_LOCATION): cv.string,
+    probatio.Optional(ATTR_START_DATE_TIME): cv.datetime,
+    probatio.Optional(ATTR_END_DATE_TIME): cv.datetime,
+    probatio.Optional(ATTR_START_DATE): cv.date,
+    probatio.Optional(ATTR_END_DATE): cv.date,
+    probatio.Optional(ATTR_RRULE): cv.string,
+}
+
+CREATE_EVENT_SCHEMA = TARGET_SCHEMA.extend(
+    {probatio.Required(ATTR_SUMMARY): cv.string, **EVENT_FIELDS}
+)
+
+UPDATE_EVENT_SCHEMA = TARGET_SCHEMA.extend(
+    {
+        probatio.Required(ATTR_EVENT_ID): cv.string,
+        probatio.Optional(ATTR_SUMMARY): cv.string,
+        **EVENT_FIELDS,
+    }
+)
+
+DELETE_EVENT_SCHEMA = TARGET_SCHEMA.extend(
+    {probatio.Required(ATTR_EVENT_ID): cv.string}
+)
+
+UPSERT_EVENT_SCHEMA = TARGET_SCHEMA.extend(
+    {
+        probatio.Required(ATTR_EVENT_ID): probatio.All(
+            cv.string, probatio.Length(min=1)
+        ),
+        probatio.Required(ATTR_SUMMARY): cv.string,
+        **EVENT_FIELDS,
+    }
+)
+
+GET_FREE_BUSY_SCHEMA = GROUP_SCHEMA.extend(
+    {
+        probatio.Optional(ATTR_MEMBERS): probatio.All(cv.ensure_list, [cv.string]),
+        probatio.Optional(ATTR_CALENDARS): probatio.All(cv.ensure_list, [cv.string]),
+        probatio.Required(ATTR_START_DATE_TIME): cv.datetime,
+        probatio.Required(ATTR_END_DATE_TIME): cv.datetime,
+    }
+)
+
+REMOVE_MANAGED_COPIES_SCHEMA = GROUP_SCHEMA.extend(
+    {
+        probatio.Optional(ATTR_MEMBER): cv.string,
+        probatio.Optional(ATTR_CALENDAR): cv.string,
+        probatio.Optional(ATTR_DRY_RUN, default=False): cv.boolean,
+    }
+)
+
+
+# --------------------------------------------------------------- the group's parts
+
+
+def _loaded_group(call: ServiceCall) -> SharedCalendarsConfigEntry:
+    """Return the group the call names; HA refuses unknown and unloaded entries."""
+    entry: SharedCalendarsConfigEntry = async_get_config_entry(
+        call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID]
+    )
+    return entry
+
+
+def _member(entry: SharedCalendarsConfigEntry, wanted: str) -> Member:
+    """Return the member named by subentry id or by name (any case)."""
+    members = entry.runtime_data.coordinator.members
+    for member in members:
+        if member.id == wanted:
+            return member
+    name = wanted.strip().casefold()
+    for member in members:
+        if member.name.casefold() == name:
+            return member
+    raise refused(
+        "member_not_found",
+        member=wanted,
+        group=entry.title,
+        members=", ".join(member.name for member in members) or "-",
+    )
+
+
+def _is(ref: CalendarRef, wanted: str) -> bool:
+    """Return whether a calendar is the one named by its id (or its ledger key)."""
+    return wanted in (ref.calendar_id, ref.key)
+
+
+def _source_calendar(member: Member, wanted: str | None) -> CalendarRef:
+    """Return the member's source calendar the call names, the first by default."""
+    if not member.sources:
+        raise refused("member_has_no_source", member=member.name)
+    if wanted is None:
+        return member.sources[0]
+    for ref in member.sources:
+        if _is(ref, wanted):
+            return ref
+    raise refused(
+        "not_a_source_calendar",
+        calendar=wanted,
+        scope=member.name,
+        calendars=", ".join(ref.calendar_id for ref in member.sources),
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Target:
+    """The source calendar an event action writes to."""
+
+    entry: SharedCalendarsConfigEntry
+    calendar: CalendarRef
+    provider: CalendarProvider
+
+    @property
+    def coordinator(self) -> SharedCalendarsCoordinator:
+        """Return the group's coordinator."""
+        return self.entry.runtime_data.coordinator
+
+
+def _target(call: ServiceCall) -> _Target:
+    entry = _loaded_group(call)
+    member = _member(entry, call.data[ATTR_MEMBER])
+    calendar = _source_calendar(member, call.data.get(ATTR_CALENDAR))
+    return _Target(entry=entry, calendar=calendar, provider=_provider(entry, calendar))
+
+
+def _provider(
+    entry: SharedCalendarsConfigEntry, calendar: CalendarRef
+) -> CalendarProvider:
+    if (provider := entry.runtime_data.providers.get(calendar.account)) is None:
+        raise failed(
+            "calendar_failed",
+            calendar=calendar.calendar_id,
+            error=f"no account {calendar.account} in this group",
+        )
+    return provider
+
+
+def _provider_errors(calendar: CalendarRef) -> AbstractContextManager[None]:
+    """Turn a provider's failure into a translated error that names the calendar."""
+    return provider_errors(calendar.calendar_id, calendar.account)
+
+
+async def _require_writable(target: _Target) -> None:
+    """Refuse a calendar the account may only read, before anything is written."""
+    with _provider_errors(target.calendar):
+        info = await target.provider.get_calendar(target.calendar.calendar_id)
+    if not info.writable:
+        raise refused(
+            "read_only_calendar",
+            calendar=info.name or target.calendar.calendar_id,
+            account=target.provider.account,
+        )
+
+
+async def _find_event(target: _Target, event_id: str) -> Event | None:
+    """Return the event with this id, or the one upserted under this caller id."""
+    calendar_id = target.calendar.calendar_id
+    with _provider_errors(target.calendar):
+        try:
+            if (
+                event := await target.provider.get_event(calendar_id, event_id)
+            ) is not None:
+                return event
+        except InvalidEvent:
+            pass  # Google refuses ids outside its alphabet, like a caller's own id
+        alias = upsert_event_id(event_id, target.calendar.key)
+        return await target.provider.get_event(calendar_id, alias)
+
+
+def _refuse_copy(target: _Target, event: Event) -> None:
+    """Refuse a copy: it belongs to the sync, whose next cycle would undo a change."""
+    if (
+        event.copy_of is not None
+        or (target.calendar.key, event.id) in target.coordinator.state.copies
+    ):
+        raise refused(
+            "managed_copy", event_id=event.id, calendar=target.calendar.calendar_id
+        )
+
+
+async def _put(target: _Target, event: Event) -> Event:
+    with _provider_errors(target.calendar):
+        return await target.provider.put_event(target.calendar.calendar_id, event)
+
+
+# ------------------------------------------------------------------ event fields
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Fields:
+    """What a call says about an event, checked; None where it says nothing."""
+
+    summary: str | None
+    description: str | None
+    location: str | None
+    start: DateOrDateTime | None
+    end: DateOrDateTime | None
+    rrule: str | None
+    """The rule without `RRULE:`; "" removes the recurrence."""
+
+
+def _aware(data: Mapping[str, Any], key: str) -> datetime | None:
+    """Return a date-time field in Home Assistant's time zone; refuse a naive one.
+
+    A time without a UTC offset means different instants to different calendars,
+    so it is refused instead of guessed. The local zone (not the fixed offset the
+    caller wrote) is kept, so that a series repeats at the same local time across
+    daylight saving time, and Google gets the zone name it needs for a series.
+    """
+    if (value := data.get(key)) is None:
+        return None
+    if value.tzinfo is None:
+        raise refused(
+            "naive_datetime",
+            field=key,
+            value=value.isoformat(),
+            example=value.replace(tzinfo=dt_util.get_default_time_zone()).isoformat(),
+        )
+    return dt_util.as_local(value)
+
+
+def _day(data: Mapping[str, Any], key: str) -> date | None:
+    value: date | None = data.get(key)
+    if isinstance(value, datetime):
+        raise refused("mixed_date_types")
+    return value
+
+
+def _rule(value: str | None) -> str | None:
+    """Return a recurrence rule as the model keeps it; refuse what is not one."""
+    if value is None:
+        return None
+    rule = value.strip()
+    if rule.upper().startswith("RRULE:"):
+        rule = rule[len("RRULE:") :]
+    if not rule:
+        return ""
+    parts: dict[str, str] = {}
+    for part in rule.split(";"):
+        name, equals, setting = part.partition("=")
+        if not (equals and name.strip() and setting.strip()):
+            raise refused(
+                "invalid_rrule", rrule=value, error=f"{part!r} is not NAME=VALUE"
+            )
+        parts[name.strip().upper()] = setting.strip().upper()
+    if parts.get("FREQ") not in FREQUENCIES:
+        raise refused(
+            "invalid_rrule",
+            rrule=value,
+            error=f"FREQ must be one of {', '.join(sorted(FREQUENCIES))}",
+        )
+    return ";".join(f"{name}={setting}" for name, setting in parts.items())
+
+
+def _fields(data: Mapping[str, Any]) -> _Fields:
+    """Check what needs no calendar: time zones, kinds of time, the rule's form."""
+    start_time = _aware(data, ATTR_START_DATE_TIME)
+    end_time = _aware(data, ATTR_END_DATE_TIME)
+    start_day = _day(data, ATTR_START_DATE)
+    end_day = _day(data, ATTR_END_DATE)
+    if (start_time and start_day) or (end_time and end_day):
+        raise refused("mixed_date_types")
+    return _Fields(
+        summary=data.get(ATTR_SUMMARY),
+        description=data.get(ATTR_DESCRIPTION),
+        location=data.get(ATTR_LOCATION),
+        start=start_time or start_day,
+        end=end_time or end_day,
+        rrule=_rule(data.get(ATTR_RRULE)),
+    )
+
+
+def _compose(
+    fields: _Fields, *, event_id: str, existing: Event | None, complete: bool
+) -> Event:
+    """Return the event to write: `existing` with the call's fields, or a new one.
+
+    `complete` (create, upsert) makes the call the whole event: what it leaves out
+    is empty. Otherwise (update) what it leaves out stays as it is. The series'
+    modified and cancelled occurrences follow `engine.edits.rescheduled`.
+    """
+    keep = existing if existing is not None and not complete else None
+    start = fields.start
+    end = fields.end
+    if keep is not None:
+        start = keep.start if start is None else start
+        end = keep.end if end is None else end
+    if start is None or end is None:
+        raise refused("missing_time")
+    if isinstance(start, datetime) != isinstance(end, datetime):
+        raise refused("mixed_date_types")
+    if end <= start:
+        raise refused("end_not_after_start", start=str(start), end=str(end))
+    if fields.rrule is not None:
+        rrule = fields.rrule or None
+    else:
+        rrule = keep.rrule if keep is not None else None
+
+    def given(value: str | None, kept: str | None) -> str:
+        return value if value is not None else kept or ""
+
+    changed = Event(
+        id=event_id,
+        ical_uid=event_ical_uid(event_id),
+        summary=given(fields.summary, keep.summary if keep else None),
+        description=given(fields.description, keep.description if keep else None),
+        location=given(fields.location, keep.location if keep else None),
+        start=start,
+        end=end,
+        rrule=rrule,
+    )
+    event = rescheduled(existing, changed) if existing is not None else changed
+    _check_recurrence(event)
+    return event
+
+
+def _check_recurrence(event: Event) -> None:
+    """Expand the first occurrence as the engine will, to catch a rule it cannot."""
+    if event.rrule is None:
+        return
+    zone = dt_util.get_default_time_zone()
+    first = instant(event.start, zone)
+    try:
+        next(occurrences(event, first, first + timedelta(days=1), zone), None)
+    except (ValueError, TypeError) as err:
+        raise refused("invalid_rrule", rrule=event.rrule, error=str(err)) from err
+
+
+# ------------------------------------------------------------------- the actions
 
 
 def report_response(report: SyncReport) -> ServiceResponse:
@@ -50,9 +440,7 @@ def report_response(report: SyncReport) -> ServiceResponse:
 
 async def _async_resync(call: ServiceCall) -> ServiceResponse:
     """Run a cycle of a group now."""
-    entry: SharedCalendarsConfigEntry = async_get_config_entry(
-        call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID]
-    )
+    entry = _loaded_group(call)
     report = await entry.runtime_data.coordinator.async_resync(
         full=call.data[ATTR_FULL],
         restore_hidden=call.data[ATTR_RESTORE_HIDDEN],
@@ -61,13 +449,309 @@ async def _async_resync(call: ServiceCall) -> ServiceResponse:
     return report_response(report)
 
 
+async def _async_create_event(call: ServiceCall) -> ServiceResponse:
+    """Create an event in a member's source calendar; return its id."""
+    target = _target(call)
+    event_id = new_event_id()
+    event = _compose(
+        _fields(call.data), event_id=event_id, existing=None, complete=True
+    )
+    await _require_writable(target)
+    stored = await _put(target, event)
+    await target.coordinator.async_request_refresh()
+    return {"event_id": stored.id, "calendar_id": target.calendar.calendar_id}
+
+
+async def _async_update_event(call: ServiceCall) -> ServiceResponse:
+    """Change the given fields of an event in a member's source calendar."""
+    target = _target(call)
+    fields = _fields(call.data)
+    await _require_writable(target)
+    wanted = call.data[ATTR_EVENT_ID]
+    if (existing := await _find_event(target, wanted)) is None:
+        raise refused(
+            "event_not_found", event_id=wanted, calendar=target.calendar.calendar_id
+        )
+    _refuse_copy(target, existing)
+    if existing.recurrence_id is not None:
+        raise refused("event_is_occurrence", event_id=existing.id)
+    event = _compose(fields, event_id=existing.id, existing=existing, complete=False)
+    stored = await _put(target, event)
+    await target.coordinator.async_request_refresh()
+    return {"event_id": stored.id, "calendar_id": target.calendar.calendar_id}
+
+
+async def _async_delete_event(call: ServiceCall) -> ServiceResponse:
+    """Delete an event from a member's source calendar; one already gone is fine.
+
+    Deleting is idempotent, as the REST and Cronofy APIs this follows are: the
+    response says whether there was anything to delete.
+    """
+    target = _target(call)
+    await _require_writable(target)
+    wanted = call.data[ATTR_EVENT_ID]
+    if (existing := await _find_event(target, wanted)) is None:
+        return {
+            "event_id": wanted,
+            "calendar_id": target.calendar.calendar_id,
+            "deleted": False,
+        }
+    _refuse_copy(target, existing)
+    with _provider_errors(target.calendar):
+        await target.provider.delete_event(target.calendar.calendar_id, existing.id)
+    await target.coordinator.async_request_refresh()
+    return {
+        "event_id": existing.id,
+        "calendar_id": target.calendar.calendar_id,
+        "deleted": True,
+    }
+
+
+async def _async_upsert_event(call: ServiceCall) -> ServiceResponse:
+    """Create or replace the event the caller knows by its own id."""
+    target = _target(call)
+    fields = _fields(call.data)
+    event_id = upsert_event_id(call.data[ATTR_EVENT_ID], target.calendar.key)
+    await _require_writable(target)
+    with _provider_errors(target.calendar):
+        existing = await target.provider.get_event(
+            target.calendar.calendar_id, event_id
+        )
+    if existing is not None:
+        _refuse_copy(target, existing)
+    event = _compose(fields, event_id=event_id, existing=existing, complete=True)
+    stored = await _put(target, event)
+    await target.coordinator.async_request_refresh()
+    return {
+        "event_id": stored.id,
+        "calendar_id": target.calendar.calendar_id,
+        "created": existing is None,
+    }
+
+
+def _free_busy_members(
+    entry: SharedCalendarsConfigEntry, call: ServiceCall
+) -> list[tuple[Member, list[CalendarRef]]]:
+    """Return the members asked about, each with the source calendars that count."""
+    members = entry.runtime_data.coordinator.members
+    if (names := call.data.get(ATTR_MEMBERS)) is not None:
+        picked = [_member(entry, name) for name in names]
+        members = list({member.id: member for member in picked}.values())
+    calendars: list[str] | None = call.data.get(ATTR_CALENDARS)
+    if calendars is None:
+        return [(member, list(member.sources)) for member in members]
+    sources = [ref for member in members for ref in member.sources]
+    for wanted in calendars:
+        if not any(_is(ref, wanted) for ref in sources):
+            raise refused(
+                "not_a_source_calendar",
+                calendar=wanted,
+                scope=entry.title,
+                calendars=", ".join(ref.calendar_id for ref in sources) or "-",
+            )
+    chosen = [
+        (member, [ref for ref in member.sources if any(_is(ref, c) for c in calendars)])
+        for member in members
+    ]
+    return [(member, refs) for member, refs in chosen if refs]
+
+
+async def _async_get_free_busy(call: ServiceCall) -> ServiceResponse:
+    """Return each member's merged busy periods, from the synced calendars.
+
+    Read from what the last cycle saw, never with a live request, so that a
+    dashboard or an automation may ask as often as it likes.
+    """
+    entry = _loaded_group(call)
+    start = _aware(call.data, ATTR_START_DATE_TIME)
+    end = _aware(call.data, ATTR_END_DATE_TIME)
+    assert start is not None and end is not None  # required by the schema
+    if end <= start:
+        raise refused("end_not_after_start", start=str(start), end=str(end))
+    if end - start > MAX_FREE_BUSY_SPAN:
+        raise refused("span_too_long", days=str(MAX_FREE_BUSY_SPAN.days))
+    coordinator = entry.runtime_data.coordinator
+    zone = dt_util.get_default_time_zone()
+    busy: dict[str, JsonValueType] = {}
+    for member, refs in _free_busy_members(entry, call):
+        originals = [
+            event
+            for ref in refs
+            if (state := coordinator.state.calendars.get(ref.key)) is not None
+            for event in state.events.values()
+            if event.copy_of is None
+        ]
+        busy[member.name] = [
+            {
+                "start": dt_util.as_local(period.start).isoformat(),
+                "end": dt_util.as_local(period.end).isoformat(),
+            }
+            for period in busy_periods(originals, start, end, zone)
+        ]
+    synced = coordinator.last_synced
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "synced_at": dt_util.as_local(synced).isoformat() if synced else None,
+        "members": busy,
+    }
+
+
+def _copy_scope(
+    entry: SharedCalendarsConfigEntry, call: ServiceCall
+) -> list[CalendarRef]:
+    """Return the calendars to clear: the group's, a member's, or one of them."""
+    members = entry.runtime_data.coordinator.members
+    scope = entry.title
+    if (wanted_member := call.data.get(ATTR_MEMBER)) is not None:
+        member = _member(entry, wanted_member)
+        members, scope = [member], member.name
+    refs = {
+        ref.key: ref
+        for member in members
+        for ref in (*member.sources, *((member.combined,) if member.combined else ()))
+    }
+    if (wanted := call.data.get(ATTR_CALENDAR)) is not None:
+        refs = {key: ref for key, ref in refs.items() if _is(ref, wanted)}
+        if not refs:
+            raise refused("calendar_not_in_group", calendar=wanted, scope=scope)
+    return list(refs.values())
+
+
+async def _managed_copies(
+    entry: SharedCalendarsConfigEntry, ref: CalendarRef
+) -> list[Event]:
+    """List a calendar in full, live, and return the copies in it."""
+    provider = _provider(entry, ref)
+    with _provider_errors(ref):
+        listing = await provider.changes(ref.calendar_id, None)
+    return [event for event in listing.changed if event.copy_of is not None]
+
+
+async def _async_remove_managed_copies(call: ServiceCall) -> ServiceResponse:
+    """Remove every copy the integration made, and nothing else.
+
+    Every calendar in scope is listed in full first, so that copies the synced
+    state does not know of (left by an earlier installation, or by a cycle that
+    died) go too; a listing that fails stops the action before anything is
+    removed. Sync then treats the removed copies like copies their member deleted
+    and leaves them away, until `resync` runs with `restore_hidden`; events that
+    are added or changed afterwards are still shared until the group is disabled
+    or deleted, which is the next step when leaving the integration.
+    """
+    entry = _loaded_group(call)
+    coordinator = entry.runtime_data.coordinator
+    dry_run: bool = call.data[ATTR_DRY_RUN]
+    refs = _copy_scope(entry, call)
+    listings = await asyncio.gather(
+        *(_managed_copies(entry, ref) for ref in refs), return_exceptions=True
+    )
+    found: list[list[Event]] = []
+    for result in listings:
+        if isinstance(result, BaseException):
+            raise result
+        found.append(result)
+    combined = {
+        member.combined.key for member in coordinator.members if member.combined
+    }
+    semaphore = asyncio.Semaphore(
+        max(1, entry.options.get(CONF_CONCURRENCY, DEFAULT_CONCURRENCY))
+    )
+    errors: dict[str, JsonValueType] = {}
+
+    async def remove(ref: CalendarRef, event: Event) -> bool:
+        assert event.copy_of is not None
+        async with semaphore:
+            try:
+                await _provider(entry, ref).delete_event(ref.calendar_id, event.id)
+            except ProviderError as err:
+                errors.setdefault(ref.calendar_id, str(err))
+                return False
+        coordinator.state.record_delete(ref, event.id)
+        if ref.key in combined:
+            group = event.copy_of.source
+            coordinator.state.hide_copy(ref, copy_id(group, ref.key), group)
+        return True
+
+    calendars: list[JsonValueType] = []
+    total = 0
+    for ref, listed in zip(refs, found, strict=True):
+        copies = listed
+        if not dry_run:
+            removed = await asyncio.gather(*(remove(ref, event) for event in listed))
+            copies = [
+                event for event, done in zip(listed, removed, strict=True) if done
+            ]
+        total += len(copies)
+        calendars.append(
+            {
+                "calendar_id": ref.calendar_id,
+                "count": len(copies),
+                "events": [
+                    {
+                        "event_id": event.id,
+                        "summary": event.summary,
+                        "start": event.start.isoformat(),
+                    }
+                    for event in copies
+                ],
+            }
+        )
+    if not dry_run:
+        await coordinator.async_save_state()
+    return {
+        "dry_run": dry_run,
+        "total": total,
+        "calendars": calendars,
+        "errors": errors,
+    }
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
-    hass.services.async_register(
+    for name, handler, schema, supports in (
+        (SERVICE_RESYNC, _async_resync, RESYNC_SCHEMA, SupportsResponse.OPTIONAL),
+        (
+            SERVICE_CREATE_EVENT,
+            _async_create_event,
+            CREATE_EVENT_SCHEMA,
+            SupportsResponse.OPTIONAL,
+        ),
+        (
+            SERVICE_UPDATE_EVENT,
+            _async_update_event,
+            UPDATE_EVENT_SCHEMA,
+            SupportsResponse.OPTIONAL,
+        ),
+        (
+            SERVICE_DELETE_EVENT,
+            _async_delete_event,
+            DELETE_EVENT_SCHEMA,
+            SupportsResponse.OPTIONAL,
+        ),
+        (
+            SERVICE_UPSERT_EVENT,
+            _async_upsert_event,
+            UPSERT_EVENT_SCHEMA,
+            SupportsResponse.OPTIONAL,
+        ),
+        (
+            SERVICE_GET_FREE_BUSY,
+            _async_get_free_busy,
+            GET_FREE_BUSY_SCHEMA,
+            SupportsResponse.ONLY,
+        ),
+    ):
+        hass.services.async_register(
+            DOMAIN, name, handler, schema=schema, supports_response=supports
+        )
+    # It deletes from every member's calendars at once: for administrators only.
+    async_register_admin_service(
+        hass,
         DOMAIN,
-        SERVICE_RESYNC,
-        _async_resync,
-        schema=RESYNC_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
+        SERVICE_REMOVE_MANAGED_COPIES,
+        _async_remove_managed_copies,
+        REMOVE_MANAGED_COPIES_SCHEMA,
+        SupportsResponse.OPTIONAL,
     )

@@ -7,6 +7,7 @@ writing it again replaces it instead of creating a duplicate.
 
 from base64 import b32hexencode
 from hashlib import sha256
+from uuid import uuid4
 
 COPY_UID_DOMAIN = "shared-calendars"
 
@@ -25,3 +26,26 @@ def copy_id(group_key: str, target_calendar_key: str) -> str:
 def copy_ical_uid(copy_event_id: str) -> str:
     """Return the iCalendar UID a copy carries where the calendar keeps one."""
     return f"{copy_event_id}@{COPY_UID_DOMAIN}"
+
+
+def new_event_id() -> str:
+    """Return a fresh id for an event a person creates through the integration.
+
+    Random, in the same alphabet as copy ids, so that Google accepts it as a
+    client-chosen id and CalDAV as a resource name.
+    """
+    return copy_id("created", uuid4().hex)
+
+
+def upsert_event_id(caller_id: str, calendar_key: str) -> str:
+    """Return the id of the event a caller upserts under its own id in a calendar.
+
+    Derived, like copy ids, so the same caller id in the same calendar always
+    names the same event: upserting twice writes it once and then replaces it.
+    """
+    return copy_id(f"upsert\n{caller_id}", calendar_key)
+
+
+def event_ical_uid(event_id: str) -> str:
+    """Return the iCalendar UID of an event created through the integration."""
+    return f"{event_id}@{COPY_UID_DOMAIN}"

@@ -178,6 +178,11 @@ def _contributions(
     return contributions
 
 
+def shares(member: Member, event: Event) -> bool:
+    """Return whether a member's filters let the others see one of their originals."""
+    return _shared(event, member, None)
+
+
 def _shared(event: Event, member: Member, window: SyncWindow | None) -> bool:
     """Return whether the member's filters and the window let this original through."""
     policy = member.policy

@@ -106,6 +106,23 @@ class SyncState:
             if not keys:
                 del self._copies_of_group[record.group]
 
+    def hide_copy(self, target: CalendarRef, event_id: str, group: str) -> None:
+        """Remember a copy as removed on purpose, as if its member had deleted it.
+
+        Planning leaves a hidden copy away until a cycle runs with `restore_hidden`.
+        """
+        key = (target.key, event_id)
+        old = self.copies.get(key)
+        self._remember_copy(
+            key,
+            CopyRecord(
+                group=group,
+                target=target,
+                fingerprint=old.fingerprint if old is not None else "",
+                hidden=True,
+            ),
+        )
+
     def calendar(self, key: str) -> CalendarState:
         """Return a calendar's state, creating an empty one for a new calendar."""
         return self.calendars.setdefault(key, CalendarState())

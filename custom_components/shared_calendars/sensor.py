@@ -1,0 +1,182 @@
+"""Sensors: each member's next event, and the group's sync health and counts.
+
+A member's next event is two sensors, its start (a timestamp) and its title,
+rather than one with the title as an attribute: Home Assistant prefers states to
+attributes, so each can be shown, graphed and used in automations on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import override
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
+
+from .coordinator import SharedCalendarsConfigEntry, SharedCalendarsCoordinator
+from .engine.model import Event
+from .engine.occurrences import Occurrence, instant, occurrences_of
+from .engine.views import everyone, originals_of
+from .entity import (
+    SharedCalendarsEntity,
+    SharedCalendarsTimedEntity,
+    async_group_device_id,
+    async_remove_stale_entities,
+)
+
+PARALLEL_UPDATES = 0
+
+SEARCH_SPANS = (timedelta(days=1), timedelta(days=31), timedelta(days=366))
+"""How far ahead to look for a next event, nearest first: most are found soon."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberSensorDescription(SensorEntityDescription):
+    """A sensor of a member's next event."""
+
+    value_fn: Callable[[Occurrence, tzinfo], datetime | str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupSensorDescription(SensorEntityDescription):
+    """A sensor of a group's sync."""
+
+    value_fn: Callable[[SharedCalendarsCoordinator], StateType | datetime]
+
+
+MEMBER_SENSORS: tuple[MemberSensorDescription, ...] = (
+    MemberSensorDescription(
+        key="next_event",
+        translation_key="next_event",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda occurrence, zone: instant(occurrence.start, zone),
+    ),
+    MemberSensorDescription(
+        key="next_event_title",
+        translation_key="next_event_title",
+        # A state holds at most 255 characters.
+        value_fn=lambda occurrence, _: occurrence.event.summary[:255],
+    ),
+)
+
+GROUP_SENSORS: tuple[GroupSensorDescription, ...] = (
+    GroupSensorDescription(
+        key="last_synced",
+        translation_key="last_synced",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda coordinator: coordinator.last_synced,
+    ),
+    GroupSensorDescription(
+        key="events_shared",
+        translation_key="events_shared",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda coordinator: len(
+            everyone(coordinator.members, coordinator.state)
+        ),
+    ),
+    GroupSensorDescription(
+        key="copies_managed",
+        translation_key="copies_managed",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda coordinator: sum(
+            not record.hidden for record in coordinator.state.copies.values()
+        ),
+    ),
+    GroupSensorDescription(
+        key="pending_changes",
+        translation_key="pending_changes",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda coordinator: coordinator.data.pending,
+    ),
+    GroupSensorDescription(
+        key="sync_errors",
+        translation_key="sync_errors",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda coordinator: len(coordinator.data.errors),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SharedCalendarsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the group's sensors and each member's."""
+    coordinator = entry.runtime_data.coordinator
+    group_device_id = async_group_device_id(hass, entry)
+    group = [GroupSensor(coordinator, description) for description in GROUP_SENSORS]
+    async_add_entities(group)
+    unique_ids = [entity.unique_id for entity in group]
+    for member in coordinator.members:
+        entities = [
+            NextEventSensor(
+                coordinator,
+                description,
+                member=member,
+                group_device_id=group_device_id,
+                calendars=member.sources,
+            )
+            for description in MEMBER_SENSORS
+        ]
+        async_add_entities(entities, config_subentry_id=member.id)
+        unique_ids.extend(entity.unique_id for entity in entities)
+    async_remove_stale_entities(hass, entry, Platform.SENSOR, filter(None, unique_ids))
+
+
+def next_occurrence(
+    events: Iterable[Event], now: datetime, zone: tzinfo
+) -> Occurrence | None:
+    """Return the occurrence that starts next after `now`."""
+    events = list(events)
+    for span in SEARCH_SPANS:
+        for occurrence in occurrences_of(events, now, now + span, zone):
+            if instant(occurrence.start, zone) > now:
+                return occurrence
+    return None
+
+
+class NextEventSensor(SharedCalendarsTimedEntity, SensorEntity):
+    """What comes next in a member's own calendars; changes when it starts."""
+
+    entity_description: MemberSensorDescription
+
+    @override
+    def _recompute(self, now: datetime) -> datetime | None:
+        assert self.member is not None
+        zone = dt_util.get_default_time_zone()
+        found = next_occurrence(
+            originals_of(self.member, self.coordinator.state), now, zone
+        )
+        if found is None:
+            self._attr_native_value = None
+            return None
+        self._attr_native_value = self.entity_description.value_fn(found, zone)
+        return instant(found.start, zone)
+
+
+class GroupSensor(SharedCalendarsEntity, SensorEntity):
+    """A number or time about a group's sync."""
+
+    entity_description: GroupSensorDescription
+
+    @property
+    @override
+    def native_value(self) -> StateType | datetime:
+        """Return the value from the last cycle."""
+        return self.entity_description.value_fn(self.coordinator)

@@ -1,0 +1,122 @@
+"""Sensors: each member's next event, and the group's sync health and counts."""
+
+from __future__ import annotations
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from syrupy.assertion import SnapshotAssertion
+
+from .family import ENTRY_ID, NOW, Family, at, hour_long, setup_family, snapshot_domain
+from .providers.google_harness import SERVICE_ACCOUNT, GoogleHarness
+
+DENTIST = hour_long("dentist", "Dentist", at(1, 14))
+PLANNING_UID = "planning@example.com"
+EVENTS = {
+    "anna": [
+        DENTIST,
+        hour_long("planning-a", "Planning", at(2, 9), ical_uid=PLANNING_UID),
+    ],
+    "ben": [
+        hour_long("planning-b", "Planning", at(2, 9), ical_uid=PLANNING_UID),
+        hour_long("football", "Football", at(1, 18)),
+    ],
+}
+
+
+@pytest.fixture
+async def family(
+    hass: HomeAssistant, google_harness: GoogleHarness, freezer: FrozenDateTimeFactory
+) -> Family:
+    """Return the family on Google at noon, with this file's events."""
+    freezer.move_to(NOW)
+    return await setup_family(hass, google_harness, EVENTS)
+
+
+def _state(hass: HomeAssistant, entity_id: str) -> str:
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return state.state
+
+
+async def test_sensors(
+    hass: HomeAssistant,
+    family: Family,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Next event and its title per member; sync health and counts per group."""
+    snapshot_domain(hass, entity_registry, snapshot, ENTRY_ID, "sensor")
+
+
+async def test_next_event_moves_on_when_it_starts(
+    hass: HomeAssistant, family: Family, freezer: FrozenDateTimeFactory
+) -> None:
+    """At 14:00 the dentist is no longer next: tomorrow's planning is."""
+    assert _state(hass, "sensor.anna_next_event") == "2026-12-01T13:00:00+00:00"
+    assert _state(hass, "sensor.anna_next_event_title") == "Dentist"
+
+    freezer.move_to(at(1, 14))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+    assert _state(hass, "sensor.anna_next_event") == "2026-12-02T08:00:00+00:00"
+    assert _state(hass, "sensor.anna_next_event_title") == "Planning"
+    assert _state(hass, "sensor.ben_next_event_title") == "Football"
+
+
+async def test_next_event_is_unknown_without_events(
+    hass: HomeAssistant, google_harness: GoogleHarness, freezer: FrozenDateTimeFactory
+) -> None:
+    """A member with nothing ahead has no next event."""
+    freezer.move_to(NOW)
+    await setup_family(hass, google_harness)
+
+    assert _state(hass, "sensor.anna_next_event") == STATE_UNKNOWN
+    assert _state(hass, "sensor.anna_next_event_title") == STATE_UNKNOWN
+
+
+async def test_group_counts_follow_the_cycles(
+    hass: HomeAssistant, family: Family, freezer: FrozenDateTimeFactory
+) -> None:
+    """Shared events count an invitation once; copies count what sync wrote."""
+    assert _state(hass, "sensor.family_events_shared") == "3"
+    assert _state(hass, "sensor.family_copies_managed") == "4"
+    assert _state(hass, "sensor.family_pending_changes") == "0"
+    assert _state(hass, "sensor.family_sync_errors") == "0"
+    assert _state(hass, "sensor.family_last_successful_sync") == (
+        "2026-12-01T11:00:00+00:00"
+    )
+
+    assert isinstance(family.harness, GoogleHarness)
+    family.harness.server.delete_event(family.calendars["anna"], DENTIST.id)
+    family.harness.server.unshare(family.calendars["anna-school"], SERVICE_ACCOUNT)
+    freezer.move_to(at(1, 12, 5))
+    await family.coordinator.async_refresh()
+
+    assert _state(hass, "sensor.family_events_shared") == "2"
+    assert _state(hass, "sensor.family_copies_managed") == "3"
+    assert _state(hass, "sensor.family_sync_errors") == "1"
+    assert _state(hass, "sensor.family_last_successful_sync") == (
+        "2026-12-01T11:05:00+00:00"
+    )
+
+
+async def test_sensors_are_unavailable_when_the_sync_fails(
+    hass: HomeAssistant, family: Family
+) -> None:
+    """A refused key fails the whole cycle: nothing the sensors say is current."""
+    assert isinstance(family.harness, GoogleHarness)
+    family.harness.server.revoke_key(SERVICE_ACCOUNT)
+
+    await family.coordinator.async_refresh()
+
+    for entity_id in (
+        "sensor.family_events_shared",
+        "sensor.family_last_successful_sync",
+        "sensor.anna_next_event",
+    ):
+        assert _state(hass, entity_id) == STATE_UNAVAILABLE
