@@ -48,7 +48,7 @@ from .engine.edits import (
     with_occurrence,
     without_occurrence,
 )
-from .engine.ids import event_ical_uid, new_event_id
+from .engine.ids import ical_uid_of, new_event_id
 from .engine.model import (
     CalendarInfo,
     CalendarRef,
@@ -344,7 +344,7 @@ class SourceCalendarEntity(SharedCalendarsCalendarEntity):
     async def async_create_event(self, **kwargs: Any) -> None:
         """Create an event in this calendar."""
         event_id = new_event_id()
-        event = Event(id=event_id, ical_uid=event_ical_uid(event_id), **_fields(kwargs))
+        event = Event(id=event_id, ical_uid=ical_uid_of(event_id), **_fields(kwargs))
         await self._async_write(event)
 
     @override
@@ -375,7 +375,7 @@ class SourceCalendarEntity(SharedCalendarsCalendarEntity):
         tail = replace(
             current,
             id=tail_id,
-            ical_uid=event_ical_uid(tail_id),
+            ical_uid=ical_uid_of(tail_id),
             rdate=(),
             exdate=(),
             overrides=(),

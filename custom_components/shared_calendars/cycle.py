@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 import logging
 import time
+from typing import Any
 
 from .engine.model import CalendarRef, ChangeSet, Member
 from .engine.plan import Action, DeleteCopy, ForgetCopy, Plan, PlanOptions, plan
@@ -59,6 +60,19 @@ class SyncReport:
     """Groups still to be made right after this cycle."""
     duration: float = 0.0
     """Seconds the cycle took."""
+
+    def counts(self) -> dict[str, Any]:
+        """Return what the cycle did, in numbers that name no calendar."""
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "unchanged": self.unchanged,
+            "skipped_by_filter": self.skipped_by_filter,
+            "pending": self.pending,
+            "requests": dict(self.requests),
+            "duration": round(self.duration, 3),
+        }
 
 
 type Sleep = Callable[[float], Awaitable[None]]

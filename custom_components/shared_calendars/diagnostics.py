@@ -96,19 +96,12 @@ async def async_get_config_entry_diagnostics(
         "last_cycle": None
         if report is None
         else {
-            "requests": dict(report.requests),
-            "created": report.created,
-            "updated": report.updated,
-            "deleted": report.deleted,
-            "unchanged": report.unchanged,
-            "skipped_by_filter": report.skipped_by_filter,
-            "pending": report.pending,
+            **report.counts(),
             "held_back": [calendar_key(key) for key in report.held_back],
             "errors": {
                 calendar_key(key): kind for key, kind in report.error_kinds.items()
             },
             "auth_failed": [account(account_id) for account_id in report.auth_failed],
-            "duration": round(report.duration, 3),
         },
         "last_update_success": coordinator.last_update_success,
         "last_synced": coordinator.last_synced.isoformat()

@@ -36,7 +36,7 @@ from .const import CONF_CONCURRENCY, DEFAULT_CONCURRENCY, DOMAIN
 from .coordinator import SharedCalendarsConfigEntry, SharedCalendarsCoordinator
 from .cycle import SyncReport
 from .engine.edits import rescheduled
-from .engine.ids import copy_id, event_ical_uid, new_event_id, upsert_event_id
+from .engine.ids import copy_id, ical_uid_of, new_event_id, upsert_event_id
 from .engine.model import CalendarRef, DateOrDateTime, Event, Member
 from .engine.occurrences import busy_periods, instant, occurrences
 from .helpers import failed, provider_errors, refused
@@ -394,7 +394,7 @@ def _compose(
 
     changed = Event(
         id=event_id,
-        ical_uid=event_ical_uid(event_id),
+        ical_uid=ical_uid_of(event_id),
         summary=given(fields.summary, keep.summary if keep else None),
         description=given(fields.description, keep.description if keep else None),
         location=given(fields.location, keep.location if keep else None),
@@ -425,16 +425,9 @@ def _check_recurrence(event: Event) -> None:
 def report_response(report: SyncReport) -> ServiceResponse:
     """Return a cycle's report as an action response."""
     return {
-        "created": report.created,
-        "updated": report.updated,
-        "deleted": report.deleted,
-        "unchanged": report.unchanged,
-        "skipped_by_filter": report.skipped_by_filter,
-        "pending": report.pending,
+        **report.counts(),
         "held_back": list(report.held_back),
         "errors": dict(report.errors),
-        "requests": dict(report.requests),
-        "duration": round(report.duration, 3),
     }
 
 

@@ -23,9 +23,12 @@ def copy_id(group_key: str, target_calendar_key: str) -> str:
     return b32hexencode(digest).decode().lower()
 
 
-def copy_ical_uid(copy_event_id: str) -> str:
-    """Return the iCalendar UID a copy carries where the calendar keeps one."""
-    return f"{copy_event_id}@{COPY_UID_DOMAIN}"
+def ical_uid_of(event_id: str) -> str:
+    """Return the iCalendar UID of an event the integration writes (a copy or a new event).
+
+    Calendars that keep a UID of their own (CalDAV) get one that cannot clash.
+    """
+    return f"{event_id}@{COPY_UID_DOMAIN}"
 
 
 def new_event_id() -> str:
@@ -44,8 +47,3 @@ def upsert_event_id(caller_id: str, calendar_key: str) -> str:
     names the same event: upserting twice writes it once and then replaces it.
     """
     return copy_id(f"upsert\n{caller_id}", calendar_key)
-
-
-def event_ical_uid(event_id: str) -> str:
-    """Return the iCalendar UID of an event created through the integration."""
-    return f"{event_id}@{COPY_UID_DOMAIN}"

@@ -15,7 +15,7 @@ from hashlib import sha256
 import json
 
 from .codec import encode_moment
-from .ids import copy_ical_uid, copy_id
+from .ids import copy_id, ical_uid_of
 from .model import (
     CalendarRef,
     CopyMarker,
@@ -234,7 +234,7 @@ def _build_copy(
         return replace(
             event,
             id=event_id,
-            ical_uid=copy_ical_uid(event_id),
+            ical_uid=ical_uid_of(event_id),
             summary=summary,
             description="" if busy else event.description,
             location="" if busy else event.location,
