@@ -30,7 +30,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.data_entry_flow import AbortFlow, section
+from homeassistant.data_entry_flow import AbortFlow, FlowHandler, section
 from homeassistant.helpers.selector import (
     BooleanSelector,
     FileSelector,
@@ -392,7 +392,85 @@ def _google_placeholders(**extra: str) -> dict[str, str]:
 # --------------------------------------------------------------- the group
 
 
-class SharedCalendarsConfigFlow(ConfigFlow, domain=DOMAIN):
+class _AccountSteps[ResultT: (ConfigFlowResult, SubentryFlowResult)](
+    FlowHandler[Any, ResultT, Any]
+):
+    """The sign-in steps of an account, shared by a new group and an added account."""
+
+    _account: _Account | None
+    _uploads: dict[str, bytes]
+
+    def _async_account_ready(self) -> ResultT:
+        """Finish once `_account` is signed in."""
+        raise NotImplementedError
+
+    async def async_step_google(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ResultT:
+        """Sign in with a service-account key."""
+        errors: dict[str, str] = {}
+        placeholders = _google_placeholders()
+        if user_input is not None:
+            try:
+                account = await _async_google_account(
+                    self.hass,
+                    user_input,
+                    self._uploads,
+                    api_root=user_input.get(SECTION_ADVANCED, {}).get(CONF_API_ROOT),
+                )
+            except _FormError as err:
+                errors = err.errors
+                placeholders.update(err.placeholders)
+            else:
+                if _account_in_use(self.hass, account.id):
+                    return self.async_abort(reason="already_configured")
+                self._account = account
+                return await self.async_step_share()
+        return self.async_show_form(
+            step_id="google",
+            data_schema=self.add_suggested_values_to_schema(
+                _google_schema(), _without_secrets(user_input)
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_share(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ResultT:
+        """Show the address members share their calendars with; then finish."""
+        assert self._account is not None
+        if user_input is not None:
+            return self._async_account_ready()
+        return self.async_show_form(
+            step_id="share",
+            description_placeholders=_share_placeholders(self._account),
+        )
+
+    async def async_step_caldav(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ResultT:
+        """Sign in to a CalDAV server (Nextcloud, iCloud, Fastmail, Radicale ...)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                self._account = await _async_caldav_account(self.hass, user_input)
+            except _FormError as err:
+                errors = err.errors
+            else:
+                return self._async_account_ready()
+        return self.async_show_form(
+            step_id="caldav",
+            data_schema=self.add_suggested_values_to_schema(
+                _caldav_schema(), _without_secrets(user_input)
+            ),
+            errors=errors,
+        )
+
+
+class SharedCalendarsConfigFlow(
+    _AccountSteps[ConfigFlowResult], ConfigFlow, domain=DOMAIN
+):
     """Create a sharing group with its first account; reauthenticate; rename it."""
 
     VERSION = 1
@@ -447,70 +525,8 @@ class SharedCalendarsConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
-    async def async_step_google(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Sign in with a service-account key."""
-        errors: dict[str, str] = {}
-        placeholders = _google_placeholders()
-        if user_input is not None:
-            try:
-                account = await _async_google_account(
-                    self.hass,
-                    user_input,
-                    self._uploads,
-                    api_root=user_input.get(SECTION_ADVANCED, {}).get(CONF_API_ROOT),
-                )
-            except _FormError as err:
-                errors = err.errors
-                placeholders.update(err.placeholders)
-            else:
-                if _account_in_use(self.hass, account.id):
-                    return self.async_abort(reason="already_configured")
-                self._account = account
-                return await self.async_step_share()
-        return self.async_show_form(
-            step_id="google",
-            data_schema=self.add_suggested_values_to_schema(
-                _google_schema(), _without_secrets(user_input)
-            ),
-            errors=errors,
-            description_placeholders=placeholders,
-        )
-
-    async def async_step_share(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Show the address members share their calendars with; then create the group."""
-        assert self._account is not None
-        if user_input is not None:
-            return self._async_create_group()
-        return self.async_show_form(
-            step_id="share",
-            description_placeholders=_share_placeholders(self._account),
-        )
-
-    async def async_step_caldav(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Sign in to a CalDAV server (Nextcloud, iCloud, Fastmail, Radicale ...)."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            try:
-                self._account = await _async_caldav_account(self.hass, user_input)
-            except _FormError as err:
-                errors = err.errors
-            else:
-                return self._async_create_group()
-        return self.async_show_form(
-            step_id="caldav",
-            data_schema=self.add_suggested_values_to_schema(
-                _caldav_schema(), _without_secrets(user_input)
-            ),
-            errors=errors,
-        )
-
-    def _async_create_group(self) -> ConfigFlowResult:
+    def _async_account_ready(self) -> ConfigFlowResult:
+        """Create the group with its first account."""
         assert self._account is not None
         if _account_in_use(self.hass, self._account.id):
             return self.async_abort(reason="already_configured")
@@ -665,7 +681,7 @@ def _share_placeholders(account: _Account) -> dict[str, str]:
 # ------------------------------------------------------------------ accounts
 
 
-class AccountSubentryFlow(ConfigSubentryFlow):
+class AccountSubentryFlow(_AccountSteps[SubentryFlowResult], ConfigSubentryFlow):
     """Add an account to a group, or change its credentials."""
 
     def __init__(self) -> None:
@@ -681,70 +697,8 @@ class AccountSubentryFlow(ConfigSubentryFlow):
             step_id="user", menu_options=[ACCOUNT_GOOGLE, ACCOUNT_CALDAV]
         )
 
-    async def async_step_google(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Sign in with a service-account key."""
-        errors: dict[str, str] = {}
-        placeholders = _google_placeholders()
-        if user_input is not None:
-            try:
-                account = await _async_google_account(
-                    self.hass,
-                    user_input,
-                    self._uploads,
-                    api_root=user_input.get(SECTION_ADVANCED, {}).get(CONF_API_ROOT),
-                )
-            except _FormError as err:
-                errors = err.errors
-                placeholders.update(err.placeholders)
-            else:
-                if _account_in_use(self.hass, account.id):
-                    return self.async_abort(reason="already_configured")
-                self._account = account
-                return await self.async_step_share()
-        return self.async_show_form(
-            step_id="google",
-            data_schema=self.add_suggested_values_to_schema(
-                _google_schema(), _without_secrets(user_input)
-            ),
-            errors=errors,
-            description_placeholders=placeholders,
-        )
-
-    async def async_step_share(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Show the address members share their calendars with; then add the account."""
-        assert self._account is not None
-        if user_input is not None:
-            return self._async_add_account()
-        return self.async_show_form(
-            step_id="share",
-            description_placeholders=_share_placeholders(self._account),
-        )
-
-    async def async_step_caldav(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Sign in to a CalDAV server."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            try:
-                self._account = await _async_caldav_account(self.hass, user_input)
-            except _FormError as err:
-                errors = err.errors
-            else:
-                return self._async_add_account()
-        return self.async_show_form(
-            step_id="caldav",
-            data_schema=self.add_suggested_values_to_schema(
-                _caldav_schema(), _without_secrets(user_input)
-            ),
-            errors=errors,
-        )
-
-    def _async_add_account(self) -> SubentryFlowResult:
+    def _async_account_ready(self) -> SubentryFlowResult:
+        """Add the account to the group."""
         assert self._account is not None
         if _account_in_use(self.hass, self._account.id):
             return self.async_abort(reason="already_configured")
