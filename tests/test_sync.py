@@ -84,6 +84,12 @@ async def test_group_syncs_at_setup_and_keeps_its_ledger_across_restarts(
     report = entry.runtime_data.coordinator.data
     assert report.requests == {"changes": 4}
     assert (report.created, report.updated, report.deleted) == (0, 0, 0)
+    assert report.unchanged == 1  # a restart plans every event once
+
+    await entry.runtime_data.coordinator.async_refresh()
+    quiet = entry.runtime_data.coordinator.data
+    assert quiet.requests == {"changes": 4}
+    assert quiet.unchanged == 0  # and then only what changed: nothing
 
 
 async def test_refused_key_starts_reauthentication(

@@ -111,7 +111,9 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
     def plan_options(self) -> PlanOptions:
         """Return the group-wide planning settings from the entry's options."""
         options = self.config_entry.options
-        now = dt_util.utcnow()
+        # The window moves once a day, not every cycle: a new window makes the next
+        # cycle plan every event again (to let those entering it in), which is O(all).
+        now = dt_util.start_of_local_day()
         window = SyncWindow(
             start=now
             - timedelta(
