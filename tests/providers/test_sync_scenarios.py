@@ -26,6 +26,7 @@ from custom_components.shared_calendars.engine.model import (
 from custom_components.shared_calendars.engine.plan import PlanOptions
 from custom_components.shared_calendars.engine.state import SyncState
 
+from .google_harness import GoogleHarness
 from .harness import ProviderHarness
 
 START = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
@@ -389,3 +390,36 @@ async def test_members_joining_and_leaving(world: World) -> None:
     assert (
         await world.source.provider.changes(ben.sources[0].calendar_id, None)
     ).changed
+
+
+async def test_an_invitation_two_members_accepted_appears_once_naming_both(
+    world: World,
+) -> None:
+    """The same iCalendar UID in Anna's and Ben's calendars is one copy for Cleo."""
+    invitation = "planning-2026@example.com"
+    for name in ("Anna", "Ben"):
+        if isinstance(world.source, GoogleHarness):
+            # Google itself puts an invitation into each attendee's calendar under
+            # the organiser's event id and UID; the server does it here as Google would.
+            world.source.server.insert_event(
+                world.member(name).sources[0].calendar_id,
+                {
+                    "id": copy_id("original", f"{name}/planning"),
+                    "iCalUID": invitation,
+                    "summary": "Planning",
+                    "start": {"dateTime": START.isoformat()},
+                    "end": {"dateTime": (START + timedelta(hours=1)).isoformat()},
+                },
+            )
+        else:
+            await world.write(name, "planning", "Planning", ical_uid=invitation)
+
+    await world.run()
+    assert await world.titles("Cleo") == ["Planning (Anna, Ben)"]
+    assert await world.titles("Anna") == ["Planning"]  # from Ben
+    assert await world.titles("Ben") == ["Planning"]  # from Anna
+
+    await world.remove("Ben", "planning")
+    await world.run()
+    assert await world.titles("Cleo") == ["Planning"]
+    assert await world.titles("Anna") == []
