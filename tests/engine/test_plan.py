@@ -4,6 +4,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from custom_components.shared_calendars.engine.content import fingerprint
 from custom_components.shared_calendars.engine.ids import copy_id
 from custom_components.shared_calendars.engine.model import (
     ChangeSet,
@@ -20,7 +21,6 @@ from custom_components.shared_calendars.engine.plan import (
     ForgetCopy,
     PlanOptions,
     PutCopy,
-    fingerprint,
     plan,
 )
 from custom_components.shared_calendars.engine.state import CopyRecord, SyncState

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from custom_components.shared_calendars.engine.content import content
 from custom_components.shared_calendars.engine.ids import copy_id
 from custom_components.shared_calendars.engine.model import (
     CopyMarker,
@@ -20,7 +21,6 @@ from custom_components.shared_calendars.engine.model import (
     EventStatus,
     Transparency,
 )
-from custom_components.shared_calendars.engine.plan import content
 from custom_components.shared_calendars.providers.base import (
     AuthFailed,
     CursorExpired,

@@ -5,7 +5,6 @@ dies between writing a copy and recording it still finds that copy next time:
 writing it again replaces it instead of creating a duplicate.
 """
 
-from base64 import b32hexencode
 from hashlib import sha256
 from uuid import uuid4
 
@@ -15,12 +14,11 @@ COPY_UID_DOMAIN = "shared-calendars"
 def copy_id(group_key: str, target_calendar_key: str) -> str:
     """Return the id of the copy of `group_key`'s event in a target calendar.
 
-    Lower-case base32hex (a-v, 0-9) of 160 bits: 32 characters, inside what Google
-    accepts for client-chosen event ids (base32hex, 5 to 1024 characters) and a safe
-    CalDAV resource name and UID.
+    160 bits as 40 lower-case hex digits: hex is a subset of base32hex (a-v, 0-9),
+    so it is inside what Google accepts for client-chosen event ids (base32hex, 5 to
+    1024 characters), and a safe CalDAV resource name and UID.
     """
-    digest = sha256(f"{group_key}\n{target_calendar_key}".encode()).digest()[:20]
-    return b32hexencode(digest).decode().lower()
+    return sha256(f"{group_key}\n{target_calendar_key}".encode()).hexdigest()[:40]
 
 
 def ical_uid_of(event_id: str) -> str:

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, time
-from hashlib import sha256
-import json
 
-from .codec import encode_moment
+from .content import as_instant, fingerprint
 from .ids import copy_id, ical_uid_of
 from .model import (
     CalendarRef,
     CopyMarker,
-    DateOrDateTime,
     Event,
     EventStatus,
     Member,
@@ -124,6 +120,8 @@ def plan(
     tally = _Tally()
     for group in sorted(set(groups)):
         contributions = _contributions(group, state, owners, options, tally)
+        # Most targets receive the same senders; build and digest each variant once.
+        variants: dict[tuple[str, ...], tuple[Event, str] | None] = {}
         for member in targets:
             assert member.combined is not None
             senders = [
@@ -131,15 +129,16 @@ def plan(
                 for contribution in contributions
                 if contribution.member.id != member.id or member.policy.receive_own
             ]
-            wanted = (
-                _build_copy(group, senders, member.combined, options)
-                if senders
-                else None
-            )
+            variant = tuple(sender.member.id for sender in senders)
+            if variant not in variants:
+                template = _build_copy(group, senders, options) if senders else None
+                variants[variant] = (
+                    None if template is None else (template, fingerprint(template))
+                )
             _reconcile(
                 group=group,
                 target=member.combined,
-                wanted=wanted,
+                wanted=variants[variant],
                 state=state,
                 options=options,
                 tally=tally,
@@ -201,27 +200,21 @@ def _shared(event: Event, member: Member, window: SyncWindow | None) -> bool:
     )
 
 
-def _as_instant(moment: DateOrDateTime) -> datetime:
-    if isinstance(moment, datetime):
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return datetime.combine(moment, time.min, UTC)
-
-
 def _in_window(event: Event, window: SyncWindow) -> bool:
     """Return whether an event falls in the window; a series counts whole from its start."""
-    if _as_instant(event.start) >= window.end:
+    if as_instant(event.start) >= window.end:
         return False
-    return event.recurring or _as_instant(event.end) > window.start
+    return event.recurring or as_instant(event.end) > window.start
 
 
 def _build_copy(
-    group: str, senders: list[_Contribution], target: CalendarRef, options: PlanOptions
+    group: str, senders: list[_Contribution], options: PlanOptions
 ) -> Event:
+    """Return the copy the senders' originals make, before it gets a target's id."""
     lead = senders[0]
     source = lead.event
     policy = lead.member.policy
     names = list(dict.fromkeys(sender.member.name for sender in senders))
-    event_id = copy_id(group, target.key)
 
     def shown(event: Event) -> Event:
         """Apply the lead member's privacy and title to the series or an occurrence."""
@@ -233,8 +226,6 @@ def _build_copy(
             summary = f"{policy.title_prefix}{summary}"
         return replace(
             event,
-            id=event_id,
-            ical_uid=ical_uid_of(event_id),
             summary=summary,
             description="" if busy else event.description,
             location="" if busy else event.location,
@@ -252,75 +243,21 @@ def _build_copy(
     )
 
 
-def fingerprint(event: Event) -> str:
-    """Return a digest of what a copy shows, blind to what providers rewrite.
-
-    Ids, timestamps and the organiser are left out; times count as instants and
-    rule parts in any order, so reading back a copy gives the digest it was written with.
-    """
-    return sha256(json.dumps(content(event), sort_keys=True).encode()).hexdigest()
-
-
-def _moment(value: DateOrDateTime) -> str | list[str]:
-    if isinstance(value, datetime):
-        return _as_instant(value).astimezone(UTC).isoformat()
-    return encode_moment(value)
-
-
-def _zone(event: Event) -> str | None:
-    """Return the zone of a series' start: it decides where occurrences fall across DST."""
-    if not event.recurring or not isinstance(event.start, datetime):
-        return None
-    return getattr(event.start.tzinfo, "key", None)
-
-
-def content(event: Event) -> dict[str, object]:
-    """Return what a copy shows, normalised as `fingerprint` digests it."""
-    if event.recurrence_id is not None and event.status is EventStatus.CANCELLED:
-        # A cancelled occurrence shows nothing; calendars keep different leftovers of it.
-        return {
-            "recurrence_id": _moment(event.recurrence_id),
-            "status": event.status.value,
-        }
-    return {
-        "summary": event.summary.strip(),
-        "description": event.description.strip(),
-        "location": event.location.strip(),
-        "start": _moment(event.start),
-        "end": _moment(event.end),
-        "zone": _zone(event),
-        "rrule": ";".join(sorted(event.rrule.upper().split(";")))
-        if event.rrule
-        else None,
-        "rdate": sorted(map(str, map(_moment, event.rdate))),
-        "exdate": sorted(map(str, map(_moment, event.exdate))),
-        "recurrence_id": _moment(event.recurrence_id) if event.recurrence_id else None,
-        "overrides": sorted(
-            (content(override) for override in event.overrides),
-            key=lambda content: str(content["recurrence_id"]),
-        ),
-        "status": event.status.value,
-        "transparency": event.transparency.value,
-        "color": event.color.value if event.color else None,
-        "copy_of": event.copy_of.source if event.copy_of else None,
-    }
-
-
 def _reconcile(
     *,
     group: str,
     target: CalendarRef,
-    wanted: Event | None,
+    wanted: tuple[Event, str] | None,
     state: SyncState,
     options: PlanOptions,
     tally: _Tally,
 ) -> None:
+    """Compare the copy a target should have with what the ledger and calendar hold."""
     event_id = copy_id(group, target.key)
     record = state.copies.get((target.key, event_id))
     present = state.calendar(target.key).events.get(event_id)
-    ours = record is not None or (present is not None and present.copy_of is not None)
     if wanted is None:
-        if ours and present is not None:
+        if present is not None and (record is not None or present.copy_of is not None):
             tally.actions.append(
                 DeleteCopy(target=target, event_id=event_id, group=group)
             )
@@ -331,20 +268,20 @@ def _reconcile(
         return
     if record is not None and record.hidden and not options.restore_hidden:
         return
-    digest = fingerprint(wanted)
+    template, digest = wanted
     if (
         record is not None
         and not record.hidden
+        and not record.diverged
         and record.fingerprint == digest
         and present is not None
-        and fingerprint(present) == digest
     ):
         tally.unchanged += 1
         return
     tally.actions.append(
         PutCopy(
             target=target,
-            event=wanted,
+            event=replace(template, id=event_id, ical_uid=ical_uid_of(event_id)),
             record=CopyRecord(group=group, target=target, fingerprint=digest),
         )
     )

@@ -11,10 +11,11 @@ ids are derived from the source and the target.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .codec import decode_event, encode_event
+from .content import fingerprint
 from .model import CalendarRef, ChangeSet, Event
 
 STATE_VERSION = 1
@@ -49,6 +50,8 @@ class CopyRecord:
     fingerprint: str
     hidden: bool = False
     """The member deleted this copy from their combined calendar: leave it deleted."""
+    diverged: bool = False
+    """The calendar's version no longer shows what was written (a member edited it)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -197,6 +200,7 @@ class SyncState:
                 touched.add(self._group_of(old))
             self._index(calendar, event)
             touched.add(self._group_of(event))
+            self._note_divergence(calendar, event)
         state.events = remaining
         state.cursor = changes.cursor
         self.pending.update(touched)
@@ -243,6 +247,21 @@ class SyncState:
                 ),
             )
 
+    def _note_divergence(self, calendar: str, event: Event) -> None:
+        """Compare a copy as the calendar now holds it with what was written there.
+
+        Done once, as the change arrives, so that planning need not digest every
+        copy of the group to find the few a member edited.
+        """
+        record = self.copies.get((calendar, event.id))
+        if record is None or record.hidden:
+            return
+        diverged = fingerprint(event) != record.fingerprint
+        if diverged != record.diverged:
+            self._remember_copy(
+                (calendar, event.id), replace(record, diverged=diverged)
+            )
+
     @staticmethod
     def _group_of(event: Event) -> str:
         return event.copy_of.source if event.copy_of else group_key(event)
@@ -279,6 +298,7 @@ class SyncState:
                     "id": copy_event_id,
                     "fingerprint": record.fingerprint,
                     "hidden": record.hidden,
+                    "diverged": record.diverged,
                 }
                 for (_, copy_event_id), record in self.copies.items()
             ],
@@ -308,5 +328,6 @@ class SyncState:
                 target=target,
                 fingerprint=stored["fingerprint"],
                 hidden=stored["hidden"],
+                diverged=stored.get("diverged", False),
             )
         return cls(calendars=calendars, copies=copies, pending=set(data["pending"]))

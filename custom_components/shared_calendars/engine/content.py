@@ -1,0 +1,75 @@
+"""What a copy shows, normalised, and its digest: how a copy is known to be right.
+
+Kept apart from planning because the synced state uses it too: it notices, as
+changes come in, when a member edited a copy in their combined calendar.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from hashlib import sha256
+import json
+
+from .codec import encode_moment
+from .model import DateOrDateTime, Event, EventStatus
+
+
+def as_instant(moment: DateOrDateTime) -> datetime:
+    """Return an aware instant; a date counts from midnight UTC, a naive time as UTC."""
+    if isinstance(moment, datetime):
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return datetime.combine(moment, time.min, UTC)
+
+
+def fingerprint(event: Event) -> str:
+    """Return a digest of what a copy shows, blind to what providers rewrite.
+
+    Ids, timestamps and the organiser are left out; times count as instants and
+    rule parts in any order, so reading back a copy gives the digest it was written with.
+    """
+    return sha256(json.dumps(content(event), sort_keys=True).encode()).hexdigest()
+
+
+def _moment(value: DateOrDateTime) -> str | list[str]:
+    if isinstance(value, datetime):
+        return as_instant(value).astimezone(UTC).isoformat()
+    return encode_moment(value)
+
+
+def _zone(event: Event) -> str | None:
+    """Return the zone of a series' start: it decides where occurrences fall across DST."""
+    if not event.recurring or not isinstance(event.start, datetime):
+        return None
+    return getattr(event.start.tzinfo, "key", None)
+
+
+def content(event: Event) -> dict[str, object]:
+    """Return what a copy shows, normalised as `fingerprint` digests it."""
+    if event.recurrence_id is not None and event.status is EventStatus.CANCELLED:
+        # A cancelled occurrence shows nothing; calendars keep different leftovers of it.
+        return {
+            "recurrence_id": _moment(event.recurrence_id),
+            "status": event.status.value,
+        }
+    return {
+        "summary": event.summary.strip(),
+        "description": event.description.strip(),
+        "location": event.location.strip(),
+        "start": _moment(event.start),
+        "end": _moment(event.end),
+        "zone": _zone(event),
+        "rrule": ";".join(sorted(event.rrule.upper().split(";")))
+        if event.rrule
+        else None,
+        "rdate": sorted(map(str, map(_moment, event.rdate))),
+        "exdate": sorted(map(str, map(_moment, event.exdate))),
+        "recurrence_id": _moment(event.recurrence_id) if event.recurrence_id else None,
+        "overrides": sorted(
+            (content(override) for override in event.overrides),
+            key=lambda content: str(content["recurrence_id"]),
+        ),
+        "status": event.status.value,
+        "transparency": event.transparency.value,
+        "color": event.color.value if event.color else None,
+        "copy_of": event.copy_of.source if event.copy_of else None,
+    }

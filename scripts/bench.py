@@ -1,0 +1,166 @@
+"""Benchmarks of the merge sync: figures to read, not thresholds to pass.
+
+1. Planning cost: a full plan of a large group, then an incremental plan after
+   one edit (should not grow with the group).
+2. A quiet cycle against the fake Google Calendar API with per-request latency:
+   requests made and wall time, with the calendars fetched concurrently.
+3. A first cycle writing every copy, at several concurrency settings.
+
+Run with `scripts/bench`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from custom_components.shared_calendars.cycle import SyncCycle  # noqa: E402
+from custom_components.shared_calendars.engine.ids import copy_id  # noqa: E402
+from custom_components.shared_calendars.engine.model import (  # noqa: E402
+    CalendarRef,
+    ChangeSet,
+    Event,
+    Member,
+)
+from custom_components.shared_calendars.engine.plan import PlanOptions, PutCopy, plan  # noqa: E402
+from custom_components.shared_calendars.engine.state import SyncState  # noqa: E402
+from tests.providers.google_harness import GoogleHarness  # noqa: E402
+
+START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def _event(key: str, summary: str, hour: int) -> Event:
+    event_id = copy_id("bench", key)
+    begin = START + timedelta(hours=hour)
+    return Event(
+        id=event_id,
+        ical_uid=f"{event_id}@bench",
+        summary=summary,
+        start=begin,
+        end=begin + timedelta(hours=1),
+    )
+
+
+def bench_planning(members_count: int, events_per_member: int) -> None:
+    """Time a full plan and an incremental plan after one edit."""
+    members = [
+        Member(
+            id=f"m{n}",
+            name=f"Member {n}",
+            sources=(CalendarRef(account="a", calendar_id=f"own-{n}"),),
+            combined=CalendarRef(account="a", calendar_id=f"combined-{n}"),
+        )
+        for n in range(members_count)
+    ]
+    state = SyncState()
+    groups: set[str] = set()
+    for member in members:
+        listing = tuple(
+            _event(f"{member.id}/{i}", f"Event {i}", i % 2000) for i in range(events_per_member)
+        )
+        changes = ChangeSet(changed=listing, deleted=(), cursor="c", complete=True)
+        groups |= state.apply(member.sources[0].key, changes, guard_empty=True).groups
+
+    began = time.perf_counter()
+    full = plan(members, state, groups, PlanOptions())
+    full_ms = (time.perf_counter() - began) * 1000
+    for action in full.actions:
+        assert isinstance(action, PutCopy)
+        state.record_put(action.record, action.event)
+
+    began = time.perf_counter()
+    again = plan(members, state, groups, PlanOptions())
+    again_ms = (time.perf_counter() - began) * 1000
+    assert not again.actions
+
+    edited = replace(_event("m0/7", "Event 7 (moved)", 3), updated=START)
+    touched = state.apply(
+        members[0].sources[0].key,
+        ChangeSet(changed=(edited,), deleted=(), cursor="c2"),
+        guard_empty=True,
+    ).groups
+    began = time.perf_counter()
+    incremental = plan(members, state, touched, PlanOptions())
+    incremental_ms = (time.perf_counter() - began) * 1000
+    originals = members_count * events_per_member
+    print(
+        f"planning, {members_count} members x {events_per_member} events "
+        f"({originals} originals, {len(full.actions)} copies):\n"
+        f"  first plan        {full_ms:9.1f} ms  ({full_ms * 1000 / originals:.1f} us per original)\n"
+        f"  replan, no change {again_ms:9.1f} ms  (after a restart, or once a day)\n"
+        f"  after one edit    {incremental_ms:9.3f} ms  ({len(incremental.actions)} actions)"
+    )
+
+
+async def bench_cycles(calendars_per_kind: int, events: int, latency: float) -> None:
+    """Time cycles against the fake Google API with `latency` seconds per request."""
+    harness = await GoogleHarness.start()
+    try:
+        members = []
+        for n in range(calendars_per_kind):
+            own = await harness.new_calendar(f"own {n}")
+            combined = await harness.new_calendar(f"combined {n}")
+            members.append(
+                Member(
+                    id=f"m{n}",
+                    name=f"Member {n}",
+                    sources=(CalendarRef(account="g", calendar_id=own),),
+                    combined=CalendarRef(account="g", calendar_id=combined),
+                )
+            )
+            for i in range(events):
+                await harness.provider.put_event(own, _event(f"{n}/{i}", f"Event {i}", i))
+        harness.server.latency = latency
+        calendars = 2 * calendars_per_kind
+        print(
+            f"cycles on the fake Google API, {calendars} calendars, {events} events each, "
+            f"{latency * 1000:.0f} ms per request:"
+        )
+        for concurrency in (1, 4, 8):
+            state = SyncState()
+
+            async def save() -> None:
+                """Keep the state in memory."""
+
+            cycle = SyncCycle(
+                providers={"g": harness.provider},
+                state=state,
+                save=save,
+                concurrency=concurrency,
+            )
+            for combined in (m.combined for m in members):
+                assert combined is not None
+                for event_id in [
+                    e.id for e in (await harness.provider.changes(combined.calendar_id, None)).changed
+                ]:
+                    await harness.provider.delete_event(combined.calendar_id, event_id)
+            began = time.perf_counter()
+            first = await cycle.run(members, PlanOptions())
+            first_s = time.perf_counter() - began
+            await cycle.run(members, PlanOptions())  # reads back its own writes once
+            began = time.perf_counter()
+            quiet = await cycle.run(members, PlanOptions())
+            quiet_s = time.perf_counter() - began
+            print(
+                f"  concurrency {concurrency}: first cycle {first.created} copies, "
+                f"{sum(first.requests.values())} requests, {first_s:6.2f} s; "
+                f"quiet cycle {sum(quiet.requests.values())} requests, {quiet_s * 1000:6.0f} ms"
+            )
+    finally:
+        await harness.stop()
+
+
+def main() -> None:
+    """Print every figure."""
+    bench_planning(members_count=5, events_per_member=2000)
+    asyncio.run(bench_cycles(calendars_per_kind=5, events=20, latency=0.02))
+
+
+if __name__ == "__main__":
+    main()
