@@ -14,23 +14,19 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from custom_components.shared_calendars.cycle import SyncCycle  # noqa: E402
-from custom_components.shared_calendars.engine.ids import copy_id  # noqa: E402
-from custom_components.shared_calendars.engine.model import (  # noqa: E402
+from custom_components.shared_calendars.cycle import SyncCycle
+from custom_components.shared_calendars.engine.ids import copy_id
+from custom_components.shared_calendars.engine.model import (
     CalendarRef,
     ChangeSet,
     Event,
     Member,
 )
-from custom_components.shared_calendars.engine.plan import PlanOptions, PutCopy, plan  # noqa: E402
-from custom_components.shared_calendars.engine.state import SyncState  # noqa: E402
-from tests.providers.google_harness import GoogleHarness  # noqa: E402
+from custom_components.shared_calendars.engine.plan import PlanOptions, PutCopy, plan
+from custom_components.shared_calendars.engine.state import SyncState
+from tests.providers.google_harness import GoogleHarness
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -62,7 +58,8 @@ def bench_planning(members_count: int, events_per_member: int) -> None:
     groups: set[str] = set()
     for member in members:
         listing = tuple(
-            _event(f"{member.id}/{i}", f"Event {i}", i % 2000) for i in range(events_per_member)
+            _event(f"{member.id}/{i}", f"Event {i}", i % 2000)
+            for i in range(events_per_member)
         )
         changes = ChangeSet(changed=listing, deleted=(), cursor="c", complete=True)
         groups |= state.apply(member.sources[0].key, changes, guard_empty=True).groups
@@ -115,7 +112,9 @@ async def bench_cycles(calendars_per_kind: int, events: int, latency: float) -> 
                 )
             )
             for i in range(events):
-                await harness.provider.put_event(own, _event(f"{n}/{i}", f"Event {i}", i))
+                await harness.provider.put_event(
+                    own, _event(f"{n}/{i}", f"Event {i}", i)
+                )
         harness.server.latency = latency
         calendars = 2 * calendars_per_kind
         print(
@@ -134,12 +133,13 @@ async def bench_cycles(calendars_per_kind: int, events: int, latency: float) -> 
                 save=save,
                 concurrency=concurrency,
             )
-            for combined in (m.combined for m in members):
-                assert combined is not None
-                for event_id in [
-                    e.id for e in (await harness.provider.changes(combined.calendar_id, None)).changed
-                ]:
-                    await harness.provider.delete_event(combined.calendar_id, event_id)
+            for target in (member.combined for member in members):
+                assert (
+                    target is not None
+                )  # start each run with empty combined calendars
+                listing = await harness.provider.changes(target.calendar_id, None)
+                for copy in listing.changed:
+                    await harness.provider.delete_event(target.calendar_id, copy.id)
             began = time.perf_counter()
             first = await cycle.run(members, PlanOptions())
             first_s = time.perf_counter() - began
