@@ -51,8 +51,8 @@ TIMES = {
     "start_date_time": "2026-12-06T10:00:00+00:00",
     "end_date_time": "2026-12-06T11:00:00+00:00",
 }
-EVENT_ID = re.compile(r"[0-9a-v]{32}")
-"""What a new event's id looks like: base32hex, which Google accepts."""
+EVENT_ID = re.compile(r"[0-9a-v]{40}")
+"""What a new event's id looks like: 40 hex digits, a subset of base32hex, which Google accepts."""
 
 
 def _event(key: str, summary: str, start: Any, end: Any, **fields: Any) -> Event:

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from homeassistant.core import HomeAssistant
 import pytest
 
+from custom_components.shared_calendars.engine.content import content
 from custom_components.shared_calendars.engine.model import (
     CalendarInfo,
     CopyMarker,
@@ -484,6 +485,39 @@ async def test_floating_times_are_read_in_the_calendar_time_zone(
     assert in_utc.start == datetime(2026, 3, 2, 9, tzinfo=UTC)
     assert in_tokyo.start == datetime(2026, 3, 2, 9, tzinfo=ZoneInfo("Asia/Tokyo"))
     assert in_tokyo.end - in_tokyo.start == timedelta(minutes=30)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("tzid", ["Etc/GMT", "GMT", "Atlantic/Reykjavik"])
+async def test_a_series_in_a_zone_that_is_utc_reads_back_as_it_was_written(
+    caldav_harness: CalDavHarness, radicale_server: RadicaleServer, tzid: str
+) -> None:
+    """A zone that is UTC under another name is read as UTC, as it is written (`Z`).
+
+    Read as "Etc/GMT", a copy of the series came back in "UTC": its content differed
+    from what was written, and the copy was rewritten on every cycle.
+    """
+    calendar_id = await caldav_harness.new_calendar("Reykjavik")
+    series = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Another client//EN\r\n"
+        "BEGIN:VEVENT\r\nUID:standup\r\nDTSTAMP:20260101T000000Z\r\n"
+        f"DTSTART;TZID={tzid}:20260302T090000\r\nDURATION:PT30M\r\n"
+        "RRULE:FREQ=DAILY;COUNT=5\r\nSUMMARY:Standup\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    await radicale_server.put_raw("alice", path_of(calendar_id) + "standup.ics", series)
+    provider = caldav_harness.provider
+
+    source = await provider.get_event(calendar_id, "standup")
+    assert source is not None
+    copy = replace(source, id="copy-1", ical_uid="copy-1@shared-calendars.test")
+    await provider.put_event(calendar_id, copy)
+    written = await provider.get_event(calendar_id, "copy-1")
+
+    assert written is not None
+    assert content(written) == content(copy)
+    assert source.start == datetime(2026, 3, 2, 9, tzinfo=UTC)
+    assert isinstance(source.start, datetime)
+    assert getattr(source.start.tzinfo, "key", None) == "UTC"
 
 
 # -- writes ------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from homeassistant import block_async_io
 import pytest
 
+from custom_components.shared_calendars.engine.content import content
 from custom_components.shared_calendars.engine.model import (
     CopyMarker,
     Event,
@@ -692,6 +693,39 @@ async def test_utc_and_fixed_offset_times_keep_their_instant(
     event = single(start=datetime(2024, 5, 1, 8, tzinfo=UTC), end=offset)
     stored = await harness.provider.put_event(calendar_id, event)
     assert (stored.start, stored.end) == (event.start, event.end)
+
+
+@pytest.mark.parametrize("zone", ["Etc/GMT", "Etc/UTC", "Atlantic/Reykjavik"])
+async def test_a_series_in_a_zone_that_is_utc_reads_back_as_it_was_written(
+    harness: GoogleHarness, zone: str
+) -> None:
+    """A zone that is UTC under another name is read as UTC, as it is written.
+
+    Google's "Etc/GMT" is written back as "UTC", and CalDAV writes any such zone as
+    `Z`: read under its own name, a copy of the series came back in "UTC", differed
+    from what was written, and was rewritten on every cycle.
+    """
+    calendar_id = await harness.new_calendar("Family")
+    raw = harness.server.insert_event(
+        calendar_id,
+        WEEKLY_BODY
+        | {
+            "start": {"dateTime": "2024-01-08T10:00:00", "timeZone": zone},
+            "end": {"dateTime": "2024-01-08T11:00:00", "timeZone": zone},
+        },
+    )
+
+    source = await harness.provider.get_event(calendar_id, raw["id"])
+    assert source is not None
+    copy = replace(source, id="c0ffee0001", ical_uid="c0ffee0001@test")
+    await harness.provider.put_event(calendar_id, copy)
+    written = await harness.provider.get_event(calendar_id, copy.id)
+
+    assert written is not None
+    assert content(written) == content(copy)
+    assert source.start == datetime(2024, 1, 8, 10, tzinfo=UTC)
+    assert isinstance(source.start, datetime)
+    assert getattr(source.start.tzinfo, "key", None) == "UTC"
 
 
 async def test_put_event_twice_updates_the_one_event(harness: GoogleHarness) -> None:

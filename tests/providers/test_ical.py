@@ -7,12 +7,11 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
 import pytest
 
 from custom_components.shared_calendars.engine.model import (
     CopyMarker,
-    DateOrDateTime,
     Event,
     EventColor,
     EventStatus,
@@ -27,6 +26,7 @@ from custom_components.shared_calendars.providers.ical import (
     timezone_from_vtimezone,
     zone_from_tzid,
 )
+from tests.strategies import assert_identical, events, zone_key
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -59,26 +59,6 @@ def round_trip(event: Event) -> Event:
     back = event_from_ical(event_to_ical(event, stamp=STAMP), event.id)
     assert back is not None
     return back
-
-
-def zone_key(value: DateOrDateTime | None) -> str | None:
-    """Return the IANA key (or "UTC") of a time's zone, None for dates."""
-    if not isinstance(value, datetime):
-        return None
-    return getattr(value.tzinfo, "key", None) or str(value.tzinfo)
-
-
-def assert_identical(first: Event, second: Event) -> None:
-    """Events are equal, and every time keeps its zone (== compares instants only)."""
-    assert first == second
-    for name in ("start", "end", "recurrence_id"):
-        assert zone_key(getattr(first, name)) == zone_key(getattr(second, name)), name
-    for name in ("rdate", "exdate"):
-        assert [zone_key(v) for v in getattr(first, name)] == [
-            zone_key(v) for v in getattr(second, name)
-        ], name
-    for ours, theirs in zip(first.overrides, second.overrides, strict=True):
-        assert_identical(ours, theirs)
 
 
 def a_series() -> Event:
@@ -442,96 +422,6 @@ def test_other_colours_map_to_the_nearest_event_colour(
 
 
 # -- property: nothing is lost or shifted ------------------------------------------------
-
-ZONES = [
-    UTC,
-    BERLIN,
-    NEW_YORK,
-    ZoneInfo("Asia/Kolkata"),
-    ZoneInfo("Australia/Lord_Howe"),
-]
-TEXT = st.text(
-    st.characters(
-        codec="utf-8", exclude_categories=("Cc", "Cs"), exclude_characters="\r"
-    )
-    | st.just("\n"),
-    max_size=40,
-)
-
-
-UTC_TIMES = st.datetimes(datetime(1990, 1, 1), datetime(2037, 12, 31)).map(
-    lambda value: value.replace(microsecond=0, tzinfo=UTC)
-)
-
-
-@st.composite
-def times(draw: st.DrawFn, all_day: bool) -> DateOrDateTime:
-    """Draw a date, or an aware whole-second time in one of a few zones."""
-    if all_day:
-        return draw(st.dates(date(1990, 1, 1), date(2040, 12, 31)))
-    naive = draw(
-        st.datetimes(datetime(1990, 1, 1), datetime(2037, 12, 31)).map(
-            lambda value: value.replace(microsecond=0)
-        )
-    )
-    # fold=0: iCalendar cannot say which of two repeated wall times is meant.
-    return naive.replace(tzinfo=draw(st.sampled_from(ZONES)), fold=0)
-
-
-@st.composite
-def events(
-    draw: st.DrawFn, *, uid: str | None = None, all_day: bool | None = None
-) -> Event:
-    """Draw an event with arbitrary fields (a series with overrides, sometimes).
-
-    With `uid`, draw an occurrence of that series instead (no overrides of its own).
-    """
-    if all_day is None:
-        all_day = draw(st.booleans())
-    start = draw(times(all_day))
-    end = start + (
-        timedelta(days=draw(st.integers(1, 5)))
-        if all_day
-        else timedelta(minutes=draw(st.integers(0, 600)))
-    )
-    rrule = draw(
-        st.sampled_from(
-            [
-                None,
-                "FREQ=DAILY;COUNT=5",
-                "FREQ=WEEKLY;BYDAY=MO,WE;INTERVAL=2",
-                "FREQ=YEARLY",
-            ]
-        )
-    )
-    ical_uid = uid or draw(st.from_regex(r"[A-Za-z0-9@._-]{1,30}", fullmatch=True))
-    overrides: tuple[Event, ...] = ()
-    if uid is None and rrule is not None:
-        overrides = tuple(
-            replace(override, rrule=None, recurrence_id=draw(times(all_day)))
-            for override in draw(
-                st.lists(events(uid=ical_uid, all_day=all_day), max_size=2)
-            )
-        )
-    return Event(
-        id="event",
-        ical_uid=ical_uid,
-        summary=draw(TEXT),
-        description=draw(TEXT),
-        location=draw(TEXT),
-        start=start,
-        end=end,
-        rrule=rrule,
-        rdate=tuple(draw(st.lists(times(all_day), max_size=2))),
-        exdate=tuple(draw(st.lists(times(all_day), max_size=3))),
-        overrides=overrides,
-        status=draw(st.sampled_from(EventStatus)),
-        transparency=draw(st.sampled_from(Transparency)),
-        color=draw(st.none() | st.sampled_from(EventColor)),
-        organizer=draw(st.none() | st.emails()),
-        updated=draw(st.none() | UTC_TIMES),
-        copy_of=draw(st.none() | TEXT.filter(bool).map(lambda s: CopyMarker(source=s))),
-    )
 
 
 @settings(max_examples=150, deadline=None)

@@ -40,6 +40,8 @@ def _zone(event: Event) -> str | None:
     """Return the zone of a series' start: it decides where occurrences fall across DST."""
     if not event.recurring or not isinstance(event.start, datetime):
         return None
+    if event.start.tzinfo is UTC:
+        return "UTC"  # the same zone as ZoneInfo("UTC"), which providers read back
     return getattr(event.start.tzinfo, "key", None)
 
 

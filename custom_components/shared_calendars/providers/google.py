@@ -67,6 +67,7 @@ from .base import (
     RateLimited,
     Unreachable,
 )
+from .ical import unalias_utc
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -945,8 +946,10 @@ def _when_value(when: _Json) -> DateOrDateTime:
     """Return a `start`/`end`: a date, or an aware datetime in its `timeZone`."""
     value = DateOrDatetime(**when).value
     if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+        value = value.replace(tzinfo=UTC)
+    # A zone that is UTC under another name ("Etc/GMT") is written as "UTC" (see
+    # `_zone_of`, and CalDAV's `Z`): read it as UTC, or a copy never matches.
+    return unalias_utc(value)
 
 
 def _original_start(raw: _Json) -> DateOrDateTime | None:
@@ -986,7 +989,7 @@ def _recurrence(
 
     def aware(value: object) -> DateOrDateTime | None:
         if isinstance(value, datetime):
-            return (
+            return unalias_utc(
                 value if value.tzinfo is not None else value.replace(tzinfo=zone or UTC)
             )
         if isinstance(value, date):

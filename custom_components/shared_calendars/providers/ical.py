@@ -12,7 +12,8 @@ Choices made here, so that a round trip model -> iCalendar -> model loses nothin
   icalendar builds from the VTIMEZONE. Floating times (no TZID, no `Z`) are read in
   the `floating` zone the caller passes: the calendar's own zone, else UTC.
   Writing emits TZID plus a VTIMEZONE for `ZoneInfo` times, `Z` for UTC, and converts
-  any other tzinfo to UTC (the instant is kept; only its zone name is lost).
+  any other tzinfo to UTC (the instant is kept; only its zone name is lost). A zone
+  that is UTC under another name (Etc/GMT) is written as `Z`, so it is read as UTC.
 - RRULE is kept as written (part order included); only its parts are re-encoded.
 - COLOR (RFC 7986) is a CSS3 colour name: each `EventColor` has its own name
   (`EVENT_COLOR_CSS`); any other name, or `#rrggbb`, maps to the nearest by RGB.
@@ -28,7 +29,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Event as VEvent, vCalAddress, vRecur, vText
+from icalendar import Calendar, Event as VEvent, is_utc, vCalAddress, vRecur, vText
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from ..engine.model import (
@@ -118,6 +119,7 @@ CSS_COLORS: dict[str, int] = {
 }
 """CSS3 colour names and their RGB value."""
 
+_UTC = ZoneInfo("UTC")
 _CSS_TO_EVENT_COLOR = {css: color for color, css in EVENT_COLOR_CSS.items()}
 _TEXT_ESCAPE = re.compile(r"\\([\\;,nN])")
 _STATUSES = {status.value.upper(): status for status in EventStatus}
@@ -151,6 +153,21 @@ def event_color_from_css(value: str) -> EventColor | None:
         except ValueError:
             return None
     return None
+
+
+def unalias_utc(value: DateOrDateTime) -> DateOrDateTime:
+    """Return a time in a zone that is UTC under another name in UTC.
+
+    Such zones are Etc/GMT, GMT, Zulu and, as icalendar counts them, zones on UTC all
+    year such as Atlantic/Reykjavik. They are written as UTC (iCalendar `Z`; Google
+    `timeZone: UTC` for Etc/GMT): the zone name does not survive a write. Read as
+    UTC from the start, a copy reads back as it was written; read under its own name,
+    a copy of a series in such a zone came back in "UTC", differed from what was
+    written (a series' zone counts in `content`) and was rewritten on every cycle.
+    """
+    if isinstance(value, datetime) and value.tzinfo is not _UTC and is_utc(value):
+        return value.astimezone(_UTC)
+    return value
 
 
 def zone_from_tzid(tzid: str) -> ZoneInfo | None:
@@ -311,13 +328,13 @@ def _localise(
     value: DateOrDateTime, tzid: str | None, floating: tzinfo
 ) -> DateOrDateTime:
     """Make a parsed DATE-TIME aware, preferring IANA zones (see the module doc)."""
-    if not isinstance(value, datetime) or isinstance(value.tzinfo, ZoneInfo):
+    if not isinstance(value, datetime):
         return value
     if value.tzinfo is None:
-        return value.replace(tzinfo=floating)
-    if tzid is not None and (zone := zone_from_tzid(tzid)) is not None:
-        return value.replace(tzinfo=zone)
-    return value
+        value = value.replace(tzinfo=floating)
+    elif not isinstance(value.tzinfo, ZoneInfo) and tzid is not None:
+        value = value.replace(tzinfo=zone_from_tzid(tzid) or value.tzinfo)
+    return unalias_utc(value)
 
 
 def _read_time(prop: Any, floating: tzinfo) -> DateOrDateTime | None:
