@@ -1,4 +1,4 @@
-"""Helper for scripts/develop and scripts/smoke: offline, loopback-only Home Assistant.
+"""Helper for scripts/develop, smoke and demo: offline, loopback-only Home Assistant.
 
 Run it with the Python of the venv whose Home Assistant is started, so storage files
 are written in the format (version) that Home Assistant reads:
@@ -7,6 +7,7 @@ are written in the format (version) that Home Assistant reads:
                            and pip-install what Home Assistant would install at startup
   free-port                print a free TCP port on 127.0.0.1
   onboard URL USER PASS    create the owner via the onboarding API; print an access token
+  login URL USER PASS      log in as the login page does; print an access token
   wait-running URL TOKEN   wait until the core state is RUNNING
   add-entry URL TOKEN DOMAIN NAME CALDAV_URL   create a group with a CalDAV account,
                            check it is loaded, open every other form once
@@ -25,7 +26,8 @@ internet; onboarding/views.py), and the analytics step (analytics stays off).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import base64
+from collections.abc import Callable, Sequence
 import importlib.util
 import json
 import os
@@ -40,7 +42,7 @@ import urllib.parse
 import urllib.request
 
 CONFIGURATION_YAML = """\
-# Written by scripts/develop / scripts/smoke; edit freely, it is not overwritten.
+# Written by scripts/develop, smoke or demo; edit freely, it is not overwritten.
 # No `default_config:` on purpose: it adds cloud, discovery (zeroconf, ssdp, dhcp,
 # bluetooth, usb), go2rtc, homeassistant_alerts and mobile_app, which use the network
 # or the internet. Home Assistant always loads frontend, config, person, automation,
@@ -184,7 +186,7 @@ def free_port() -> None:
         print(sock.getsockname()[1])
 
 
-def _request(
+def request(
     url: str,
     *,
     token: str | None = None,
@@ -214,6 +216,43 @@ def _request(
         return status, json.loads(raw)
     except ValueError:
         return status, raw.decode(errors="replace")
+
+
+def basic_auth(user: str, password: str) -> str:
+    """Return an HTTP Basic Authorization header value."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def websocket(url: str, token: str, messages: list[dict[str, Any]]) -> list[Any]:
+    """Send commands over the websocket API, one after the other; return results.
+
+    What the frontend does for what has no REST endpoint (registries, dashboards).
+    Exits on the first command that fails.
+    """
+    import asyncio
+
+    import aiohttp
+
+    async def run() -> list[Any]:
+        results: list[Any] = []
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(f"{url}/api/websocket", receive_timeout=60) as ws,
+        ):
+            await ws.receive_json()  # auth_required
+            await ws.send_json({"type": "auth", "access_token": token})
+            if (reply := await ws.receive_json())["type"] != "auth_ok":
+                sys.exit(f"ha_config: websocket authentication failed: {reply}")
+            for number, message in enumerate(messages, 1):
+                await ws.send_json({"id": number, **message})
+                while (reply := await ws.receive_json()).get("id") != number:
+                    pass
+                if not reply.get("success"):
+                    sys.exit(f"ha_config: {message['type']} failed: {reply}")
+                results.append(reply.get("result"))
+        return results
+
+    return asyncio.run(run())
 
 
 def _wait(what: str, timeout: float, check: Any, watch_pid: int | None = None) -> Any:
@@ -252,7 +291,7 @@ def onboard(
     status, steps = _wait(
         "the HTTP server",
         float(timeout),
-        lambda: _request(f"{url}/api/onboarding"),
+        lambda: request(f"{url}/api/onboarding"),
         pid,
     )
     if status == 404 or all(step["done"] for step in steps if step["step"] == "user"):
@@ -261,7 +300,7 @@ def onboard(
         )
         return
     client_id = f"{url}/"
-    status, result = _request(
+    status, result = request(
         f"{url}/api/onboarding/users",
         data={
             "client_id": client_id,
@@ -273,18 +312,50 @@ def onboard(
     )
     if status != 200:
         sys.exit(f"ha_config: onboarding user step failed: {status} {result}")
-    status, tokens = _request(
+    token = _exchange_code(url, client_id, result["auth_code"])
+    print(f"ha_config: created the owner {user!r} at {url}", file=sys.stderr)
+    print(token)
+
+
+def _exchange_code(url: str, client_id: str, code: str) -> str:
+    """Exchange an authorization code for an access token (valid for 30 minutes)."""
+    status, tokens = request(
         f"{url}/auth/token",
-        form={
-            "grant_type": "authorization_code",
-            "code": result["auth_code"],
-            "client_id": client_id,
-        },
+        form={"grant_type": "authorization_code", "code": code, "client_id": client_id},
     )
     if status != 200:
         sys.exit(f"ha_config: token exchange failed: {status} {tokens}")
-    print(f"ha_config: created the owner {user!r} at {url}", file=sys.stderr)
-    print(tokens["access_token"])
+    token: str = tokens["access_token"]
+    return token
+
+
+def login(url: str, user: str, password: str, timeout: str = "180") -> str:
+    """Log in with user name and password as the login page does; return a token.
+
+    As a command, print the token. Waits for the HTTP server for up to `timeout` s.
+    """
+    client_id = f"{url}/"
+    status, flow = _wait(
+        "the login form",
+        float(timeout),
+        lambda: request(
+            f"{url}/auth/login_flow",
+            data={
+                "client_id": client_id,
+                "handler": ["homeassistant", None],
+                "redirect_uri": f"{url}/?auth_callback=1",
+            },
+        ),
+    )
+    if status != 200 or "flow_id" not in flow:
+        sys.exit(f"ha_config: the login form did not open: {status} {flow}")
+    status, result = request(
+        f"{url}/auth/login_flow/{flow['flow_id']}",
+        data={"client_id": client_id, "username": user, "password": password},
+    )
+    if status != 200 or result.get("type") != "create_entry":
+        sys.exit(f"ha_config: logging in as {user!r} failed: {status} {result}")
+    return _exchange_code(url, client_id, result["result"])
 
 
 def wait_running(
@@ -298,7 +369,7 @@ def wait_running(
     pid = int(watch_pid) if watch_pid else None
 
     def running() -> bool:
-        status, body = _request(f"{url}/api/core/state", token=token)
+        status, body = request(f"{url}/api/core/state", token=token)
         return status == 200 and body.get("state") == "RUNNING"
 
     _wait("core state RUNNING", float(timeout), running, pid)
@@ -314,8 +385,39 @@ def add_entry(url: str, token: str, domain: str, name: str, caldav_url: str) -> 
     Exit code 0: entry loaded; 1: failure; 3: the first form is not the one this
     helper knows how to fill (the flow was aborted again).
     """
+    entry_id = create_group(
+        url,
+        token,
+        domain,
+        name,
+        caldav_url,
+        username="smoke",
+        password="smoke-password",
+    )
+    state = wait_loaded(url, token, domain, entry_id)
+    print(f"ha_config: config entry {name!r} ({entry_id}) state: {state}")
+    if state != "loaded":
+        sys.exit(1)
+    _open_forms(url, token, entry_id)
+
+
+def create_group(
+    url: str,
+    token: str,
+    domain: str,
+    name: str,
+    caldav_url: str,
+    *,
+    username: str,
+    password: str,
+) -> str:
+    """Create a group with a CalDAV account as the UI's dialog does; return its id.
+
+    The same requests as the frontend's config-flow dialog: start the flow, answer
+    the group form (name, first account CalDAV), then the CalDAV form.
+    """
     flow_url = f"{url}/api/config/config_entries/flow"
-    status, form = _request(flow_url, token=token, data={"handler": domain})
+    status, form = request(flow_url, token=token, data={"handler": domain})
     if status != 200:
         sys.exit(
             f"ha_config: starting the {domain} config flow failed: {status} {form}"
@@ -327,40 +429,62 @@ def add_entry(url: str, token: str, domain: str, name: str, caldav_url: str) -> 
             f"fields {fields}); not the group form, not submitting it"
         )
         if form.get("flow_id"):
-            _request(f"{flow_url}/{form['flow_id']}", token=token, method="DELETE")
+            request(f"{flow_url}/{form['flow_id']}", token=token, method="DELETE")
         sys.exit(3)
-    steps: list[dict[str, Any]] = [
-        {"name": name, "account_type": "caldav"},
-        {
-            "url": caldav_url,
-            "username": "smoke",
-            "password": "smoke-password",
-            "verify_ssl": True,
-        },
-    ]
+    result = answer_flow(
+        flow_url,
+        token,
+        form,
+        [
+            {"name": name, "account_type": "caldav"},
+            {
+                "url": caldav_url,
+                "username": username,
+                "password": password,
+                "verify_ssl": True,
+            },
+        ],
+    )
+    if result.get("type") != "create_entry":
+        sys.exit(f"ha_config: the config flow did not create an entry: {result}")
+    entry_id: str = result["result"]["entry_id"]
+    return entry_id
+
+
+def answer_flow(
+    flow_url: str,
+    token: str,
+    form: dict[str, Any],
+    answers: Sequence[dict[str, Any]],
+) -> dict[str, Any]:
+    """Submit `answers` to the open flow `form`, one step each; return the result.
+
+    Exits when a step is refused: an error shown on the form, or an HTTP error.
+    """
     result = form
-    for answer in steps:
-        status, result = _request(
+    for answer in answers:
+        status, result = request(
             f"{flow_url}/{form['flow_id']}", token=token, data=answer
         )
         if status != 200 or result.get("errors"):
-            sys.exit(f"ha_config: the config flow refused {sorted(answer)}: {result}")
-    if result.get("type") != "create_entry":
-        sys.exit(f"ha_config: the config flow did not create an entry: {result}")
-    entry_id = result["result"]["entry_id"]
+            sys.exit(f"ha_config: the flow refused {sorted(answer)}: {status} {result}")
+    return result
+
+
+def wait_loaded(
+    url: str, token: str, domain: str, entry_id: str, timeout: float = 60
+) -> str:
+    """Wait until a config entry has finished setting up; return its state."""
 
     def loaded() -> str | None:
-        _, entries = _request(
+        _, entries = request(
             f"{url}/api/config/config_entries/entry?domain={domain}", token=token
         )
         state = next((e["state"] for e in entries if e["entry_id"] == entry_id), "gone")
         return state if state not in ("not_loaded", "setup_in_progress") else None
 
-    state = _wait(f"config entry {entry_id} to set up", 60, loaded)
-    print(f"ha_config: config entry {result['title']!r} ({entry_id}) state: {state}")
-    if state != "loaded":
-        sys.exit(1)
-    _open_forms(url, token, entry_id)
+    state: str = _wait(f"config entry {entry_id} to set up", timeout, loaded)
+    return state
 
 
 def _open_forms(url: str, token: str, entry_id: str) -> None:
@@ -372,14 +496,14 @@ def _open_forms(url: str, token: str, entry_id: str) -> None:
         (f"{base}/options/flow", entry_id, None),
     ]
     for flow_url, handler, answer in opened:
-        status, form = _request(flow_url, token=token, data={"handler": handler})
+        status, form = request(flow_url, token=token, data={"handler": handler})
         if status == 200 and answer is not None:
-            status, form = _request(
+            status, form = request(
                 f"{flow_url}/{form['flow_id']}", token=token, data=answer
             )
         if status != 200 or form.get("type") != "form":
             sys.exit(f"ha_config: the form of {handler} failed: {status} {form}")
-        _request(f"{flow_url}/{form['flow_id']}", token=token, method="DELETE")
+        request(f"{flow_url}/{form['flow_id']}", token=token, method="DELETE")
         fields = [field["name"] for field in form.get("data_schema", [])]
         print(f"ha_config: form {form['step_id']!r} of {handler} shows {fields}")
 
@@ -420,6 +544,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "prepare": prepare,
     "free-port": free_port,
     "onboard": onboard,
+    "login": lambda *args: print(login(*args)),
     "wait-running": wait_running,
     "add-entry": add_entry,
     "check-log": check_log,

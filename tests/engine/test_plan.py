@@ -185,12 +185,15 @@ def test_shared_invitation_appears_once_naming_both() -> None:
 def test_a_copy_is_never_copied_again() -> None:
     """A combined calendar configured as a source by mistake adds no copies of copies."""
     anna, ben = member("Anna"), member("Ben")
-    copy = event("x", copy_of=CopyMarker(source="uid:e1@example.com"))
-    confused = replace(anna, sources=(*anna.sources, ben.combined))  # type: ignore[arg-type]
     state = SyncState()
-    groups = seed(state, ben.combined, copy)  # type: ignore[arg-type]
+    groups = seed(state, anna.sources[0], event("e1"))
+    _apply(
+        state, plan([anna, ben], state, groups).actions
+    )  # Ben's calendar has the copy
+    assert ben.combined is not None
+    confused = replace(anna, sources=(*anna.sources, ben.combined))
 
-    assert plan([confused, ben], state, groups).actions == ()
+    assert plan([confused, ben], state, state.all_groups()).actions == ()
 
 
 def test_unchanged_copies_cost_nothing_and_changes_update_them() -> None:
@@ -383,3 +386,24 @@ def test_state_survives_a_round_trip_through_json() -> None:
         "uid:e1@example.com"
     )
     assert isinstance(next(iter(again.copies.values())), CopyRecord)
+
+
+def test_a_second_copy_under_another_id_is_deleted() -> None:
+    """A copy of the group under an id the target no longer gets (an older scheme) goes."""
+    anna, ben = member("Anna"), member("Ben")
+    state = SyncState()
+    groups = seed(state, anna.sources[0], event("e1"))
+    _apply(state, plan([anna, ben], state, groups).actions)
+    assert ben.combined is not None
+    stray = event("old-scheme-id", copy_of=CopyMarker(source="uid:e1@example.com"))
+    touched = state.apply(
+        ben.combined.key,
+        ChangeSet(changed=(stray,), deleted=(), cursor="b2"),
+        guard_empty=False,
+    ).groups
+
+    result = plan([anna, ben], state, touched)
+    assert [
+        (type(a), a.event_id) for a in result.actions if not isinstance(a, PutCopy)
+    ] == [(DeleteCopy, "old-scheme-id")]
+    assert not [a for a in result.actions if isinstance(a, PutCopy)]

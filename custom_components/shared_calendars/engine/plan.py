@@ -115,7 +115,9 @@ def plan(
         for source in member.sources:
             owners.setdefault(source.key, []).append((order, member))
     targets = [member for member in members if member.combined is not None]
-    target_keys = {member.combined.key for member in targets if member.combined}
+    target_refs = {
+        member.combined.key: member.combined for member in targets if member.combined
+    }
 
     tally = _Tally()
     for group in sorted(set(groups)):
@@ -143,7 +145,8 @@ def plan(
                 options=options,
                 tally=tally,
             )
-        _drop_copies_of_removed_targets(group, target_keys, state, options, tally)
+        _drop_copies_of_removed_targets(group, set(target_refs), state, options, tally)
+        _drop_strays(group, target_refs, state, tally)
     return Plan(
         actions=tuple(tally.actions),
         skipped_by_filter=tally.skipped,
@@ -285,6 +288,29 @@ def _reconcile(
             record=CopyRecord(group=group, target=target, fingerprint=digest),
         )
     )
+
+
+def _drop_strays(
+    group: str, target_refs: dict[str, CalendarRef], state: SyncState, tally: _Tally
+) -> None:
+    """Delete copies of a group in a combined calendar under an id it no longer gets.
+
+    A combined calendar holds one copy of a group, under the id derived for it; any
+    other copy there (left by an older id scheme, or written twice by hand) goes.
+    """
+    strays = {
+        (calendar, event_id)
+        for calendar, event_id in state.copies_seen(group)
+        | {key for key, _ in state.copies_of(group)}
+        if calendar in target_refs and event_id != copy_id(group, calendar)
+    }
+    for calendar, event_id in sorted(strays):
+        action = (
+            DeleteCopy if event_id in state.calendar(calendar).events else ForgetCopy
+        )
+        tally.actions.append(
+            action(target=target_refs[calendar], event_id=event_id, group=group)
+        )
 
 
 def _drop_copies_of_removed_targets(

@@ -80,6 +80,9 @@ class SyncState:
     _copies_of_group: dict[str, set[tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(set)
     )
+    _copies_seen_of_group: dict[str, set[tuple[str, str]]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
 
     def __post_init__(self) -> None:
         """Index the events and copies already held."""
@@ -266,17 +269,25 @@ class SyncState:
     def _group_of(event: Event) -> str:
         return event.copy_of.source if event.copy_of else group_key(event)
 
-    def _index(self, calendar: str, event: Event) -> None:
+    def copies_seen(self, group: str) -> set[tuple[str, str]]:
+        """Return the (calendar key, event id) of every copy of a group in the mirrors."""
+        return self._copies_seen_of_group.get(group, set())
+
+    def _index_of(self, event: Event) -> tuple[dict[str, set[tuple[str, str]]], str]:
         if event.copy_of is None:
-            self._sources_of_group[group_key(event)].add((calendar, event.id))
+            return self._sources_of_group, group_key(event)
+        return self._copies_seen_of_group, event.copy_of.source
+
+    def _index(self, calendar: str, event: Event) -> None:
+        index, group = self._index_of(event)
+        index[group].add((calendar, event.id))
 
     def _unindex(self, calendar: str, event: Event) -> None:
-        if event.copy_of is None:
-            sources = self._sources_of_group.get(group_key(event))
-            if sources is not None:
-                sources.discard((calendar, event.id))
-                if not sources:
-                    del self._sources_of_group[group_key(event)]
+        index, group = self._index_of(event)
+        if (keys := index.get(group)) is not None:
+            keys.discard((calendar, event.id))
+            if not keys:
+                del index[group]
 
     def to_dict(self) -> dict[str, Any]:
         """Return the state as plain JSON values."""
