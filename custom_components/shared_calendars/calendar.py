@@ -40,6 +40,7 @@ import probatio
 
 from .const import DOMAIN, LOGGER
 from .coordinator import SharedCalendarsConfigEntry, SharedCalendarsCoordinator
+from .engine.content import instant
 from .engine.edits import (
     ending_before,
     has_occurrence,
@@ -58,7 +59,7 @@ from .engine.model import (
     EventStatus,
     Member,
 )
-from .engine.occurrences import Occurrence, instant, occurrences
+from .engine.occurrences import Occurrence, occurrences
 from .engine.views import everyone
 from .entity import (
     SharedCalendarsEntity,

@@ -95,18 +95,15 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         self._cycle = SyncCycle(
             providers=self.providers,
             state=self.state,
-            save=self._async_save,
+            save=self.async_save_state,
             concurrency=self.config_entry.options.get(
                 CONF_CONCURRENCY, DEFAULT_CONCURRENCY
             ),
         )
 
-    async def _async_save(self) -> None:
-        await self._store.async_save(self.state.to_dict())
-
     async def async_save_state(self) -> None:
-        """Keep the state now, after an action changed it between cycles."""
-        await self._async_save()
+        """Keep the state: after every batch of a cycle, and after an action changed it."""
+        await self._store.async_save(self.state.to_dict())
 
     def plan_options(self) -> PlanOptions:
         """Return the group-wide planning settings from the entry's options."""

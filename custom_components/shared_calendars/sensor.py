@@ -25,8 +25,9 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .coordinator import SharedCalendarsConfigEntry, SharedCalendarsCoordinator
+from .engine.content import instant
 from .engine.model import Event
-from .engine.occurrences import Occurrence, instant, occurrences_of
+from .engine.occurrences import Occurrence, occurrences_of
 from .engine.views import everyone, originals_of
 from .entity import (
     SharedCalendarsEntity,

@@ -35,10 +35,11 @@ import probatio
 from .const import CONF_CONCURRENCY, DEFAULT_CONCURRENCY, DOMAIN
 from .coordinator import SharedCalendarsConfigEntry, SharedCalendarsCoordinator
 from .cycle import SyncReport
+from .engine.content import instant
 from .engine.edits import rescheduled
 from .engine.ids import copy_id, ical_uid_of, new_event_id, upsert_event_id
 from .engine.model import CalendarRef, DateOrDateTime, Event, Member
-from .engine.occurrences import busy_periods, instant, occurrences
+from .engine.occurrences import busy_periods, occurrences
 from .helpers import failed, provider_errors, refused
 from .providers.base import CalendarProvider, InvalidEvent, ProviderError
 

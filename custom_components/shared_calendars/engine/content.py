@@ -6,7 +6,7 @@ changes come in, when a member edited a copy in their combined calendar.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, tzinfo
 from hashlib import sha256
 import json
 
@@ -14,11 +14,11 @@ from .codec import encode_moment
 from .model import DateOrDateTime, Event, EventStatus
 
 
-def as_instant(moment: DateOrDateTime) -> datetime:
-    """Return an aware instant; a date counts from midnight UTC, a naive time as UTC."""
-    if isinstance(moment, datetime):
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return datetime.combine(moment, time.min, UTC)
+def instant(value: DateOrDateTime, zone: tzinfo) -> datetime:
+    """Return an aware datetime: a date counts from midnight in `zone`, a naive time in it."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    return datetime.combine(value, time.min, zone)
 
 
 def fingerprint(event: Event) -> str:
@@ -32,7 +32,7 @@ def fingerprint(event: Event) -> str:
 
 def _moment(value: DateOrDateTime) -> str | list[str]:
     if isinstance(value, datetime):
-        return as_instant(value).astimezone(UTC).isoformat()
+        return instant(value, UTC).astimezone(UTC).isoformat()
     return encode_moment(value)
 
 

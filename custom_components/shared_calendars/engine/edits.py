@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
+from .content import instant
 from .model import DateOrDateTime, Event
-from .occurrences import instant, occurrences
+from .occurrences import occurrences
 
 
 def same_moment(a: DateOrDateTime, b: DateOrDateTime, zone: tzinfo) -> bool:

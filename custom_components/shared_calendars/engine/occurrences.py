@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from dateutil.rrule import rruleset, rrulestr
 
+from .content import instant
 from .model import DateOrDateTime, Event, EventStatus, Transparency
 
 
@@ -33,13 +34,6 @@ class BusyPeriod:
 
     start: datetime
     end: datetime
-
-
-def instant(value: DateOrDateTime, zone: tzinfo) -> datetime:
-    """Return an aware datetime: a date counts from midnight in `zone`."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=zone)
-    return datetime.combine(value, time.min, zone)
 
 
 def occurrences(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import UTC
 
-from .content import as_instant, fingerprint
+from .content import fingerprint, instant
 from .ids import copy_id, ical_uid_of
 from .model import (
     CalendarRef,
@@ -205,9 +206,9 @@ def _shared(event: Event, member: Member, window: SyncWindow | None) -> bool:
 
 def _in_window(event: Event, window: SyncWindow) -> bool:
     """Return whether an event falls in the window; a series counts whole from its start."""
-    if as_instant(event.start) >= window.end:
+    if instant(event.start, UTC) >= window.end:
         return False
-    return event.recurring or as_instant(event.end) > window.start
+    return event.recurring or instant(event.end, UTC) > window.start
 
 
 def _build_copy(

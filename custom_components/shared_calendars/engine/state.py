@@ -139,13 +139,11 @@ class SyncState:
 
     def all_groups(self) -> set[str]:
         """Return every group known from originals or from copies."""
-        groups = {group for group, sources in self._sources_of_group.items() if sources}
-        groups.update(record.group for record in self.copies.values())
-        for state in self.calendars.values():
-            groups.update(
-                event.copy_of.source for event in state.events.values() if event.copy_of
-            )
-        return groups
+        return (
+            set(self._sources_of_group)
+            | set(self._copies_of_group)
+            | set(self._copies_seen_of_group)
+        )
 
     def apply(
         self,
@@ -240,15 +238,7 @@ class SyncState:
         """Mark a vanished copy the ledger still holds as deleted by the member."""
         record = self.copies.get((calendar, event.id))
         if record is not None and event.copy_of is not None:
-            self._remember_copy(
-                (calendar, event.id),
-                CopyRecord(
-                    group=record.group,
-                    target=record.target,
-                    fingerprint=record.fingerprint,
-                    hidden=True,
-                ),
-            )
+            self.hide_copy(record.target, event.id, record.group)
 
     def _note_divergence(self, calendar: str, event: Event) -> None:
         """Compare a copy as the calendar now holds it with what was written there.
