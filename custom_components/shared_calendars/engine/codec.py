@@ -53,6 +53,10 @@ def encode_event(event: Event) -> dict[str, Any]:
     for name in ("summary", "description", "location", "rrule", "organizer"):
         if value := getattr(event, name):
             data[name] = value
+    if event.extra_rrules:
+        data["extra_rrules"] = list(event.extra_rrules)
+    if event.sequence:
+        data["sequence"] = event.sequence
     if event.rdate:
         data["rdate"] = [encode_moment(moment) for moment in event.rdate]
     if event.exdate:
@@ -89,6 +93,8 @@ def decode_event(data: dict[str, Any]) -> Event:
         start=decode_moment(data["start"]),
         end=decode_moment(data["end"]),
         rrule=data.get("rrule"),
+        extra_rrules=tuple(data.get("extra_rrules", ())),
+        sequence=data.get("sequence", 0),
         rdate=tuple(decode_moment(moment) for moment in data.get("rdate", ())),
         exdate=tuple(decode_moment(moment) for moment in data.get("exdate", ())),
         recurrence_id=decode_moment(recurrence_id)

@@ -6,7 +6,7 @@ changes come in, when a member edited a copy in their combined calendar.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from hashlib import sha256
 import json
 
@@ -45,6 +45,26 @@ def _zone(event: Event) -> str | None:
     return getattr(event.start.tzinfo, "key", None)
 
 
+def _rules(event: Event) -> list[str] | str | None:
+    """Return the rules with their parts in a fixed order; one rule as a string."""
+    rules = [";".join(sorted(rule.upper().split(";"))) for rule in event.rrules]
+    if len(rules) > 1:
+        return sorted(rules)
+    return rules[0] if rules else None
+
+
+def shown_end(event: Event) -> DateOrDateTime:
+    """Return the end as calendars show it: a zero-length all-day event fills its day.
+
+    Holiday feeds write DTEND = DTSTART; Google cannot store that and writes one
+    day, which shows the same, so both read back as one fingerprint.
+    """
+    if not isinstance(event.start, datetime) and not isinstance(event.end, datetime):
+        if event.end <= event.start:
+            return event.start + timedelta(days=1)
+    return event.end
+
+
 def content(event: Event) -> dict[str, object]:
     """Return what a copy shows, normalised as `fingerprint` digests it."""
     if event.recurrence_id is not None and event.status is EventStatus.CANCELLED:
@@ -58,11 +78,9 @@ def content(event: Event) -> dict[str, object]:
         "description": event.description.strip(),
         "location": event.location.strip(),
         "start": _moment(event.start),
-        "end": _moment(event.end),
+        "end": _moment(shown_end(event)),
         "zone": _zone(event),
-        "rrule": ";".join(sorted(event.rrule.upper().split(";")))
-        if event.rrule
-        else None,
+        "rrule": _rules(event),
         "rdate": sorted(map(str, map(_moment, event.rdate))),
         "exdate": sorted(map(str, map(_moment, event.exdate))),
         "recurrence_id": _moment(event.recurrence_id) if event.recurrence_id else None,

@@ -14,6 +14,15 @@ from enum import StrEnum
 
 type DateOrDateTime = date | datetime
 
+PART_SEPARATOR = "#"
+"""Joins a resource name and a part in the id of one of several events of one
+resource (see `ChangeSet`)."""
+
+
+def resource_of(event_id: str) -> str:
+    """Return the name of the resource an event id was read from."""
+    return event_id.partition(PART_SEPARATOR)[0]
+
 
 class EventStatus(StrEnum):
     """Whether an event takes place (RFC 5545 STATUS, Google `status`)."""
@@ -76,6 +85,9 @@ class Event:
     """Exclusive: an all-day event on 1 May ends on 2 May."""
     rrule: str | None = None
     """The recurrence rule without its `RRULE:` prefix, e.g. `FREQ=WEEKLY;BYDAY=MO`."""
+    extra_rrules: tuple[str, ...] = ()
+    """Further rules of a series that has several (deprecated by RFC 5545, still
+    exported): its occurrences are the union of all rules. Set only with `rrule`."""
     rdate: tuple[DateOrDateTime, ...] = ()
     exdate: tuple[DateOrDateTime, ...] = ()
     recurrence_id: DateOrDateTime | None = None
@@ -83,6 +95,10 @@ class Event:
     overrides: tuple[Event, ...] = ()
     """Modified or cancelled occurrences of this series."""
     status: EventStatus = EventStatus.CONFIRMED
+    sequence: int = 0
+    """The revision (RFC 5545 SEQUENCE, Google `sequence`); copies carry it so that
+    a client never takes a stale version for the newer one. Not part of a copy's
+    fingerprint: servers raise it on their own."""
     transparency: Transparency = Transparency.OPAQUE
     color: EventColor | None = None
     organizer: str | None = None
@@ -102,6 +118,11 @@ class Event:
         """Return whether the event is a series."""
         return self.rrule is not None or bool(self.rdate)
 
+    @property
+    def rrules(self) -> tuple[str, ...]:
+        """Return every recurrence rule of the series, the first one first."""
+        return (self.rrule, *self.extra_rrules) if self.rrule else ()
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CalendarInfo:
@@ -119,7 +140,13 @@ class CalendarInfo:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ChangeSet:
-    """What changed in one calendar since a cursor."""
+    """What changed in one calendar since a cursor.
+
+    An event id `name#part` is one of several events read from the resource `name`
+    (a CalDAV object holding two UIDs, or a series split where a change applies to
+    "this and future" occurrences): a changed or deleted resource replaces all of
+    its parts, so parts it no longer holds count as deleted.
+    """
 
     changed: tuple[Event, ...]
     """New or changed events, each complete (a series with all its overrides)."""

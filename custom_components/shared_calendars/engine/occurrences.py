@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from dateutil.rrule import rruleset, rrulestr
 
-from .content import instant
+from .content import instant, shown_end
 from .model import DateOrDateTime, Event, EventStatus, Transparency
 
 
@@ -41,12 +41,13 @@ def occurrences(
 ) -> Iterator[Occurrence]:
     """Yield the occurrences of `event` that overlap [start, end), in time order."""
     if not event.recurring:
+        finish = shown_end(event)
         if event.status is not EventStatus.CANCELLED and _overlaps(
-            event.start, event.end, start, end, zone
+            event.start, finish, start, end, zone
         ):
-            yield Occurrence(event=event, start=event.start, end=event.end)
+            yield Occurrence(event=event, start=event.start, end=finish)
         return
-    duration = _span(event.start, event.end)
+    duration = _span(event.start, shown_end(event))
     overridden = {
         instant(o.recurrence_id, zone): o for o in event.overrides if o.recurrence_id
     }
@@ -63,12 +64,13 @@ def occurrences(
     for key, override in overridden.items():
         if override.status is EventStatus.CANCELLED:
             continue
-        if _overlaps(override.start, override.end, start, end, zone):
+        finish = shown_end(override)
+        if _overlaps(override.start, finish, start, end, zone):
             found.append(
                 Occurrence(
                     event=override,
                     start=override.start,
-                    end=override.end,
+                    end=finish,
                     recurrence_id=override.recurrence_id or key,
                 )
             )
@@ -140,9 +142,9 @@ def _instances(
     first = datetime.combine(event.start, time.min) if all_day else event.start
     assert isinstance(first, datetime)
     rules = rruleset()
-    if event.rrule:
-        rules.rrule(rrulestr(_with_until_like_start(event.rrule, first), dtstart=first))  # type: ignore[arg-type]
-    else:
+    for rule in event.rrules:
+        rules.rrule(rrulestr(_with_until_like_start(rule, first), dtstart=first))  # type: ignore[arg-type]
+    if not event.rrules:
         rules.rdate(first)
     for extra in event.rdate:
         rules.rdate(_like(extra, first, zone))

@@ -16,7 +16,7 @@ from typing import Any
 
 from .codec import decode_event, encode_event
 from .content import fingerprint
-from .model import CalendarRef, ChangeSet, Event
+from .model import PART_SEPARATOR, CalendarRef, ChangeSet, Event, resource_of
 
 STATE_VERSION = 1
 EMPTY_SOURCE_CYCLES = 3
@@ -29,6 +29,22 @@ def group_key(event: Event) -> str:
     An invitation that several members accepted is one event with one iCalendar UID.
     """
     return f"uid:{event.ical_uid}"
+
+
+def _parts_gone(previous: dict[str, Event], changes: ChangeSet) -> set[str]:
+    """Return the parts of changed or deleted resources that the change no longer holds."""
+    resources = {resource_of(event.id) for event in changes.changed}
+    resources.update(map(resource_of, changes.deleted))
+    if not resources:
+        return set()
+    kept = {event.id for event in changes.changed}
+    return {
+        event_id
+        for event_id in previous
+        if PART_SEPARATOR in event_id
+        and resource_of(event_id) in resources
+        and event_id not in kept
+    }
 
 
 @dataclass(kw_only=True)
@@ -169,6 +185,7 @@ class SyncState:
         else:
             remaining = dict(previous)
             removed = {event_id for event_id in changes.deleted if event_id in previous}
+            removed |= _parts_gone(previous, changes)
             for event_id in removed:
                 del remaining[event_id]
             remaining.update((event.id, event) for event in changes.changed)
