@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
-from custom_components.shared_calendars.engine.content import content
+from custom_components.shared_calendars.engine.content import content, instant
 from custom_components.shared_calendars.engine.model import (
     CopyMarker,
     DateOrDateTime,
@@ -22,7 +23,10 @@ from custom_components.shared_calendars.engine.model import (
     EventStatus,
     Transparency,
 )
-from custom_components.shared_calendars.engine.occurrences import occurrences
+from custom_components.shared_calendars.engine.occurrences import (
+    occurrences,
+    rule_starts,
+)
 
 ZONES: list[tzinfo] = [
     UTC,
@@ -41,6 +45,11 @@ TEXT = st.text(
 UTC_TIMES = st.datetimes(datetime(1990, 1, 1), datetime(2037, 12, 31)).map(
     lambda value: value.replace(microsecond=0, tzinfo=UTC)
 )
+
+
+def replace_start(start: DateOrDateTime, end: DateOrDateTime) -> Event:
+    """Return a bare event with these times, to expand a rule from its start."""
+    return Event(id="rule", ical_uid="rule", start=start, end=end)
 
 
 def zone_key(value: DateOrDateTime | None) -> str | None:
@@ -109,12 +118,41 @@ def events(
         )
     )
     ical_uid = uid or draw(st.from_regex(r"[A-Za-z0-9@._-]{1,30}", fullmatch=True))
+    extra_rrules = (
+        draw(st.sampled_from([(), ("FREQ=MONTHLY;COUNT=3",)])) if rrule else ()
+    )
+    exdate = tuple(draw(st.lists(times(all_day), max_size=3)))
+    sequence = draw(st.integers(0, 5))
     overrides: tuple[Event, ...] = ()
     if uid is None and rrule is not None:
+        # Overrides of occurrences the series makes (others are read as single events).
+        made = list(islice(rule_starts(replace_start(start, end), rrule), 6))
+        excluded = {instant(moment, UTC) for moment in exdate}
+        slots = [m for m in made if instant(m, UTC) not in excluded]
+        picked = sorted(
+            draw(st.lists(st.sampled_from(slots), max_size=2, unique=True))
+            if slots
+            else [],
+            key=lambda moment: instant(moment, UTC),
+        )
         overrides = tuple(
-            replace(override, rrule=None, recurrence_id=draw(times(all_day)))
-            for override in draw(
-                st.lists(events(uid=ical_uid, all_day=all_day), max_size=2)
+            replace(
+                override,
+                rrule=None,
+                extra_rrules=(),
+                recurrence_id=moment,
+                sequence=sequence,  # a lower one would be stale
+            )
+            for moment, override in zip(
+                picked,
+                draw(
+                    st.lists(
+                        events(uid=ical_uid, all_day=all_day),
+                        min_size=len(picked),
+                        max_size=len(picked),
+                    )
+                ),
+                strict=True,
             )
         )
     return Event(
@@ -126,10 +164,12 @@ def events(
         start=start,
         end=end,
         rrule=rrule,
+        extra_rrules=extra_rrules,
         rdate=tuple(draw(st.lists(times(all_day), max_size=2))),
-        exdate=tuple(draw(st.lists(times(all_day), max_size=3))),
+        exdate=exdate,
         overrides=overrides,
         status=draw(st.sampled_from(EventStatus)),
+        sequence=sequence,
         transparency=draw(st.sampled_from(Transparency)),
         color=draw(st.none() | st.sampled_from(EventColor)),
         organizer=draw(st.none() | st.emails()),

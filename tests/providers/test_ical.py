@@ -21,10 +21,13 @@ from custom_components.shared_calendars.providers.ical import (
     CSS_COLORS,
     EVENT_COLOR_CSS,
     event_color_from_css,
-    event_from_ical,
     event_to_ical,
     timezone_from_vtimezone,
     zone_from_tzid,
+)
+from custom_components.shared_calendars.providers.ical_objects import (
+    event_from_ical,
+    events_from_ical,
 )
 from tests.strategies import assert_identical, events, zone_key
 
@@ -212,7 +215,7 @@ def test_missing_dtend_and_duration_are_completed() -> None:
     assert with_duration.end == datetime(2026, 1, 1, 10, 45, tzinfo=UTC)
     assert all_day.end == date(2026, 1, 2)
     assert instant.end == instant.start
-    assert same_day.end == date(2026, 1, 2)
+    assert same_day.end == date(2026, 1, 1)  # zero length kept; Google writes a day
 
 
 def test_floating_times_are_read_in_the_zone_given() -> None:
@@ -340,24 +343,37 @@ def test_defaults_when_properties_are_absent() -> None:
     )
 
 
-def test_a_resource_with_only_overrides_yields_its_first_occurrence() -> None:
-    """An invitation to single occurrences: the first is the event, the rest overrides."""
-    event = read(
-        "BEGIN:VEVENT",
-        "UID:inv",
-        "RECURRENCE-ID:20260302T090000Z",
-        "DTSTART:20260302T100000Z",
-        "END:VEVENT",
-        "BEGIN:VEVENT",
-        "UID:inv",
-        "RECURRENCE-ID:20260309T090000Z",
-        "DTSTART:20260309T100000Z",
-        "END:VEVENT",
+def test_a_resource_with_only_overrides_yields_each_as_a_single_event() -> None:
+    """An invitation to single occurrences: each is an event that keeps its recurrence id."""
+    found = events_from_ical(
+        ics(
+            "BEGIN:VEVENT",
+            "UID:inv",
+            "RECURRENCE-ID:20260302T090000Z",
+            "DTSTART:20260302T100000Z",
+            "END:VEVENT",
+            "BEGIN:VEVENT",
+            "UID:inv",
+            "RECURRENCE-ID:20260309T090000Z",
+            "DTSTART:20260309T100000Z",
+            "END:VEVENT",
+        ),
+        "id",
     )
 
-    assert event.recurrence_id == datetime(2026, 3, 2, 9, tzinfo=UTC)
-    assert [o.recurrence_id for o in event.overrides] == [
-        datetime(2026, 3, 9, 9, tzinfo=UTC)
+    assert [(e.id, e.recurrence_id, e.start, e.recurring) for e in found] == [
+        (
+            "id/on-20260302T090000Z",
+            datetime(2026, 3, 2, 9, tzinfo=UTC),
+            datetime(2026, 3, 2, 10, tzinfo=UTC),
+            False,
+        ),
+        (
+            "id/on-20260309T090000Z",
+            datetime(2026, 3, 9, 9, tzinfo=UTC),
+            datetime(2026, 3, 9, 10, tzinfo=UTC),
+            False,
+        ),
     ]
 
 
@@ -442,11 +458,13 @@ def test_the_model_fields_are_all_covered() -> None:
         "start",
         "end",
         "rrule",
+        "extra_rrules",
         "rdate",
         "exdate",
         "recurrence_id",
         "overrides",
         "status",
+        "sequence",
         "transparency",
         "color",
         "organizer",

@@ -40,9 +40,9 @@ def _zone(event: Event) -> str | None:
     """Return the zone of a series' start: it decides where occurrences fall across DST."""
     if not event.recurring or not isinstance(event.start, datetime):
         return None
-    if event.start.tzinfo is UTC:
-        return "UTC"  # the same zone as ZoneInfo("UTC"), which providers read back
-    return getattr(event.start.tzinfo, "key", None)
+    # A zone without an IANA name (one only a VTIMEZONE block defines) is written as
+    # UTC by every provider, and read back as ZoneInfo("UTC").
+    return getattr(event.start.tzinfo, "key", None) or "UTC"
 
 
 def _rules(event: Event) -> list[str] | str | None:
@@ -59,10 +59,14 @@ def shown_end(event: Event) -> DateOrDateTime:
     Holiday feeds write DTEND = DTSTART; Google cannot store that and writes one
     day, which shows the same, so both read back as one fingerprint.
     """
-    if not isinstance(event.start, datetime) and not isinstance(event.end, datetime):
-        if event.end <= event.start:
-            return event.start + timedelta(days=1)
-    return event.end
+    start, end = event.start, event.end
+    if (
+        not isinstance(start, datetime)
+        and not isinstance(end, datetime)
+        and end <= start
+    ):
+        return start + timedelta(days=1)
+    return end
 
 
 def content(event: Event) -> dict[str, object]:

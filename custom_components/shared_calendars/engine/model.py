@@ -14,9 +14,9 @@ from enum import StrEnum
 
 type DateOrDateTime = date | datetime
 
-PART_SEPARATOR = "#"
+PART_SEPARATOR = "/"
 """Joins a resource name and a part in the id of one of several events of one
-resource (see `ChangeSet`)."""
+resource (see `ChangeSet`). A resource name is one path segment: it holds no `/`."""
 
 
 def resource_of(event_id: str) -> str:
@@ -142,7 +142,7 @@ class CalendarInfo:
 class ChangeSet:
     """What changed in one calendar since a cursor.
 
-    An event id `name#part` is one of several events read from the resource `name`
+    An event id `name/part` is one of several events read from the resource `name`
     (a CalDAV object holding two UIDs, or a series split where a change applies to
     "this and future" occurrences): a changed or deleted resource replaces all of
     its parts, so parts it no longer holds count as deleted.

@@ -7,7 +7,7 @@ once, for the calendar entities, the busy sensors and the free/busy action alike
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from dateutil.rrule import rruleset, rrulestr
@@ -128,6 +128,24 @@ def _overlaps(
     zone: tzinfo,
 ) -> bool:
     return instant(begin, zone) < end and instant(finish, zone) > start
+
+
+def is_instance(series: Event, moment: DateOrDateTime, zone: tzinfo = UTC) -> bool:
+    """Return whether the series' rules or dates make an instance at `moment`.
+
+    EXDATEs are left aside: an excluded instance is still one the rules make.
+    """
+    at = instant(moment, zone)
+    return any(True for _ in _instances(replace(series, exdate=()), at, at, zone))
+
+
+def rule_starts(series: Event, rule: str) -> Iterator[DateOrDateTime]:
+    """Yield, in order and without end, the starts that one rule of the series makes."""
+    all_day = not isinstance(series.start, datetime)
+    first = datetime.combine(series.start, time.min) if all_day else series.start
+    assert isinstance(first, datetime)
+    for begin in rrulestr(_with_until_like_start(rule, first), dtstart=first):
+        yield begin.date() if all_day else begin
 
 
 def _instances(

@@ -47,7 +47,7 @@ from caldav.aio import AsyncDAVClient, DAVResponse
 from caldav.lib import error as dav_error
 from caldav.response import CalendarQueryResult, PropfindResult, SyncCollectionResult
 
-from ..engine.model import CalendarInfo, ChangeSet, Event
+from ..engine.model import CalendarInfo, ChangeSet, Event, resource_of
 from .base import (
     AuthFailed,
     CursorExpired,
@@ -57,7 +57,8 @@ from .base import (
     RateLimited,
     Unreachable,
 )
-from .ical import event_from_ical, event_to_ical, timezone_from_vtimezone
+from .ical import event_to_ical, timezone_from_vtimezone
+from .ical_objects import events_from_ical
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -934,11 +935,12 @@ class CalDavProvider:
         )
         events: list[Event] = []
         known = self._resources.setdefault(calendar_id, {})
-        for path, event in converted:
-            if event is None:
-                continue
-            known[event.id] = _Resource(_url_for(calendar_id, path), ready[path].etag)
-            events.append(event)
+        for path, held in converted:
+            if held:
+                known[event_id_for(_resource_name(path))] = _Resource(
+                    _url_for(calendar_id, path), ready[path].etag
+                )
+            events.extend(held)
         return events, gone
 
     def _forget(self, calendar_id: str, event_ids: Iterable[str]) -> None:
@@ -960,7 +962,8 @@ class CalDavProvider:
     async def get_event(self, calendar_id: str, event_id: str) -> Event | None:
         """Return one event (a series with its overrides), or None when it is gone."""
         floating = await self._floating_zone(calendar_id)
-        for url in self._candidate_urls(calendar_id, event_id):
+        resource = resource_of(event_id)
+        for url in self._candidate_urls(calendar_id, resource):
             response = await self._send("GET", url, calendar=calendar_id)
             if response.status in (404, 410):
                 continue
@@ -969,14 +972,13 @@ class CalDavProvider:
             converted = await self._run(
                 _convert_all, [(_path_of(url), response.raw)], floating
             )
-            event = converted[0][1]
-            if event is None:
-                return None
-            self._resources.setdefault(calendar_id, {})[event.id] = _Resource(
-                url, response.headers.get("ETag")
-            )
-            return event
-        self._forget(calendar_id, [event_id])
+            held = converted[0][1]
+            if held:
+                self._resources.setdefault(calendar_id, {})[resource] = _Resource(
+                    url, response.headers.get("ETag")
+                )
+            return next((event for event in held if event.id == event_id), None)
+        self._forget(calendar_id, [resource])
         return None
 
     # -- writing ----------------------------------------------------------------
@@ -988,6 +990,7 @@ class CalDavProvider:
         write repeated, once for a create that found the event there, once more
         for an update that lost a race.
         """
+        _refuse_part(calendar_id, event.id)
         url = self._candidate_urls(calendar_id, event.id)[0]
         seen = self._resources.get(calendar_id, {}).get(event.id)
         etag = seen.etag if seen is not None else None
@@ -1037,6 +1040,7 @@ class CalDavProvider:
 
     async def delete_event(self, calendar_id: str, event_id: str) -> None:
         """Delete an event; one that is already gone is not an error."""
+        _refuse_part(calendar_id, event_id)
         for url in self._candidate_urls(calendar_id, event_id):
             response = await self._send("DELETE", url, calendar=calendar_id)
             if response.status in (200, 202, 204):
@@ -1044,6 +1048,18 @@ class CalDavProvider:
             if response.status not in (404, 410):
                 raise self._unexpected(response, "DELETE")
         self._forget(calendar_id, [event_id])
+
+
+def _refuse_part(calendar_id: str, event_id: str) -> None:
+    """Refuse to write one of several events stored in one calendar object.
+
+    Writing it alone would replace the others; they are changed where they were made.
+    """
+    if resource_of(event_id) != event_id:
+        raise InvalidEvent(
+            f"Event {event_id} in {calendar_id} is stored together with other events "
+            "in one calendar object; change it in the calendar app that made it"
+        )
 
 
 class _Forbidden(AuthFailed):
@@ -1056,16 +1072,16 @@ class _ReportRefused(Unreachable):
 
 def _convert_all(
     items: Sequence[tuple[str, str]], floating: tzinfo
-) -> list[tuple[str, Event | None]]:
+) -> list[tuple[str, list[Event]]]:
     """Convert calendar object resources (path, data); skip the unreadable ones."""
-    converted: list[tuple[str, Event | None]] = []
+    converted: list[tuple[str, list[Event]]] = []
     for path, data in items:
         try:
-            event = event_from_ical(
+            events = events_from_ical(
                 data, event_id_for(_resource_name(path)), floating=floating
             )
         except ValueError as err:
             _LOGGER.warning("Skipping %s, which is not valid iCalendar: %s", path, err)
-            event = None
-        converted.append((path, event))
+            events = []
+        converted.append((path, events))
     return converted

@@ -24,7 +24,7 @@ Choices made here, so that a round trip model -> iCalendar -> model loses nothin
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from icalendar import Calendar, Event as VEvent, is_utc, vCalAddress, vRecur, vText
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
+from ..engine.content import instant
 from ..engine.model import (
     CopyMarker,
     DateOrDateTime,
@@ -212,46 +213,13 @@ def timezone_from_vtimezone(text: str | None) -> str | None:
 # ---------------------------------------------------------------------------
 
 
-def event_from_ical(
-    data: str | bytes, event_id: str, *, floating: tzinfo = UTC
-) -> Event | None:
-    """Convert one calendar object resource to an `Event`.
-
-    Returns None when the resource holds no VEVENT (a task, a journal). Raises
-    `ValueError` when it is not iCalendar at all. A resource holding only
-    overrides (an invitation to some occurrences of a series) yields its first
-    occurrence as the event, the others as its overrides.
-    """
-    raw = data.encode() if isinstance(data, str) else data
-    calendar = Calendar.from_ical(raw)
-    vevents = [c for c in calendar.walk("VEVENT") if isinstance(c, VEvent)]
-    if not vevents:
-        return None
-    masters = [c for c in vevents if c.get("RECURRENCE-ID") is None]
-    master = masters[0] if masters else vevents[0]
-    uid = str(master.get("UID", "")) or event_id
-    overrides = tuple(
-        _vevent_to_event(component, event_id, uid, floating, ())
-        for component in vevents
-        if component is not master and component.get("RECURRENCE-ID") is not None
-    )
-    return _vevent_to_event(master, event_id, uid, floating, overrides)
-
-
-def _vevent_to_event(
-    component: VEvent,
-    event_id: str,
-    uid: str,
-    floating: tzinfo,
-    overrides: tuple[Event, ...],
+def vevent_to_event(
+    component: VEvent, event_id: str, uid: str, floating: tzinfo
 ) -> Event:
-    start = _read_time(component.get("DTSTART"), floating)
-    if start is None:
-        raise ValueError(f"VEVENT {uid} has no DTSTART")
-    end = _read_end(component, start, floating)
+    """Convert one VEVENT; an RDATE period counts by its start (see `rdate_periods`)."""
+    start, end = read_bounds(component, floating)
     recurrence_id = _read_time(component.get("RECURRENCE-ID"), floating)
-    rrules = _as_list(component.get("RRULE"))
-    rrule = _recur_text(rrules[0]) if rrules else None
+    rrules = [_recur_text(rule) for rule in _as_list(component.get("RRULE"))]
     color = component.get("COLOR")
     marker = component.get(MARKER_PROPERTY)
     updated = _read_time(component.get("LAST-MODIFIED"), UTC)
@@ -263,14 +231,19 @@ def _vevent_to_event(
         location=_text(component.get("LOCATION")),
         start=start,
         end=end,
-        rrule=rrule,
-        rdate=tuple(_read_time_lists(component.get("RDATE"), floating)),
-        exdate=tuple(_read_time_lists(component.get("EXDATE"), floating)),
+        rrule=rrules[0] if rrules else None,
+        extra_rrules=tuple(rrules[1:]),
+        rdate=tuple(
+            moment for moment, _ in _read_time_lists(component.get("RDATE"), floating)
+        ),
+        exdate=tuple(
+            moment for moment, _ in _read_time_lists(component.get("EXDATE"), floating)
+        ),
         recurrence_id=recurrence_id,
-        overrides=overrides,
         status=_STATUSES.get(
             _text(component.get("STATUS")).upper(), EventStatus.CONFIRMED
         ),
+        sequence=sequence_of(component) or 0,
         transparency=_TRANSPARENCIES.get(
             _text(component.get("TRANSP")).upper(), Transparency.OPAQUE
         ),
@@ -278,6 +251,45 @@ def _vevent_to_event(
         organizer=_organizer(component.get("ORGANIZER")),
         updated=updated if isinstance(updated, datetime) else None,
         copy_of=CopyMarker(source=_x_text(marker)) if marker is not None else None,
+    )
+
+
+def rdate_periods(
+    component: VEvent, floating: tzinfo
+) -> list[tuple[DateOrDateTime, DateOrDateTime]]:
+    """Return the RDATE;VALUE=PERIOD values as (start, end)."""
+    return [
+        (moment, end)
+        for moment, end in _read_time_lists(component.get("RDATE"), floating, True)
+        if end is not None
+    ]
+
+
+def sequence_of(component: VEvent) -> int | None:
+    """Return the SEQUENCE a VEVENT states, None when it states none (or garbage)."""
+    value = component.get("SEQUENCE")
+    try:
+        return int(str(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def revision(component: VEvent) -> tuple[int, datetime, datetime]:
+    """Return what orders versions of one VEVENT: SEQUENCE, then DTSTAMP, LAST-MODIFIED."""
+    stamps = []
+    for name in ("DTSTAMP", "LAST-MODIFIED"):
+        moment = _read_time(component.get(name), UTC)
+        stamps.append(
+            moment if isinstance(moment, datetime) else datetime.min.replace(tzinfo=UTC)
+        )
+    return sequence_of(component) or 0, stamps[0], stamps[1]
+
+
+def changes_this_and_future(component: VEvent) -> bool:
+    """Return whether an override applies to its occurrence and every later one."""
+    params = getattr(component.get("RECURRENCE-ID"), "params", None)
+    return (
+        params is not None and str(params.get("RANGE", "")).upper() == "THISANDFUTURE"
     )
 
 
@@ -354,34 +366,73 @@ def _tzid_param(prop: Any) -> str | None:
     return str(tzid) if tzid else None
 
 
-def _read_time_lists(value: Any, floating: tzinfo) -> Iterable[DateOrDateTime]:
+def _read_time_lists(
+    value: Any, floating: tzinfo, periods: bool = False
+) -> Iterable[tuple[DateOrDateTime, DateOrDateTime | None]]:
+    """Yield each date of RDATE/EXDATE lines; a PERIOD only when `periods`, with its end."""
     for prop in _as_list(value):
         tzid = _tzid_param(prop)
         for item in getattr(prop, "dts", ()):
-            dt = item.dt[0] if isinstance(item.dt, tuple) else item.dt
-            if isinstance(dt, date):
-                yield _localise(dt, _tzid_param(item) or tzid, floating)
+            zone = _tzid_param(item) or tzid
+            if isinstance(item.dt, tuple) != periods:
+                continue
+            if not periods and isinstance(item.dt, date):
+                yield _localise(item.dt, zone, floating), None
+            elif periods:
+                begin, finish = item.dt
+                first = _localise(begin, zone, floating)
+                last = (
+                    first + finish
+                    if isinstance(finish, timedelta)
+                    else _localise(finish, zone, floating)
+                )
+                yield first, last
 
 
-def _read_end(
-    component: VEvent, start: DateOrDateTime, floating: tzinfo
-) -> DateOrDateTime:
-    end = _read_time(component.get("DTEND"), floating)
-    if end is None and (duration := component.get("DURATION")) is not None:
-        delta = getattr(duration, "dt", None)
-        if isinstance(delta, timedelta):
-            end = start + delta
+def read_bounds(
+    component: VEvent, floating: tzinfo
+) -> tuple[DateOrDateTime, DateOrDateTime]:
+    """Return a VEVENT's start and exclusive end as calendar clients show them.
+
+    Broken but common data gets the reading other clients give it: an end before
+    the start is swapped; a DATE start with a DATE-TIME end, or with a DURATION of
+    hours, is a timed event from that midnight; a floating bound beside a zoned one
+    takes the other's zone. A DATE start without an end lasts one day (RFC 5545
+    3.6.1); a zero-length all-day event stays zero length (targets that cannot hold
+    it write one day).
+    """
+    start_prop, end_prop = component.get("DTSTART"), component.get("DTEND")
+    start = _read_time(start_prop, floating)
+    if start is None:
+        raise ValueError(f"VEVENT {component.get('UID', '')} has no DTSTART")
+    end = _read_time(end_prop, floating)
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        if _floating(start_prop) and not _floating(end_prop):
+            start = _read_time(start_prop, end.tzinfo or floating)
+        elif _floating(end_prop) and not _floating(start_prop):
+            end = _read_time(end_prop, start.tzinfo or floating)
+    assert start is not None
+    delta = getattr(component.get("DURATION"), "dt", None)
+    if end is None and isinstance(delta, timedelta):
+        if not isinstance(start, datetime) and delta % timedelta(days=1):
+            start = datetime.combine(start, time.min, floating)
+        end = start + delta
     if not isinstance(start, datetime):
-        # All day: the end is an exclusive date, at least one day after the start.
-        end_date = end.date() if isinstance(end, datetime) else end
-        if end_date is None or end_date <= start:
-            return start + timedelta(days=1)
-        return end_date
-    if end is None:
-        return start
-    if not isinstance(end, datetime):
-        end = datetime(end.year, end.month, end.day, tzinfo=start.tzinfo)
-    return max(end, start)
+        if isinstance(end, datetime):
+            start = datetime.combine(start, time.min, end.tzinfo or floating)
+        elif end is None:
+            end = start + timedelta(days=1)
+    elif end is None:
+        end = start
+    elif not isinstance(end, datetime):
+        end = datetime.combine(end, time.min, start.tzinfo)
+    assert end is not None
+    return (end, start) if instant(end, UTC) < instant(start, UTC) else (start, end)
+
+
+def _floating(prop: Any) -> bool:
+    value = getattr(prop, "dt", None)
+    return isinstance(value, datetime) and value.tzinfo is None
 
 
 # ---------------------------------------------------------------------------
@@ -405,6 +456,25 @@ def event_to_ical(event: Event, *, stamp: datetime) -> bytes:
     return result
 
 
+class _Text(vText):
+    r"""TEXT escaped as RFC 5545 3.3.11 says.
+
+    icalendar's own escaping first turns a literal backslash-N (`C:\New`) into a
+    line break; this keeps every character.
+    """
+
+    def to_ical(self) -> bytes:
+        escaped = str(self).replace("\\", "\\\\")
+        for char, escape in (
+            (";", "\\;"),
+            (",", "\\,"),
+            ("\r\n", "\\n"),
+            ("\n", "\\n"),
+        ):
+            escaped = escaped.replace(char, escape)
+        return escaped.encode()
+
+
 class _VerbatimRecur(vRecur):
     """An RRULE written with its parts in the order given (icalendar reorders them)."""
 
@@ -421,18 +491,20 @@ def _event_to_vevent(event: Event, uid: str, stamp: datetime) -> VEvent:
     vevent.add("DTSTART", _write_time(event.start))
     vevent.add("DTEND", _write_time(event.end))
     if event.summary:
-        vevent.add("SUMMARY", event.summary)
+        vevent.add("SUMMARY", _Text(event.summary))
     if event.description:
-        vevent.add("DESCRIPTION", event.description)
+        vevent.add("DESCRIPTION", _Text(event.description))
     if event.location:
-        vevent.add("LOCATION", event.location)
-    if event.rrule is not None:
-        vevent.add("RRULE", _VerbatimRecur.from_ical(event.rrule))
+        vevent.add("LOCATION", _Text(event.location))
+    for rule in event.rrules:
+        vevent.add("RRULE", _VerbatimRecur.from_ical(rule))
     for rdate in _grouped(event.rdate):
         vevent.add("RDATE", rdate)
     for exdate in _grouped(event.exdate):
         vevent.add("EXDATE", exdate)
     vevent.add("STATUS", event.status.value.upper())
+    if event.sequence:
+        vevent.add("SEQUENCE", event.sequence)
     vevent.add("TRANSP", event.transparency.value.upper())
     if event.color is not None:
         vevent.add("COLOR", EVENT_COLOR_CSS[event.color])
