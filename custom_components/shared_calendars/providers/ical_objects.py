@@ -118,10 +118,10 @@ def _events_of_uid(
         if stated is None or (own := sequence_of(component)) is None or own >= stated
     ]
     series = vevent_to_event(master_component, base, uid, floating)
-    series = _normalised(series, rdate_periods(master_component, floating))
     series = _with_overrides(
         series, [o for c, o in fresh if not changes_this_and_future(c)]
     )
+    series = _normalised(series, rdate_periods(master_component, floating))
     ranges = sorted(
         (o for c, o in fresh if changes_this_and_future(c) and o.recurrence_id),
         key=lambda o: instant(o.recurrence_id or o.start, UTC),

@@ -1,0 +1,374 @@
+"""Calendar objects as real clients write them, read occurrence by occurrence.
+
+Each case is read by `events_from_ical` and expanded by the engine, then compared
+with `recurring_ical_events` (an independent RFC 5545 reader) on the same text:
+start and end instants and title of every occurrence. Where this project reads a
+case differently from that library on purpose, the case says so and lists what
+it expects.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar
+import pytest
+import recurring_ical_events
+
+from custom_components.shared_calendars.engine.content import instant
+from custom_components.shared_calendars.engine.model import DateOrDateTime
+from custom_components.shared_calendars.engine.occurrences import occurrences_of
+from custom_components.shared_calendars.providers.ical_objects import events_from_ical
+
+WINDOW = (datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 4, 1, tzinfo=UTC))
+ZONE = ZoneInfo("Europe/Berlin")
+"""The calendar's zone: floating times are read in it, by both readers."""
+
+type Seen = list[tuple[datetime, datetime, str]]
+
+
+def ics(*lines: str) -> str:
+    """Wrap VEVENT lines in a VCALENDAR, with CRLF as clients send it."""
+    return "\r\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//test//EN",
+            *lines,
+            "END:VCALENDAR",
+            "",
+        ]
+    )
+
+
+def _moment(value: DateOrDateTime) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=ZONE)
+    return datetime.combine(value, time.min, ZONE)
+
+
+def ours(text: str) -> Seen:
+    """Occurrences as the integration reads them."""
+    events = events_from_ical(text, "object", floating=ZONE)
+    return sorted(
+        (instant(o.start, ZONE), instant(o.end, ZONE), o.event.summary)
+        for o in occurrences_of(events, *WINDOW, ZONE)
+    )
+
+
+def reference(text: str) -> Seen:
+    """Occurrences as recurring-ical-events reads them."""
+    calendar = Calendar.from_ical(text)
+    found: Seen = []
+    for event in recurring_ical_events.of(calendar).between(*WINDOW):
+        start, end = event["DTSTART"].dt, event["DTEND"].dt
+        if not isinstance(start, datetime) and end == start:
+            end = start + timedelta(days=1)  # zero-length all-day: shown as its day
+        found.append((_moment(start), _moment(end), str(event.get("SUMMARY", ""))))
+    return sorted(found)
+
+
+CASES = {
+    # RFC 5545 3.8.4.4: a change to this and every later occurrence (Apple, Outlook).
+    "this_and_future": ics(
+        "BEGIN:VEVENT",
+        "UID:swim",
+        "DTSTART;TZID=Europe/Berlin:20270104T090000",
+        "DTEND;TZID=Europe/Berlin:20270104T100000",
+        "RRULE:FREQ=WEEKLY;COUNT=8",
+        "SUMMARY:Swim",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:swim",
+        "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Berlin:20270118T090000",
+        "DTSTART;TZID=Europe/Berlin:20270118T110000",
+        "DTEND;TZID=Europe/Berlin:20270118T113000",
+        "SUMMARY:Swim late",
+        "END:VEVENT",
+    ),
+    # The same with UNTIL and a move to the next day (weekday follows).
+    "this_and_future_next_day": ics(
+        "BEGIN:VEVENT",
+        "UID:choir",
+        "DTSTART;TZID=Europe/Berlin:20270105T190000",
+        "DTEND;TZID=Europe/Berlin:20270105T210000",
+        "RRULE:FREQ=WEEKLY;BYDAY=TU;UNTIL=20270330T180000Z",
+        "SUMMARY:Choir",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:choir",
+        "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Berlin:20270202T190000",
+        "DTSTART;TZID=Europe/Berlin:20270203T190000",
+        "DTEND;TZID=Europe/Berlin:20270203T210000",
+        "SUMMARY:Choir (Wednesdays)",
+        "END:VEVENT",
+    ),
+    # RFC 2445 allowed several RRULEs; old Lotus/Outlook exports still carry them.
+    "two_rrules": ics(
+        "BEGIN:VEVENT",
+        "UID:two",
+        "DTSTART:20270104T090000Z",
+        "DTEND:20270104T100000Z",
+        "RRULE:FREQ=WEEKLY;COUNT=4",
+        "RRULE:FREQ=WEEKLY;BYDAY=WE;COUNT=3",
+        "SUMMARY:Two rules",
+        "END:VEVENT",
+    ),
+    # An invitation sent twice (iTIP REQUEST, SEQUENCE raised): the newer master wins.
+    "resent_master": ics(
+        "BEGIN:VEVENT",
+        "UID:resent",
+        "SEQUENCE:2",
+        "DTSTAMP:20261201T100000Z",
+        "DTSTART:20270105T090000Z",
+        "DTEND:20270105T100000Z",
+        "SUMMARY:New time",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:resent",
+        "SEQUENCE:1",
+        "DTSTAMP:20261101T100000Z",
+        "DTSTART:20270104T090000Z",
+        "DTEND:20270104T100000Z",
+        "SUMMARY:Old time",
+        "END:VEVENT",
+    ),
+    # Outlook writes RECURRENCE-ID as a DATE-TIME even on all-day series.
+    "datetime_rid_on_all_day": ics(
+        "BEGIN:VEVENT",
+        "UID:ad",
+        "DTSTART;VALUE=DATE:20270104",
+        "DTEND;VALUE=DATE:20270105",
+        "RRULE:FREQ=DAILY;UNTIL=20270107T000000Z",
+        "SUMMARY:Camp",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:ad",
+        "RECURRENCE-ID:20270105T000000",
+        "DTSTART;VALUE=DATE:20270105",
+        "DTEND;VALUE=DATE:20270106",
+        "SUMMARY:Camp (trip)",
+        "END:VEVENT",
+    ),
+    # Google exports a recurrence id in UTC on a zoned series.
+    "utc_rid_on_zoned": ics(
+        "BEGIN:VEVENT",
+        "UID:z",
+        "DTSTART;TZID=America/New_York:20270104T090000",
+        "DTEND;TZID=America/New_York:20270104T100000",
+        "RRULE:FREQ=DAILY;COUNT=3",
+        "SUMMARY:Standup",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:z",
+        "RECURRENCE-ID:20270105T140000Z",
+        "DTSTART;TZID=America/New_York:20270105T110000",
+        "DTEND;TZID=America/New_York:20270105T120000",
+        "SUMMARY:Standup (late)",
+        "END:VEVENT",
+    ),
+    # RFC 5545 3.8.5.2: an extra date with its own end.
+    "rdate_period": ics(
+        "BEGIN:VEVENT",
+        "UID:p",
+        "DTSTART:20270104T090000Z",
+        "DTEND:20270104T100000Z",
+        "RRULE:FREQ=WEEKLY;COUNT=2",
+        "RDATE;VALUE=PERIOD:20270106T150000Z/20270106T180000Z,20270107T150000Z/PT30M",
+        "SUMMARY:Clinic",
+        "END:VEVENT",
+    ),
+    # Hand-written and converted feeds: an end before the start is swapped.
+    "end_before_start": ics(
+        "BEGIN:VEVENT",
+        "UID:rev",
+        "DTSTART:20270104T100000Z",
+        "DTEND:20270104T090000Z",
+        "SUMMARY:Reversed",
+        "END:VEVENT",
+    ),
+    # A DATE start with a DATE-TIME end: a timed event from that midnight.
+    "date_start_datetime_end": ics(
+        "BEGIN:VEVENT",
+        "UID:mixed",
+        "DTSTART;VALUE=DATE:20270104",
+        "DTEND:20270105T150000Z",
+        "SUMMARY:Mixed",
+        "END:VEVENT",
+    ),
+    # A floating start beside a UTC end takes the end's zone.
+    "floating_and_utc": ics(
+        "BEGIN:VEVENT",
+        "UID:fu",
+        "DTSTART:20270104T090000",
+        "DTEND:20270104T100000Z",
+        "SUMMARY:Float",
+        "END:VEVENT",
+    ),
+    # Holiday feeds write DTEND = DTSTART for a whole day.
+    "zero_length_all_day": ics(
+        "BEGIN:VEVENT",
+        "UID:hol",
+        "DTSTART;VALUE=DATE:20270106",
+        "DTEND;VALUE=DATE:20270106",
+        "SUMMARY:Epiphany",
+        "END:VEVENT",
+    ),
+    # An invitation to two occurrences of someone's series, without the series.
+    "only_overrides": ics(
+        "BEGIN:VEVENT",
+        "UID:inv",
+        "RECURRENCE-ID:20270105T090000Z",
+        "DTSTART:20270105T090000Z",
+        "DTEND:20270105T100000Z",
+        "SUMMARY:Review",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:inv",
+        "RECURRENCE-ID:20270112T090000Z",
+        "DTSTART:20270112T100000Z",
+        "DTEND:20270112T110000Z",
+        "SUMMARY:Review (moved)",
+        "END:VEVENT",
+    ),
+    # Some servers' exports put two events in one object.
+    "two_uids": ics(
+        "BEGIN:VEVENT",
+        "UID:first",
+        "DTSTART:20270104T090000Z",
+        "DTEND:20270104T100000Z",
+        "SUMMARY:First",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:second",
+        "DTSTART:20270104T120000Z",
+        "DTEND:20270104T130000Z",
+        "RRULE:FREQ=DAILY;COUNT=2",
+        "SUMMARY:Second",
+        "END:VEVENT",
+    ),
+    # An override past COUNT still shows, as its own occurrence.
+    "override_past_count": ics(
+        "BEGIN:VEVENT",
+        "UID:pc",
+        "DTSTART:20270104T090000Z",
+        "DTEND:20270104T100000Z",
+        "RRULE:FREQ=DAILY;COUNT=3",
+        "SUMMARY:Course",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:pc",
+        "RECURRENCE-ID:20270110T090000Z",
+        "DTSTART:20270110T120000Z",
+        "DTEND:20270110T130000Z",
+        "SUMMARY:Course (extra)",
+        "END:VEVENT",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_occurrence_is_read_as_rfc_readers_read_it(case: str) -> None:
+    """Start, end and title of every occurrence match the independent reader."""
+    expected = reference(CASES[case])
+    assert expected, "the case has occurrences in the window"
+    assert ours(CASES[case]) == expected
+
+
+def test_the_reference_reads_this_and_future_as_expected() -> None:
+    """A guard on the oracle: the later weeks move to 11:00 and take the new title."""
+    found = reference(CASES["this_and_future"])
+    assert [(start.astimezone(ZONE).hour, title) for start, _, title in found] == [
+        (9, "Swim"),
+        (9, "Swim"),
+    ] + [(11, "Swim late")] * 6
+
+
+def test_this_and_future_becomes_two_series_as_google_stores_them() -> None:
+    """The first series ends before the change; the second carries the rest."""
+    head, tail = events_from_ical(CASES["this_and_future"], "object")
+    assert (head.id, head.rrule) == ("object", "FREQ=WEEKLY;COUNT=2")
+    assert (tail.id, tail.ical_uid, tail.rrule, tail.summary) == (
+        "object/from-20270118T080000Z",
+        "swim_R20270118T080000Z",
+        "FREQ=WEEKLY;COUNT=6",
+        "Swim late",
+    )
+
+
+def test_an_override_older_than_its_master_is_stale() -> None:
+    """A lower SEQUENCE than the master's: dropped (recurring-ical-events keeps it)."""
+    text = ics(
+        "BEGIN:VEVENT",
+        "UID:st",
+        "SEQUENCE:3",
+        "DTSTART:20270104T090000Z",
+        "DTEND:20270104T100000Z",
+        "RRULE:FREQ=DAILY;COUNT=3",
+        "SUMMARY:Lesson",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:st",
+        "SEQUENCE:1",
+        "RECURRENCE-ID:20270105T090000Z",
+        "DTSTART:20270105T120000Z",
+        "DTEND:20270105T130000Z",
+        "SUMMARY:Lesson (old move)",
+        "END:VEVENT",
+    )
+    assert [(s.day, s.hour, t) for s, _, t in ours(text)] == [
+        (4, 9, "Lesson"),
+        (5, 9, "Lesson"),
+        (6, 9, "Lesson"),
+    ]
+
+
+def test_an_override_of_an_excluded_occurrence_still_shows() -> None:
+    """EXDATE'd but overridden: shown on its own (recurring-ical-events hides it)."""
+    text = ics(
+        "BEGIN:VEVENT",
+        "UID:ex",
+        "DTSTART:20270104T090000Z",
+        "DTEND:20270104T100000Z",
+        "RRULE:FREQ=DAILY;COUNT=3",
+        "EXDATE:20270105T090000Z",
+        "SUMMARY:Shift",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:ex",
+        "RECURRENCE-ID:20270105T090000Z",
+        "DTSTART:20270105T150000Z",
+        "DTEND:20270105T160000Z",
+        "SUMMARY:Shift (swapped)",
+        "END:VEVENT",
+    )
+    events = events_from_ical(text, "object")
+    assert [(e.id, e.recurring) for e in events] == [
+        ("object", True),
+        ("object/on-20270105T090000Z", False),
+    ]
+    assert [(s.day, s.hour, t) for s, _, t in ours(text)] == [
+        (4, 9, "Shift"),
+        (5, 15, "Shift (swapped)"),
+        (6, 9, "Shift"),
+    ]
+
+
+def test_until_is_written_as_the_series_start_wants_it() -> None:
+    """A UTC UNTIL on an all-day series becomes a DATE, a local one on a zoned series UTC."""
+    all_day = events_from_ical(CASES["datetime_rid_on_all_day"], "object")[0]
+    zoned = events_from_ical(
+        ics(
+            "BEGIN:VEVENT",
+            "UID:u",
+            "DTSTART;TZID=Europe/Berlin:20270104T090000",
+            "DTEND;TZID=Europe/Berlin:20270104T100000",
+            "RRULE:FREQ=DAILY;UNTIL=20270106T090000",
+            "END:VEVENT",
+        ),
+        "object",
+    )[0]
+    assert all_day.rrule == "FREQ=DAILY;UNTIL=20270107"
+    assert all_day.overrides[0].recurrence_id == date(2027, 1, 5)
+    assert zoned.rrule == "FREQ=DAILY;UNTIL=20270106T080000Z"
