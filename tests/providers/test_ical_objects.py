@@ -372,3 +372,57 @@ def test_until_is_written_as_the_series_start_wants_it() -> None:
     assert all_day.rrule == "FREQ=DAILY;UNTIL=20270107"
     assert all_day.overrides[0].recurrence_id == date(2027, 1, 5)
     assert zoned.rrule == "FREQ=DAILY;UNTIL=20270106T080000Z"
+
+
+# Outlook names a zone its user edited "Customized Time Zone", with EU rules inside.
+CUSTOM_ZONE = ics(
+    "BEGIN:VTIMEZONE",
+    "TZID:Customized Time Zone",
+    "BEGIN:STANDARD",
+    "DTSTART:16010101T030000",
+    "TZOFFSETFROM:+0200",
+    "TZOFFSETTO:+0100",
+    "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10",
+    "END:STANDARD",
+    "BEGIN:DAYLIGHT",
+    "DTSTART:16010101T020000",
+    "TZOFFSETFROM:+0100",
+    "TZOFFSETTO:+0200",
+    "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3",
+    "END:DAYLIGHT",
+    "END:VTIMEZONE",
+    "BEGIN:VEVENT",
+    "UID:040000008200E00074C5B7101A82E00800000000",
+    "DTSTART;TZID=Customized Time Zone:20270315T180000",
+    "DTEND;TZID=Customized Time Zone:20270315T190000",
+    "RRULE:FREQ=WEEKLY;COUNT=3",
+    "SUMMARY:Yoga",
+    "X-MICROSOFT-CDO-BUSYSTATUS:BUSY",
+    "END:VEVENT",
+)
+
+
+def test_a_zone_only_a_vtimezone_defines_becomes_its_iana_zone() -> None:
+    """EU rules under an Outlook name: an IANA zone with the same changes, 18:00 kept."""
+    series = events_from_ical(CUSTOM_ZONE, "object")[0]
+    assert isinstance(series.start, datetime)
+    zone = series.start.tzinfo
+    assert isinstance(zone, ZoneInfo)
+    for day in (
+        date(2027, 1, 10),
+        date(2027, 3, 28),
+        date(2027, 7, 1),
+        date(2027, 10, 31),
+    ):
+        moment = datetime.combine(day, time(12), UTC)
+        assert (
+            moment.astimezone(zone).utcoffset() == moment.astimezone(ZONE).utcoffset()
+        )
+    assert [
+        (s.month, s.day, s.astimezone(zone).hour) for s, _, _ in ours(CUSTOM_ZONE)
+    ] == [
+        (3, 15, 18),
+        (3, 22, 18),
+        (3, 29, 18),
+    ]
+    assert ours(CUSTOM_ZONE) == reference(CUSTOM_ZONE)

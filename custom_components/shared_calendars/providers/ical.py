@@ -41,6 +41,7 @@ from ..engine.model import (
     EventStatus,
     Transparency,
 )
+from .zones import iana_zone_like
 
 MARKER_PROPERTY = "X-SHARED-CALENDARS-SOURCE"
 """The X- property that marks a managed copy; its value is the source's ledger key."""
@@ -345,7 +346,8 @@ def _localise(
     if value.tzinfo is None:
         value = value.replace(tzinfo=floating)
     elif not isinstance(value.tzinfo, ZoneInfo) and tzid is not None:
-        value = value.replace(tzinfo=zone_from_tzid(tzid) or value.tzinfo)
+        zone = zone_from_tzid(tzid) or iana_zone_like(value.tzinfo, tzid, value)
+        value = value.replace(tzinfo=zone or value.tzinfo)
     return unalias_utc(value)
 
 
