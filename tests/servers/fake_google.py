@@ -18,7 +18,11 @@ It reproduces the documented behaviour our provider relies on, so that the real
 Where Google's documentation leaves room, the fake takes the strict reading, so that a
 client that works here does not lean on luck: deleted events come back in listings
 with only the fields Google guarantees; an id that was ever used answers 409; sync
-tokens are opaque and die on `expire_sync_tokens()`.
+tokens are opaque and die on `expire_sync_tokens()`; an instance id names an
+occurrence the series makes (its RRULEs, as a union, and RDATEs, less its EXDATEs)
+or answers 404; an update whose `sequence` is below the stored one answers 400
+("Invalid sequence value"), and Google raises the sequence itself when an update
+changes the times or the recurrence.
 
 Not implemented (a 400 says so where a client could ask): `singleEvents=true`,
 `orderBy`, `q`, `updatedMin`, `fields` (always the full resource), events.instances,
@@ -284,6 +288,36 @@ def _instance_suffix(original: date | datetime) -> str:
     if isinstance(original, datetime):
         return original.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     return original.strftime("%Y%m%d")
+
+
+def _sequence(body: dict[str, Any]) -> int | None:
+    """Return the `sequence` a write sends (None when it sends none)."""
+    value = body.get("sequence")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _invalid("Invalid sequence value.")
+    return value
+
+
+def _next_sequence(
+    current: dict[str, Any], body: dict[str, Any], *, moved: bool
+) -> int:
+    """Return the sequence an update stores.
+
+    Google refuses a sequence below the stored one; without one (or with the stored
+    one) it raises it itself when the times or the recurrence change.
+    """
+    stored = int(current.get("sequence", 0))
+    given = _sequence(body)
+    if given is not None and given < stored:
+        raise _invalid(
+            "Invalid sequence value. The specified sequence number is below the "
+            "current sequence number of the resource."
+        )
+    if given is not None and given > stored:
+        return given
+    return stored + (1 if moved else 0)
 
 
 def _merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> None:
@@ -558,6 +592,14 @@ class FakeGoogle:
         """Return the stored event resource (deleted ones too), for assertions."""
         stored = self._calendars[calendar_id].events.get(event_id)
         return None if stored is None else dict(stored.resource)
+
+    def live_events(self, calendar_id: str) -> dict[str, dict[str, Any]]:
+        """Return the calendar's events that are not deleted, by id, for assertions."""
+        return {
+            event_id: dict(stored.resource)
+            for event_id, stored in self._calendars[calendar_id].events.items()
+            if not stored.cancelled
+        }
 
     def channel(self, channel_id: str) -> Channel:
         """Return a watch channel, for assertions."""
@@ -1129,6 +1171,7 @@ class FakeGoogle:
                 409, "duplicate", "The requested identifier already exists."
             )
         resource = self._validated(calendar, body)
+        sequence = _sequence(body) or 0
         seq = self._next_seq()
         now = _rfc3339(self.clock())
         resource.update(
@@ -1146,7 +1189,7 @@ class FakeGoogle:
                     "self": True,
                 },
                 "iCalUID": body.get("iCalUID") or f"{event_id}@google.com",
-                "sequence": 0,
+                "sequence": sequence,
                 "eventType": "default",
             }
         )
@@ -1174,7 +1217,11 @@ class FakeGoogle:
         if patch:
             merged = json.loads(json.dumps(current))
             _merge_patch(merged, body)
-            candidate = {key: merged[key] for key in _WRITABLE_FIELDS if key in merged}
+            candidate = {
+                key: merged[key]
+                for key in (*_WRITABLE_FIELDS, "sequence")
+                if key in merged
+            }
         else:
             candidate = dict(body)
             # An update without status restores a deleted event (Google's documented
@@ -1184,6 +1231,11 @@ class FakeGoogle:
         if is_instance:
             candidate.pop("recurrence", None)
         resource = self._validated(calendar, candidate, instance=is_instance)
+        moved = any(
+            current.get(key) != resource.get(key)
+            for key in ("start", "end", "recurrence")
+        )
+        resource["sequence"] = _next_sequence(current, candidate, moved=moved)
         seq = self._next_seq()
         kept = (
             "kind",
@@ -1200,11 +1252,6 @@ class FakeGoogle:
         for key in kept:
             if key in current:
                 resource[key] = current[key]
-        moved = any(
-            current.get(key) != resource.get(key)
-            for key in ("start", "end", "recurrence")
-        )
-        resource["sequence"] = int(current.get("sequence", 0)) + (1 if moved else 0)
         resource["etag"] = self._etag(seq)
         resource["updated"] = _rfc3339(self.clock())
         resource.setdefault("reminders", {"useDefault": True})

@@ -14,7 +14,8 @@ short, requests go through the same `AbstractAuth` and this module checks the an
   like a missing share, and it drops Retry-After: `ServiceAccountAuth.request` maps
   the status itself, for gcal-sync's calls too;
 - its `Event` drops `updated`, `extendedProperties`, `etag` and `organizer`, and
-  rewrites zero-length events and recurrence dates: events are read from the raw JSON;
+  rewrites zero-length events and recurrence dates: events are read from the raw JSON
+  (`google_events` converts them, and says how a series maps to Google's instances);
 - its patch and delete ignore the HTTP status, and it has no insert-with-id, update
   or watch: those requests are made here.
 
@@ -25,15 +26,14 @@ token never reach a message.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 import json
 import logging
-import re
 import time
 from typing import Any, Final
 from urllib.parse import quote
@@ -44,20 +44,10 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from gcal_sync.api import CalendarListRequest, GoogleCalendarService
 from gcal_sync.auth import AbstractAuth
 from gcal_sync.exceptions import CalendarParseException, GoogleCalendarException
-from gcal_sync.model import Calendar, DateOrDatetime
-from ical.recurrence import Recurrences
+from gcal_sync.model import Calendar
 import jwt
 
-from ..engine.model import (
-    CalendarInfo,
-    ChangeSet,
-    CopyMarker,
-    DateOrDateTime,
-    Event,
-    EventColor,
-    EventStatus,
-    Transparency,
-)
+from ..engine.model import CalendarInfo, ChangeSet, Event, EventStatus
 from .base import (
     AuthFailed,
     CursorExpired,
@@ -67,29 +57,39 @@ from .base import (
     RateLimited,
     Unreachable,
 )
-from .ical import unalias_utc
+from .google_events import (
+    SERIES_PROPERTY,
+    Json,
+    Layout,
+    detached_body,
+    detached_id,
+    event_of,
+    fold,
+    has_detached,
+    instance_body,
+    instance_id,
+    layout,
+    original_start,
+    plain_body,
+    series_of,
+    stray_properties,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_API_ROOT: Final = "https://www.googleapis.com/calendar/v3"
 CALENDAR_SCOPE: Final = "https://www.googleapis.com/auth/calendar"
 JWT_BEARER_GRANT: Final = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-MARKER_PROPERTY: Final = "shared_calendars_source"
-"""The `extendedProperties.private` key that marks a managed copy (value: its source)."""
 SHARE_PERMISSION: Final = "Make changes to events"
 
 _ASSERTION_LIFETIME: Final = 3600
 _REFRESH_MARGIN: Final = 300
 _PAGE_SIZE: Final = 1000
-_EVENT_ID = re.compile(r"[a-v0-9]{5,1024}")
 _RATE_LIMIT_REASONS: Final = frozenset(
     {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
 )
-_UTC_NAMES: Final = frozenset({"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Z"})
-_COLORS: Final = tuple(EventColor)
-"""Google's colorId n is the n-th colour of the model (1-based)."""
 
-type _Json = dict[str, Any]
+type _Json = Json
 
 
 class InvalidKey(AuthFailed):
@@ -410,7 +410,7 @@ class GoogleProvider:
                 items, sync_token = await self._list(calendar_id, params)
                 if cursor is not None:
                     items = await self._with_whole_series(calendar_id, items)
-                changed, deleted = _fold(items)
+                changed, deleted = fold(items)
         finally:
             _REQUESTS.reset(reset)
         if sync_token is None:
@@ -443,10 +443,10 @@ class GoogleProvider:
             if raw.get("status") == "cancelled":
                 return None
             if raw.get("recurrence"):
-                series = await self._series(calendar_id, raw)
-                changed, _ = _fold(series or [raw])
-                return changed[0] if changed else None
-            return _event(raw, recurrence_id=_original_start(raw))
+                series = await self._series(calendar_id, raw, detached=True)
+                changed, _ = fold(series or [raw])
+                return next((e for e in changed if e.id == raw["id"]), None)
+            return event_of(raw, recurrence_id=original_start(raw))
 
     async def _list(
         self, calendar_id: str, params: dict[str, str]
@@ -463,31 +463,58 @@ class GoogleProvider:
                 return items, body.get("nextSyncToken")
             page = {"pageToken": page_token}
 
-    async def _series(self, calendar_id: str, master: _Json) -> list[_Json]:
-        """Return a series' master and all its exceptions (cancelled ones included)."""
+    async def _series(
+        self, calendar_id: str, master: _Json, *, detached: bool = False
+    ) -> list[_Json]:
+        """Return a series' master and all its exceptions (cancelled ones included).
+
+        With `detached`, also its detached overrides when the master has some.
+        """
         params = {
             "iCalUID": master.get("iCalUID") or f"{master['id']}@google.com",
             "singleEvents": "false",
             "showDeleted": "true",
             "maxResults": str(self._page_size),
         }
-        items, _ = await self._list(calendar_id, params)
-        return [
+        listed, _ = await self._list(calendar_id, params)
+        items = [
             item
-            for item in items
+            for item in listed
             if master["id"] in (item.get("id"), item.get("recurringEventId"))
         ]
+        current = next((item for item in items if item["id"] == master["id"]), master)
+        if detached and has_detached(current):
+            items.extend(await self._detached(calendar_id, master["id"]))
+        return items
+
+    async def _detached(self, calendar_id: str, series_id: str) -> list[_Json]:
+        """Return the live detached overrides of a series."""
+        params = {
+            "privateExtendedProperty": f"{SERIES_PROPERTY}={series_id}",
+            "singleEvents": "false",
+            "maxResults": str(self._page_size),
+        }
+        items, _ = await self._list(calendar_id, params)
+        return [item for item in items if series_of(item) == series_id]
 
     async def _with_whole_series(
         self, calendar_id: str, items: list[_Json]
     ) -> list[_Json]:
         """Replace every touched series in an incremental listing by all of it."""
-        masters = {item["id"]: item for item in items if "recurringEventId" not in item}
+        masters = {
+            item["id"]: item
+            for item in items
+            if "recurringEventId" not in item and series_of(item) is None
+        }
         touched: dict[str, _Json | None] = {}
         for item in items:
-            if master_id := item.get("recurringEventId"):
+            if master_id := item.get("recurringEventId") or series_of(item):
                 master = masters.get(master_id)
-                if master is None and item.get("iCalUID"):
+                if (
+                    master is None
+                    and "recurringEventId" in item
+                    and item.get("iCalUID")
+                ):
                     # A live exception carries the series' iCalUID: no need to get it.
                     master = {"id": master_id, "iCalUID": item["iCalUID"]}
                 if master is None or master.get("status") != "cancelled":
@@ -496,23 +523,16 @@ class GoogleProvider:
                 touched[item["id"]] = item
         if not touched:
             return items
-        kept = [
-            item
-            for item in items
-            if item.get("id") not in touched
-            and item.get("recurringEventId") not in touched
-        ]
+        kept = [item for item in items if not _belongs(item, touched)]
         for master_id, known in touched.items():
             master = known
             if master is None:
                 master = await self._master(calendar_id, master_id)
             if master is None:
                 # The series is not visible here: keep what we were told.
-                kept.extend(
-                    item for item in items if item.get("recurringEventId") == master_id
-                )
+                kept.extend(item for item in items if _belongs(item, {master_id: None}))
                 continue
-            kept.extend(await self._series(calendar_id, master))
+            kept.extend(await self._series(calendar_id, master, detached=True))
         return kept
 
     async def _master(self, calendar_id: str, master_id: str) -> _Json | None:
@@ -532,92 +552,154 @@ class GoogleProvider:
     async def put_event(self, calendar_id: str, event: Event) -> Event:
         """Create the event under its id, or replace it (409 on insert: update instead).
 
-        A series' overrides are written as its instances `{id}_{original start}`.
-        Google has no cancelled-but-shown event: a cancelled series or event is a
-        deleted one there, and reads back as gone.
+        A series' overrides are written as its instances `{id}_{original start}`,
+        overrides of instants it does not make as detached events (see
+        `google_events`). Google has no cancelled-but-shown event: a cancelled
+        series or event is a deleted one there, and reads back as gone.
         """
-        _check_writable(event)
-        body = _body(event)
+        plan = layout(event)
+        series = plan.series
         with self._errors(calendar_id):
-            try:
-                master = await self._send(
-                    "post", f"calendars/{_quote(calendar_id)}/events", body
-                )
-            except _GoogleApiError as err:
-                if err.status != 409:
-                    raise
-                master = await self._send(
-                    "put", _event_path(calendar_id, event.id), body
-                )
-                if event.recurring and event.status is not EventStatus.CANCELLED:
-                    await self._reset_stale_exceptions(calendar_id, event, master)
-            written = [
-                await self._put_override(calendar_id, event, override)
-                for override in event.overrides
-            ]
-            changed, _ = _fold([master, *written])
-        return changed[0] if changed else _event(master)
+            master, updated = await self._upsert(calendar_id, plan.master)
+            existing: list[_Json] = []
+            if updated:
+                existing = await self._detached(calendar_id, event.id)
+                if series.recurring and series.status is not EventStatus.CANCELLED:
+                    wanted = {instance_id(series.id, o) for o, _ in plan.instances}
+                    await self._reset_stale_exceptions(
+                        calendar_id, series, master, wanted
+                    )
+            written, refused = [], []
+            for original, override in plan.instances:
+                try:
+                    written.append(
+                        await self._write(
+                            "put",
+                            _event_path(calendar_id, instance_id(series.id, original)),
+                            instance_body(series, override, original),
+                        )
+                    )
+                except _GoogleApiError as err:
+                    if err.status != 404:
+                        raise
+                    refused.append(override)
+            if refused:
+                master = await self._detach_refused(calendar_id, plan, refused)
+            written.extend(
+                await self._put_detached(calendar_id, plan, refused, existing)
+            )
+            changed, _ = fold([master, *written])
+        return next((e for e in changed if e.id == event.id), event_of(master))
+
+    async def _detach_refused(
+        self, calendar_id: str, plan: Layout, refused: list[Event]
+    ) -> _Json:
+        """Mark the master for the overrides Google says are no occurrence after all.
+
+        The engine's expansion and Google's may disagree on a rare rule; such an
+        override is written detached, as one the series does not make.
+        """
+        series = plan.series
+        detached = [*plan.detached, *(o for o in refused if not _cancelled(o))]
+        cancelled = [
+            *plan.cancelled,
+            *(o.recurrence_id for o in refused if _cancelled(o) and o.recurrence_id),
+        ]
+        _LOGGER.debug(
+            "Google says %d overrides of %s are no occurrences: written detached",
+            len(refused),
+            series.id,
+        )
+        patch = {
+            "extendedProperties": {
+                "private": stray_properties(series.id, detached, cancelled)
+            }
+        }
+        return await self._send("patch", _event_path(calendar_id, series.id), patch)
+
+    async def _put_detached(
+        self,
+        calendar_id: str,
+        plan: Layout,
+        refused: list[Event],
+        existing: list[_Json],
+    ) -> list[_Json]:
+        """Write the detached overrides; delete those the series no longer has."""
+        series = plan.series
+        wanted = [
+            *plan.detached,
+            *(
+                replace(o, id=detached_id(series.id, o.recurrence_id))
+                for o in refused
+                if not _cancelled(o) and o.recurrence_id is not None
+            ),
+        ]
+        ids = {override.id for override in wanted}
+        for item in existing:
+            if item["id"] not in ids:
+                await self._delete(calendar_id, item["id"])
+        present = {item["id"] for item in existing}
+        written: list[_Json] = []
+        for override in wanted:
+            resource = detached_body(series, override)
+            if override.id in present:
+                path = _event_path(calendar_id, override.id)
+                written.append(await self._write("put", path, resource))
+            else:
+                written.append((await self._upsert(calendar_id, resource))[0])
+        return written
+
+    async def _upsert(self, calendar_id: str, body: _Json) -> tuple[_Json, bool]:
+        """Insert an event under its id, or update it when the id is taken (409).
+
+        Returns the stored resource and whether it was an update.
+        """
+        try:
+            return await self._send(
+                "post", f"calendars/{_quote(calendar_id)}/events", body
+            ), False
+        except _GoogleApiError as err:
+            if err.status != 409:
+                raise
+        return await self._write(
+            "put", _event_path(calendar_id, body["id"]), body
+        ), True
+
+    async def _write(self, method: str, path: str, body: _Json) -> _Json:
+        """Update an event; when Google holds a higher SEQUENCE, keep Google's.
+
+        Google refuses an update whose `sequence` is below the stored one (400
+        "Invalid sequence value"), and raises its own when times change: the copy
+        carries the source's SEQUENCE while that is ahead, and never goes back.
+        """
+        try:
+            return await self._send(method, path, body)
+        except _GoogleApiError as err:
+            if not (
+                err.status == 400
+                and "sequence" in body
+                and "sequence" in err.message.lower()
+            ):
+                raise
+        lower = {key: value for key, value in body.items() if key != "sequence"}
+        return await self._send(method, path, lower)
 
     async def _reset_stale_exceptions(
-        self, calendar_id: str, event: Event, master: _Json
+        self, calendar_id: str, series: Event, master: _Json, wanted: set[str]
     ) -> None:
-        """Reset exceptions Google holds but `event` no longer has to plain occurrences.
+        """Reset exceptions Google holds but `series` no longer has to plain occurrences.
 
         Google keeps an exception until the series is deleted; one that matches its
         plain occurrence exactly reads back as no override at all.
         """
-        wanted = {_instance_id(event.id, o.recurrence_id) for o in event.overrides}
         for item in await self._series(calendar_id, master):
             if item["id"] in wanted or "recurringEventId" not in item:
                 continue
-            (series,), _ = _fold([master, item])
-            if series.overrides:
-                original = _when_value(item["originalStartTime"])
-                await self._put_instance(calendar_id, event, original, plain=True)
-
-    async def _put_override(
-        self, calendar_id: str, series: Event, override: Event
-    ) -> _Json:
-        assert override.recurrence_id is not None  # checked by _check_writable
-        try:
-            return await self._put_instance(
-                calendar_id, override, override.recurrence_id, series=series
-            )
-        except _GoogleApiError as err:
-            if err.status != 404:
-                raise
-            raise InvalidEvent(
-                f"{override.recurrence_id} is not an occurrence of event {series.id} "
-                f"in calendar {calendar_id}."
-            ) from None
-
-    async def _put_instance(
-        self,
-        calendar_id: str,
-        event: Event,
-        original: DateOrDateTime,
-        *,
-        series: Event | None = None,
-        plain: bool = False,
-    ) -> _Json:
-        """Write one occurrence of a series: `event` itself, or its plain occurrence."""
-        master = series or event
-        if plain:
-            duration = _duration(event.start, event.end)
-            event = replace(
-                event,
-                start=original,
-                end=_shift(original, duration),
-                rrule=None,
-                rdate=(),
-                exdate=(),
-                overrides=(),
-            )
-        body = _body(replace(event, id=_instance_id(master.id, original)))
-        body["iCalUID"] = master.ical_uid
-        body["recurringEventId"] = master.id
-        body["originalStartTime"] = _when(original, zone=_zone_of(master.start))
-        return await self._send("put", _event_path(calendar_id, body["id"]), body)
+            (folded,), _ = fold([master, item])
+            original = original_start(item)
+            if folded.overrides and original is not None:
+                path = _event_path(calendar_id, item["id"])
+                await self._write("put", path, plain_body(series, original))
 
     async def _send(self, method: str, path: str, body: _Json) -> _Json:
         # gcal-sync has no insert-with-id, update or watch, and returns nothing from writes.
@@ -628,20 +710,28 @@ class GoogleProvider:
         return result
 
     async def delete_event(self, calendar_id: str, event_id: str) -> None:
-        """Delete an event; one that is already gone (404, 410) is fine."""
+        """Delete an event and its detached overrides; one already gone is fine."""
         with self._errors(calendar_id):
-            try:
-                # Not gcal-sync's delete: it ignores the HTTP status.
-                response = await self._auth.request(
-                    "delete", _event_path(calendar_id, event_id)
-                )
-                response.release()
-            except _GoogleApiError as err:
-                if err.status == 410:
-                    return
-                if err.status != 404:
-                    raise
+            for item in await self._detached(calendar_id, event_id):
+                await self._delete(calendar_id, item["id"])
+            if not await self._delete(calendar_id, event_id):
                 await self._require_calendar(calendar_id)
+
+    async def _delete(self, calendar_id: str, event_id: str) -> bool:
+        """Delete one event; return False when Google does not know it (404)."""
+        try:
+            # Not gcal-sync's delete: it ignores the HTTP status.
+            response = await self._auth.request(
+                "delete", _event_path(calendar_id, event_id)
+            )
+            response.release()
+        except _GoogleApiError as err:
+            if err.status == 410:
+                return True
+            if err.status != 404:
+                raise
+            return False
+        return True
 
     # ------------------------------------------------------------------- push
 
@@ -808,297 +898,14 @@ def _calendar_info(entry: Calendar) -> CalendarInfo:
     )
 
 
-def _check_writable(event: Event) -> None:
-    """Refuse what Google would refuse, before any request."""
-    if not _EVENT_ID.fullmatch(event.id):
-        raise InvalidEvent(
-            f"Event id {event.id[:80]!r} is not valid for Google: use 5 to 1024 "
-            "characters from a-v and 0-9 (base32hex)."
-        )
-    if event.overrides and not event.recurring:
-        raise InvalidEvent(f"Event {event.id} has overrides but no recurrence.")
-    for override in event.overrides:
-        if override.recurrence_id is None:
-            raise InvalidEvent(f"An override of event {event.id} has no recurrence_id.")
-    for value in (event.start, event.end, *event.rdate, *event.exdate):
-        if isinstance(value, datetime) and value.tzinfo is None:
-            raise InvalidEvent(f"Event {event.id} has a time without a time zone.")
-
-
-# ------------------------------------------------------------ Google -> model
-
-
-def _fold(items: Iterable[_Json]) -> tuple[list[Event], list[str]]:
-    """Fold Google's items into model events: exceptions go into their series.
-
-    Returns the live events and the ids of deleted ones. An exception whose series
-    is not among the items (an invitation to one occurrence) stands alone.
-    """
-    masters: dict[str, _Json] = {}
-    exceptions: dict[str, list[_Json]] = {}
-    for item in items:
-        if master_id := item.get("recurringEventId"):
-            exceptions.setdefault(master_id, []).append(item)
-        else:
-            masters[item["id"]] = item
-    changed: list[Event] = []
-    deleted: list[str] = []
-    for event_id, master in masters.items():
-        own = exceptions.pop(event_id, [])
-        if master.get("status") == "cancelled":
-            deleted.append(event_id)
-        else:
-            changed.append(_with_overrides(master, own))
-    for orphans in exceptions.values():
-        changed.extend(
-            _event(item, recurrence_id=_original_start(item))
-            for item in orphans
-            if item.get("status") != "cancelled"
-        )
-    return changed, deleted
-
-
-def _with_overrides(master: _Json, exceptions: list[_Json]) -> Event:
-    """Return a series with its modified and cancelled occurrences.
-
-    A cancelled occurrence keeps the series' content at its original time (Google
-    guarantees nothing else of it); an exception that matches its plain occurrence
-    exactly is no override at all.
-    """
-    series = _event(master)
-    if not series.recurring:
-        return series
-    duration = _duration(series.start, series.end)
-    overrides: dict[DateOrDateTime, Event] = {}
-    for item in exceptions:
-        original = _original_start(item)
-        if original is None:
-            continue
-        plain = replace(
-            series,
-            id=item["id"],
-            start=original,
-            end=_shift(original, duration),
-            rrule=None,
-            rdate=(),
-            exdate=(),
-            recurrence_id=original,
-            updated=_updated(item) or series.updated,
-        )
-        if item.get("status") == "cancelled":
-            overrides[original] = replace(plain, status=EventStatus.CANCELLED)
-            continue
-        override = _event(item, ical_uid=series.ical_uid, recurrence_id=original)
-        if override != plain:
-            overrides[original] = override
-    ordered = sorted(
-        overrides.values(), key=lambda event: _sort_key(event.recurrence_id)
-    )
-    return replace(series, overrides=tuple(ordered))
-
-
-def _event(
-    raw: _Json,
-    *,
-    ical_uid: str | None = None,
-    recurrence_id: DateOrDateTime | None = None,
-) -> Event:
-    """Convert one Google event resource (not its exceptions)."""
-    event_id: str = raw["id"]
-    start = _when_value(raw["start"])
-    end = _when_value(raw["end"])
-    rrule, rdate, exdate = _recurrence(raw.get("recurrence") or [], start, event_id)
-    private = (raw.get("extendedProperties") or {}).get("private") or {}
-    color_id = raw.get("colorId")
-    organizer = (raw.get("organizer") or {}).get("email")
-    return Event(
-        id=event_id,
-        ical_uid=ical_uid or raw.get("iCalUID") or f"{event_id}@google.com",
-        summary=raw.get("summary") or "",
-        description=raw.get("description") or "",
-        location=raw.get("location") or "",
-        start=start,
-        end=end,
-        rrule=rrule,
-        rdate=rdate,
-        exdate=exdate,
-        recurrence_id=recurrence_id,
-        status=EventStatus(raw.get("status") or "confirmed"),
-        transparency=Transparency(raw.get("transparency") or "opaque"),
-        color=(
-            _COLORS[int(color_id) - 1]
-            if isinstance(color_id, str)
-            and color_id.isdigit()
-            and 1 <= int(color_id) <= 11
-            else None
-        ),
-        organizer=organizer if isinstance(organizer, str) else None,
-        updated=_updated(raw),
-        copy_of=(
-            CopyMarker(source=private[MARKER_PROPERTY])
-            if isinstance(private.get(MARKER_PROPERTY), str)
-            else None
-        ),
+def _belongs(item: _Json, series: Mapping[str, object]) -> bool:
+    """Return whether an item is one of the series or their parts (keys: series ids)."""
+    return (
+        item.get("id") in series
+        or item.get("recurringEventId") in series
+        or series_of(item) in series
     )
 
 
-def _when_value(when: _Json) -> DateOrDateTime:
-    """Return a `start`/`end`: a date, or an aware datetime in its `timeZone`."""
-    value = DateOrDatetime(**when).value
-    if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    # A zone that is UTC under another name ("Etc/GMT") is written as "UTC" (see
-    # `_zone_of`, and CalDAV's `Z`): read it as UTC, or a copy never matches.
-    return unalias_utc(value)
-
-
-def _original_start(raw: _Json) -> DateOrDateTime | None:
-    original = raw.get("originalStartTime")
-    return _when_value(original) if isinstance(original, dict) else None
-
-
-def _updated(raw: _Json) -> datetime | None:
-    value = raw.get("updated")
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-def _recurrence(
-    lines: list[str], start: DateOrDateTime, event_id: str
-) -> tuple[str | None, tuple[DateOrDateTime, ...], tuple[DateOrDateTime, ...]]:
-    """Split Google's `recurrence` lines into RRULE, RDATE and EXDATE values."""
-    rrule = next(
-        (line.removeprefix("RRULE:") for line in lines if line.startswith("RRULE:")),
-        None,
-    )
-    dates = [line for line in lines if line.startswith(("RDATE", "EXDATE"))]
-    if not dates:
-        return rrule, (), ()
-    try:
-        parsed = Recurrences.from_basic_contentlines(dates)
-    except Exception as err:  # noqa: BLE001  # ical raises several types
-        raise InvalidEvent(
-            f"Google event {event_id} has RDATE/EXDATE lines this integration cannot "
-            f"read ({type(err).__name__})."
-        ) from None
-    zone = start.tzinfo if isinstance(start, datetime) else None
-
-    def aware(value: object) -> DateOrDateTime | None:
-        if isinstance(value, datetime):
-            return unalias_utc(
-                value if value.tzinfo is not None else value.replace(tzinfo=zone or UTC)
-            )
-        if isinstance(value, date):
-            return value
-        return None  # a PERIOD, which Google does not use
-
-    rdate = tuple(v for v in map(aware, parsed.rdate) if v is not None)
-    exdate = tuple(v for v in map(aware, parsed.exdate) if v is not None)
-    return rrule, rdate, exdate
-
-
-# ------------------------------------------------------------ model -> Google
-
-
-def _body(event: Event) -> _Json:
-    """Return the full event resource for an insert or an update (not exceptions)."""
-    recurring = event.recurring
-    body: _Json = {
-        "id": event.id,
-        "iCalUID": event.ical_uid,
-        "start": _when(event.start, recurring=recurring),
-        "end": _when(event.end, recurring=recurring),
-        "status": event.status.value,
-        "transparency": event.transparency.value,
-    }
-    for name in ("summary", "description", "location"):
-        if value := getattr(event, name):
-            body[name] = value
-    if event.color is not None:
-        body["colorId"] = str(_COLORS.index(event.color) + 1)
-    if recurring:
-        body["recurrence"] = _recurrence_lines(event)
-    if event.copy_of is not None:
-        body["extendedProperties"] = {
-            "private": {MARKER_PROPERTY: event.copy_of.source}
-        }
-    return body
-
-
-def _zone_of(value: DateOrDateTime) -> str | None:
-    """Return the IANA name of a datetime's zone, "UTC" for UTC, None otherwise."""
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        return None
-    key = getattr(value.tzinfo, "key", None)
-    if isinstance(key, str):
-        return "UTC" if key in _UTC_NAMES else key
-    return "UTC" if value.utcoffset() == timedelta(0) else None
-
-
-def _when(
-    value: DateOrDateTime, *, recurring: bool = False, zone: str | None = None
-) -> _Json:
-    """Return Google's `start`/`end` for a date or an aware datetime.
-
-    A series needs a named zone to expand in; a fixed offset becomes UTC then.
-    """
-    if not isinstance(value, datetime):
-        return {"date": value.isoformat()}
-    zone = zone or _zone_of(value)
-    if zone is None and recurring:
-        value, zone = value.astimezone(UTC), "UTC"
-    when: _Json = {"dateTime": value.isoformat()}
-    if zone is not None:
-        when["timeZone"] = zone
-    return when
-
-
-def _recurrence_lines(event: Event) -> list[str]:
-    lines = [f"RRULE:{event.rrule}"] if event.rrule else []
-    lines.extend(_date_line("RDATE", value) for value in event.rdate)
-    lines.extend(_date_line("EXDATE", value) for value in event.exdate)
-    return lines
-
-
-def _date_line(name: str, value: DateOrDateTime) -> str:
-    if not isinstance(value, datetime):
-        return f"{name};VALUE=DATE:{value:%Y%m%d}"
-    zone = _zone_of(value)
-    if zone is None or zone == "UTC":
-        return f"{name}:{value.astimezone(UTC):%Y%m%dT%H%M%SZ}"
-    return f"{name};TZID={zone}:{value:%Y%m%dT%H%M%S}"
-
-
-def _instance_id(series_id: str, original: DateOrDateTime | None) -> str:
-    """Return Google's id of one occurrence: `{id}_20240501` or `{id}_20240501T080000Z`."""
-    if isinstance(original, datetime):
-        return f"{series_id}_{original.astimezone(UTC):%Y%m%dT%H%M%SZ}"
-    if isinstance(original, date):
-        return f"{series_id}_{original:%Y%m%d}"
-    return series_id
-
-
-def _duration(start: DateOrDateTime, end: DateOrDateTime) -> timedelta:
-    if isinstance(start, datetime) and isinstance(end, datetime):
-        return end - start
-    if not isinstance(start, datetime) and not isinstance(end, datetime):
-        return end - start
-    raise InvalidEvent("An event starts and ends with different kinds of time.")
-
-
-def _shift(value: DateOrDateTime, delta: timedelta) -> DateOrDateTime:
-    if isinstance(value, datetime):
-        return value + delta
-    return value + timedelta(days=delta.days)
-
-
-def _sort_key(value: DateOrDateTime | None) -> datetime:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    return datetime.min.replace(tzinfo=UTC)
+def _cancelled(event: Event) -> bool:
+    return event.status is EventStatus.CANCELLED
