@@ -645,11 +645,6 @@ def _source_kinds() -> list[Any]:
                 overrides=(moved(first + 26 * WEEK),),
             ),
             id="zone-google-does-not-know",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="needs engine/content.py to count a zone without an IANA name "
-                "as UTC, as the provider writes it (the lead's change)",
-            ),
         ),
         pytest.param(
             weekly(
@@ -660,11 +655,6 @@ def _source_kinds() -> list[Any]:
                 ),
             ),
             id="duplicated-overrides",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the engine digests both duplicates while Google holds the "
-                "winner: needs content() (or reading) to keep only the latest version",
-            ),
         ),
     ]
 

@@ -69,6 +69,21 @@ def shown_end(event: Event) -> DateOrDateTime:
     return end
 
 
+def _latest(overrides: tuple[Event, ...]) -> list[Event]:
+    """Return one override per occurrence: the newest, as calendars keep only it."""
+    newest: dict[object, Event] = {}
+    for override in overrides:
+        key = str(_moment(override.recurrence_id)) if override.recurrence_id else None
+        held = newest.get(key)
+        if held is None or _revision(override) > _revision(held):
+            newest[key] = override
+    return list(newest.values())
+
+
+def _revision(event: Event) -> tuple[int, datetime]:
+    return event.sequence, event.updated or datetime.min.replace(tzinfo=UTC)
+
+
 def content(event: Event) -> dict[str, object]:
     """Return what a copy shows, normalised as `fingerprint` digests it."""
     if event.recurrence_id is not None and event.status is EventStatus.CANCELLED:
@@ -89,7 +104,7 @@ def content(event: Event) -> dict[str, object]:
         "exdate": sorted(map(str, map(_moment, event.exdate))),
         "recurrence_id": _moment(event.recurrence_id) if event.recurrence_id else None,
         "overrides": sorted(
-            (content(override) for override in event.overrides),
+            (content(override) for override in _latest(event.overrides)),
             key=lambda content: str(content["recurrence_id"]),
         ),
         "status": event.status.value,
