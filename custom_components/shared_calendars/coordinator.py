@@ -13,6 +13,8 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
+from homeassistant.util.file import WriteError
+from homeassistant.util.json import SerializationError
 
 from .const import (
     CONF_CONCURRENCY,
@@ -35,6 +37,35 @@ from .engine.plan import PlanOptions
 from .engine.state import EMPTY_SOURCE_CYCLES, SyncState
 from .members import members_of
 from .providers.base import CalendarProvider
+
+SKIPPED_SHOWN = 20
+"""Events that cannot be read named in the repair issue; the rest are counted."""
+_SKIP_REASONS = {  # by `SkipReason`
+    "missing_time": "it has no start or no end",
+    "invalid_time": "a date or time in it is not valid",
+    "invalid_value": "a field holds a value calendars do not use",
+    "invalid_recurrence": "its repeat rule cannot be followed",
+    "unreadable": "it is not readable as an event",
+}
+
+
+class StateNotSaved(UpdateFailed):
+    """The sync state could not be written to disk."""
+
+
+class _StateStore(Store[dict[str, Any]]):
+    """A Store that remembers why its last write failed; Home Assistant's only logs it."""
+
+    failure: Exception | None = None
+
+    async def _async_write_data(self, data: dict[str, Any]) -> None:
+        # Store's own write, inside the one place where Store catches and logs its
+        # failures: the failure is kept for `async_save_state` to raise.
+        try:
+            await super()._async_write_data(data)
+        except (SerializationError, WriteError) as err:
+            self.failure = err
+            raise
 
 
 @dataclass(kw_only=True)
@@ -73,7 +104,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         )
         self.providers = providers
         self.state = SyncState()
-        self._store: Store[dict[str, Any]] = Store(
+        self._store = _StateStore(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}", private=True
         )
         self._cycle: SyncCycle | None = None
@@ -102,8 +133,24 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         )
 
     async def async_save_state(self) -> None:
-        """Keep the state: after every batch of a cycle, and after an action changed it."""
+        """Keep the state: after every batch of a cycle, and after an action changed it.
+
+        Raises `StateNotSaved` when it could not be written: a cycle then fails
+        (and says why) rather than go on with a state that a restart would lose.
+        """
+        self._store.failure = None
         await self._store.async_save(self.state.to_dict())
+        if (failure := self._store.failure) is not None:
+            raise StateNotSaved(
+                translation_domain=DOMAIN,
+                translation_key="state_not_saved",
+                translation_placeholders={
+                    # HA's message on bad data quotes the data: that may be private.
+                    "error": "data JSON cannot hold"
+                    if isinstance(failure, SerializationError)
+                    else str(failure)
+                },
+            )
 
     def plan_options(self) -> PlanOptions:
         """Return the group-wide planning settings from the entry's options."""
@@ -161,6 +208,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
             )
         self._update_empty_source_issue(report)
         self._update_not_shared_issue(report)
+        self._update_skipped_issue(report)
         if report.auth_failed:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN,
@@ -180,6 +228,45 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
             )
         self.last_synced = dt_util.utcnow()
         return report
+
+    def _update_skipped_issue(self, report: SyncReport) -> None:
+        """Name the events that cannot be read, where they are, and why."""
+        issue_id = f"skipped_events_{self.config_entry.entry_id}"
+        owners = {
+            ref.key: (member.name, ref.calendar_id)
+            for member in self.members
+            for ref in (
+                *member.sources,
+                *([member.combined] if member.combined else []),
+            )
+        }
+        lines = [
+            f"- {f'"{item.title}"' if item.title else 'An untitled event'} in "
+            f"{name}'s calendar {calendar}: "
+            f"{_SKIP_REASONS[item.reason]}"
+            for key, held in sorted(report.skipped.items())
+            if key in owners
+            for name, calendar in [owners[key]]
+            for item in held
+        ]
+        if not lines:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        if len(lines) > SKIPPED_SHOWN:
+            more = len(lines) - SKIPPED_SHOWN
+            lines = [*lines[:SKIPPED_SHOWN], f"- and {more} more"]
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="skipped_events",
+            translation_placeholders={
+                "group": self.config_entry.title,
+                "events": "\n".join(lines),
+            },
+        )
 
     def _update_not_shared_issue(self, report: SyncReport) -> None:
         """Say which calendars the group's accounts lost access to, and how to fix it."""

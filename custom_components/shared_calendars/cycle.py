@@ -12,10 +12,12 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 import logging
+from pathlib import Path
 import time
+import traceback
 from typing import Any
 
-from .engine.model import CalendarRef, ChangeSet, Member
+from .engine.model import CalendarRef, ChangeSet, Member, SkippedEvent
 from .engine.plan import Action, DeleteCopy, ForgetCopy, Plan, PlanOptions, plan
 from .engine.state import SyncState
 from .providers.base import (
@@ -62,6 +64,9 @@ class SyncReport:
     """Groups still to be made right after this cycle."""
     duration: float = 0.0
     """Seconds the cycle took."""
+    skipped: dict[str, tuple[SkippedEvent, ...]] = field(default_factory=dict)
+    """Calendar key -> the events there that cannot be read, left out until they
+    change (see `ChangeSet.skipped`)."""
 
     def counts(self) -> dict[str, Any]:
         """Return what the cycle did, in numbers that name no calendar."""
@@ -138,6 +143,9 @@ class SyncCycle:
                 report.held_back.append(ref.key)
         for key in set(self._state.calendars) - set(calendars):
             self._state.forget_calendar(key)
+        report.skipped = {
+            key: tuple(held.values()) for key, held in self._state.skipped.items()
+        }
 
         groups = set(self._state.pending)
         if full or self._planned_for != (members, options):
@@ -186,19 +194,30 @@ class SyncCycle:
         cursor = self._state.calendar(ref.key).cursor
         try:
             try:
-                return await self._with_retries(
+                changes = await self._with_retries(
                     lambda: provider.changes(ref.calendar_id, cursor), report, "changes"
                 )
             except CursorExpired:
                 _LOGGER.info(
                     "Change cursor of %s expired; listing it in full", ref.calendar_id
                 )
-                return await self._with_retries(
+                changes = await self._with_retries(
                     lambda: provider.changes(ref.calendar_id, None), report, "changes"
                 )
         except ProviderError as err:
             _record_error(report, ref, err)
-        return None
+            return None
+        except Exception as err:  # noqa: BLE001  # a reader's bug fails one calendar
+            _record_unexpected(report, ref, err)
+            return None
+        for skipped in changes.skipped:
+            # The kind only: the title or the data may be private.
+            _LOGGER.warning(
+                "Skipped an event of calendar %s that cannot be read (%s)",
+                ref.calendar_id,
+                skipped.reason,
+            )
+        return changes
 
     async def _execute(self, planned: Plan, report: SyncReport) -> None:
         failed_groups: set[str] = set()
@@ -275,6 +294,23 @@ class SyncCycle:
                 _LOGGER.debug("Retrying %s in %.1f s: %s", kind, delay, err)
                 await self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _record_unexpected(report: SyncReport, ref: CalendarRef, err: Exception) -> None:
+    """Report an error no provider should raise; log where, but not its message.
+
+    Its message may quote the calendar's data.
+    """
+    frames = traceback.extract_tb(err.__traceback__)
+    where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+    _LOGGER.error(
+        "Reading calendar %s failed: %s at %s",
+        ref.calendar_id,
+        type(err).__name__,
+        where,
+    )
+    report.errors[ref.key] = f"Unexpected {type(err).__name__} at {where}"
+    report.error_kinds[ref.key] = "Unexpected"
 
 
 def _record_error(report: SyncReport, ref: CalendarRef, err: ProviderError) -> None:

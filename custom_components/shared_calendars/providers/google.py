@@ -47,7 +47,14 @@ from gcal_sync.exceptions import CalendarParseException, GoogleCalendarException
 from gcal_sync.model import Calendar
 import jwt
 
-from ..engine.model import CalendarInfo, ChangeSet, Event, EventStatus
+from ..engine.model import (
+    CalendarInfo,
+    ChangeSet,
+    Event,
+    EventStatus,
+    SkippedEvent,
+    SkipReason,
+)
 from .base import (
     AuthFailed,
     CursorExpired,
@@ -63,7 +70,6 @@ from .google_events import (
     Layout,
     detached_body,
     detached_id,
-    event_of,
     fold,
     has_detached,
     instance_body,
@@ -71,8 +77,10 @@ from .google_events import (
     layout,
     original_start,
     plain_body,
+    read,
     series_of,
     stray_properties,
+    well_formed,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -410,16 +418,17 @@ class GoogleProvider:
                 items, sync_token = await self._list(calendar_id, params)
                 if cursor is not None:
                     items = await self._with_whole_series(calendar_id, items)
-                changed, deleted = fold(items)
+                changed, deleted, skipped = fold(items)
         finally:
             _REQUESTS.reset(reset)
         if sync_token is None:
             raise Unreachable(f"Google gave no sync token for calendar {calendar_id}.")
         _LOGGER.debug(
-            "Calendar %s: %d changed, %d deleted, %d requests",
+            "Calendar %s: %d changed, %d deleted, %d skipped, %d requests",
             calendar_id,
             len(changed),
             len(deleted),
+            len(skipped),
             count.value,
         )
         return ChangeSet(
@@ -427,6 +436,7 @@ class GoogleProvider:
             deleted=tuple(deleted),
             cursor=sync_token,
             complete=cursor is None,
+            skipped=tuple(skipped),
             requests=count.value,
         )
 
@@ -440,13 +450,21 @@ class GoogleProvider:
                     raise
                 await self._require_calendar(calendar_id)
                 return None
+            if not well_formed(raw):
+                raise _unreadable(calendar_id, event_id, SkipReason.UNREADABLE)
             if raw.get("status") == "cancelled":
                 return None
             if raw.get("recurrence"):
                 series = await self._series(calendar_id, raw, detached=True)
-                changed, _ = fold(series or [raw])
-                return next((e for e in changed if e.id == raw["id"]), None)
-            return event_of(raw, recurrence_id=original_start(raw))
+                folded = fold(series or [raw])
+                for skipped in folded.skipped:
+                    if skipped.id == raw["id"]:
+                        raise _unreadable(calendar_id, event_id, skipped.reason)
+                return next((e for e in folded.changed if e.id == raw["id"]), None)
+            found = read(raw, occurrence=True)
+            if isinstance(found, SkippedEvent):
+                raise _unreadable(calendar_id, event_id, found.reason)
+            return found
 
     async def _list(
         self, calendar_id: str, params: dict[str, str]
@@ -458,7 +476,12 @@ class GoogleProvider:
         while True:
             # Not gcal-sync's list: its `fields` and model drop updated and extendedProperties.
             body = await self._auth.get_json(path, params=params | page)
-            items.extend(body.get("items", []))
+            listed = body.get("items", []) if isinstance(body, dict) else None
+            if not isinstance(listed, list):
+                raise Unreachable(
+                    f"Google answered the events of {calendar_id} with no event list."
+                )
+            items.extend(listed)
             if not (page_token := body.get("nextPageToken")):
                 return items, body.get("nextSyncToken")
             page = {"pageToken": page_token}
@@ -480,7 +503,8 @@ class GoogleProvider:
         items = [
             item
             for item in listed
-            if master["id"] in (item.get("id"), item.get("recurringEventId"))
+            if well_formed(item)
+            and master["id"] in (item.get("id"), item.get("recurringEventId"))
         ]
         current = next((item for item in items if item["id"] == master["id"]), master)
         if detached and has_detached(current):
@@ -500,7 +524,12 @@ class GoogleProvider:
     async def _with_whole_series(
         self, calendar_id: str, items: list[_Json]
     ) -> list[_Json]:
-        """Replace every touched series in an incremental listing by all of it."""
+        """Replace every touched series in an incremental listing by all of it.
+
+        Items that are no event resource are left for `fold` to report.
+        """
+        malformed = [item for item in items if not well_formed(item)]
+        items = [item for item in items if well_formed(item)]
         masters = {
             item["id"]: item
             for item in items
@@ -522,7 +551,7 @@ class GoogleProvider:
             elif item.get("recurrence") and item.get("status") != "cancelled":
                 touched[item["id"]] = item
         if not touched:
-            return items
+            return items + malformed
         kept = [item for item in items if not _belongs(item, touched)]
         for master_id, known in touched.items():
             master = known
@@ -533,15 +562,16 @@ class GoogleProvider:
                 kept.extend(item for item in items if _belongs(item, {master_id: None}))
                 continue
             kept.extend(await self._series(calendar_id, master, detached=True))
-        return kept
+        return kept + malformed
 
     async def _master(self, calendar_id: str, master_id: str) -> _Json | None:
         try:
-            return await self._auth.get_json(_event_path(calendar_id, master_id))
+            master = await self._auth.get_json(_event_path(calendar_id, master_id))
         except _GoogleApiError as err:
             if err.status in (404, 410):
                 return None
             raise
+        return master if well_formed(master) else None
 
     async def _require_calendar(self, calendar_id: str) -> None:
         """Raise `NotShared` unless the account can see the calendar (404 is ambiguous)."""
@@ -588,8 +618,16 @@ class GoogleProvider:
             written.extend(
                 await self._put_detached(calendar_id, plan, refused, existing)
             )
-            changed, _ = fold([master, *written])
-        return next((e for e in changed if e.id == event.id), event_of(master))
+            stored = next(
+                (e for e in fold([master, *written]).changed if e.id == event.id),
+                read(master),  # a cancelled series: `fold` counts it as deleted
+            )
+        if isinstance(stored, SkippedEvent):
+            raise Unreachable(
+                f"Google stored event {event.id} in {calendar_id} as something this "
+                f"integration cannot read ({stored.reason})."
+            )
+        return stored
 
     async def _detach_refused(
         self, calendar_id: str, plan: Layout, refused: list[Event]
@@ -695,9 +733,12 @@ class GoogleProvider:
         for item in await self._series(calendar_id, master):
             if item["id"] in wanted or "recurringEventId" not in item:
                 continue
-            (folded,), _ = fold([master, item])
-            original = original_start(item)
-            if folded.overrides and original is not None:
+            folded = fold([master, item]).changed
+            try:
+                original = original_start(item)
+            except ValueError, TypeError:
+                continue  # not one this integration wrote: leave it
+            if folded and folded[0].overrides and original is not None:
                 path = _event_path(calendar_id, item["id"])
                 await self._write("put", path, plain_body(series, original))
 
@@ -895,6 +936,12 @@ def _calendar_info(entry: Calendar) -> CalendarInfo:
         writable=entry.access_role.is_writer,
         color=entry.background_color,
         timezone=entry.timezone,
+    )
+
+
+def _unreadable(calendar_id: str, event_id: str, reason: SkipReason) -> InvalidEvent:
+    return InvalidEvent(
+        f"Event {event_id} in calendar {calendar_id} cannot be read ({reason})."
     )
 
 

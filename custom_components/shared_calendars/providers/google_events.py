@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 import json
 import re
-from typing import Any, Final
+from typing import Any, Final, NamedTuple, TypeGuard
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gcal_sync.model import DateOrDatetime
@@ -37,12 +37,15 @@ from ical.recurrence import Recurrences
 from ..engine.codec import decode_moment, encode_moment
 from ..engine.content import instant, shown_end
 from ..engine.ids import copy_id, ical_uid_of
+from ..engine.intake import Unreadable, problem, sanitised, title_of
 from ..engine.model import (
     CopyMarker,
     DateOrDateTime,
     Event,
     EventColor,
     EventStatus,
+    SkippedEvent,
+    SkipReason,
     Transparency,
 )
 from ..engine.occurrences import occurrences
@@ -69,6 +72,8 @@ PROPERTY_LIMIT: Final = 1024
 EVENT_ID = re.compile(r"[a-v0-9]{5,1024}")
 _UTC_NAMES: Final = frozenset({"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Z"})
 _UTC_ZONE: Final = ZoneInfo("UTC")
+_STATUSES: Final = frozenset(status.value for status in EventStatus)
+_TRANSPARENCIES: Final = frozenset(value.value for value in Transparency)
 _COLORS: Final = tuple(EventColor)
 """Google's colorId n is the n-th colour of the model (1-based)."""
 _NEAR: Final = timedelta(seconds=1)
@@ -77,18 +82,31 @@ _NEAR: Final = timedelta(seconds=1)
 # ------------------------------------------------------------ Google -> model
 
 
-def fold(items: Iterable[Json]) -> tuple[list[Event], list[str]]:
+class Folded(NamedTuple):
+    """Google's items as the model holds them."""
+
+    changed: list[Event]
+    deleted: list[str]
+    """Ids of deleted events."""
+    skipped: list[SkippedEvent]
+    """Items that could not be read (a series is named by its id, for an override)."""
+
+
+def fold(items: Iterable[object]) -> Folded:
     """Fold Google's items into model events: exceptions go into their series.
 
-    Returns the live events and the ids of deleted ones. An exception whose series
-    is not among the items (an invitation to one occurrence) stands alone, and so
-    does a detached override whose series is not.
+    An exception whose series is not among the items (an invitation to one
+    occurrence) stands alone, and so does a detached override whose series is not.
+    An item that cannot be read is skipped, with the parts of its series.
     """
     masters: dict[str, Json] = {}
     exceptions: dict[str, list[Json]] = {}
     detached: dict[str, list[Json]] = {}
+    skipped: list[SkippedEvent] = []
     for item in items:
-        if master_id := item.get("recurringEventId"):
+        if not well_formed(item):
+            skipped.append(_skipped(item, SkipReason.UNREADABLE))
+        elif master_id := item.get("recurringEventId"):
             exceptions.setdefault(master_id, []).append(item)
         elif series_id := series_of(item):
             detached.setdefault(series_id, []).append(item)
@@ -102,37 +120,101 @@ def fold(items: Iterable[Json]) -> tuple[list[Event], list[str]]:
         if master.get("status") == "cancelled":
             deleted.append(event_id)
             continue
-        series, rejected = _with_overrides(master, own, detached.pop(event_id, []))
-        changed.append(series)
-        strays.extend(rejected)
+        folded = _with_overrides(master, own, detached.pop(event_id, []), skipped)
+        if folded is not None:
+            changed.append(folded[0])
+            strays.extend(folded[1])
     for orphans in exceptions.values():
-        changed.extend(
-            event_of(item, recurrence_id=original_start(item))
-            for item in orphans
-            if item.get("status") != "cancelled"
-        )
+        for item in orphans:
+            if item.get("status") != "cancelled":
+                _take(read(item, occurrence=True), changed, skipped)
     for items_of_series in detached.values():
         strays.extend(items_of_series)
-    changed.extend(event_of(item) for item in strays)
-    return changed, deleted
+    for item in strays:
+        _take(read(item), changed, skipped)
+    return Folded(changed, deleted, skipped)
+
+
+def well_formed(item: object) -> TypeGuard[Json]:
+    """Return whether an item can be sorted into series at all: an object with an id."""
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("id"), str)
+        and isinstance(item.get("recurringEventId", ""), str)
+    )
+
+
+def read(
+    raw: Json,
+    *,
+    ical_uid: str | None = None,
+    recurrence_id: DateOrDateTime | None = None,
+    occurrence: bool = False,
+) -> Event | SkippedEvent:
+    """Convert one event resource (not its exceptions), or say why it cannot be.
+
+    With `occurrence`, the recurrence id is the item's original start.
+    """
+    try:
+        if occurrence:
+            recurrence_id = original_start(raw)
+        event = sanitised(event_of(raw, ical_uid=ical_uid, recurrence_id=recurrence_id))
+        reason = problem(event)
+    except Unreadable as err:
+        reason = err.reason
+    except Exception:  # noqa: BLE001  # whatever else an odd item makes fail
+        reason = SkipReason.UNREADABLE
+    return event if reason is None else _skipped(raw, reason)
+
+
+def _skipped(
+    item: object, reason: SkipReason, series: str | None = None
+) -> SkippedEvent:
+    raw = item if isinstance(item, dict) else {}
+    event_id = series or raw.get("id")
+    return SkippedEvent(
+        id=event_id if isinstance(event_id, str) else "",
+        title=title_of(raw.get("summary")),
+        reason=reason,
+    )
+
+
+def _take(
+    read_one: Event | SkippedEvent, changed: list[Event], skipped: list[SkippedEvent]
+) -> None:
+    if isinstance(read_one, SkippedEvent):
+        skipped.append(read_one)
+    else:
+        changed.append(read_one)
 
 
 def _with_overrides(
-    master: Json, exceptions: list[Json], detached: list[Json]
-) -> tuple[Event, list[Json]]:
+    master: Json,
+    exceptions: list[Json],
+    detached: list[Json],
+    skipped: list[SkippedEvent],
+) -> tuple[Event, list[Json]] | None:
     """Return a series with its overrides, and the detached items that are not its.
 
     A cancelled occurrence keeps the series' content at its original time (Google
     guarantees nothing else of it); an exception that matches its plain occurrence
-    exactly is no override at all, unless it was written as one.
+    exactly is no override at all, unless it was written as one. A series that
+    cannot be read is skipped (None); an override that cannot, is left out.
     """
-    series = event_of(master)
+    series = read(master)
+    if isinstance(series, SkippedEvent):
+        skipped.append(series)
+        return None
     if not series.recurring:
         return series, detached
     duration = _duration(series.start, series.end)
     overrides: dict[DateOrDateTime, Event] = {}
     for item in exceptions:
-        original = original_start(item)
+        try:
+            original = original_start(item)
+        except Exception:  # noqa: BLE001  # a malformed originalStartTime
+            skipped.append(_skipped(item, SkipReason.INVALID_TIME, series.id))
+            continue
         if original is None:
             continue
         plain = replace(
@@ -150,7 +232,10 @@ def _with_overrides(
         if item.get("status") == "cancelled":
             overrides[_key(original)] = replace(plain, status=EventStatus.CANCELLED)
             continue
-        override = event_of(item, ical_uid=series.ical_uid, recurrence_id=original)
+        override = read(item, ical_uid=series.ical_uid, recurrence_id=original)
+        if isinstance(override, SkippedEvent):
+            skipped.append(_skipped(item, override.reason, series.id))
+            continue
         written = written_recurrence_id(item)
         if written is not None and _means(series.start, written, original):
             overrides[_key(original)] = replace(override, recurrence_id=written)
@@ -162,9 +247,11 @@ def _with_overrides(
         if rid is None or item["id"] != detached_id(series.id, rid):
             rejected.append(item)  # not ours (a copy of one made by hand, say)
             continue
-        overrides[_key(rid)] = event_of(
-            item, ical_uid=series.ical_uid, recurrence_id=rid
-        )
+        override = read(item, ical_uid=series.ical_uid, recurrence_id=rid)
+        if isinstance(override, SkippedEvent):
+            skipped.append(_skipped(item, override.reason, series.id))
+            continue
+        overrides[_key(rid)] = override
     for rid in _cancelled_ids(master):
         overrides.setdefault(
             _key(rid),
@@ -184,7 +271,11 @@ def _with_overrides(
     ordered = sorted(
         overrides.values(), key=lambda event: sort_key(event.recurrence_id)
     )
-    return replace(series, overrides=tuple(ordered)), rejected
+    whole = replace(series, overrides=tuple(ordered))
+    if (reason := problem(whole)) is not None:
+        skipped.append(_skipped(master, reason))
+        return None
+    return whole, rejected
 
 
 def event_of(
@@ -193,22 +284,35 @@ def event_of(
     ical_uid: str | None = None,
     recurrence_id: DateOrDateTime | None = None,
 ) -> Event:
-    """Convert one Google event resource (not its exceptions)."""
+    """Convert one Google event resource (not its exceptions).
+
+    Raises `Unreadable` for what no Google event holds (no start, a status Google
+    does not know, a title that is no text); see `read` for one that never raises.
+    """
     event_id: str = raw["id"]
-    start = when_value(raw["start"])
-    end = when_value(raw["end"])
-    rules, rdate, exdate = _recurrence(raw.get("recurrence") or [], start, event_id)
+    start = _bound(raw, "start")
+    end = _bound(raw, "end")
+    recurrence = raw.get("recurrence") or []
+    if not isinstance(recurrence, list) or not all(
+        isinstance(line, str) for line in recurrence
+    ):
+        raise Unreadable(SkipReason.INVALID_RECURRENCE)
+    rules, rdate, exdate = _recurrence(recurrence, start)
     private = _private(raw)
     color_id = raw.get("colorId")
-    organizer = (raw.get("organizer") or {}).get("email")
+    organizer = raw.get("organizer")
+    email = organizer.get("email") if isinstance(organizer, dict) else None
     marker = private.get(MARKER_PROPERTY)
     sequence = raw.get("sequence")
+    uid = raw.get("iCalUID")
     return Event(
         id=event_id,
-        ical_uid=ical_uid or raw.get("iCalUID") or f"{event_id}@google.com",
-        summary=raw.get("summary") or "",
-        description=raw.get("description") or "",
-        location=raw.get("location") or "",
+        ical_uid=ical_uid
+        or (uid if isinstance(uid, str) and uid else None)
+        or f"{event_id}@google.com",
+        summary=_text(raw, "summary"),
+        description=_text(raw, "description"),
+        location=_text(raw, "location"),
         start=start,
         end=end,
         rrule=rules[0] if rules else None,
@@ -216,9 +320,11 @@ def event_of(
         rdate=rdate,
         exdate=exdate,
         recurrence_id=recurrence_id or written_recurrence_id(raw),
-        status=EventStatus(raw.get("status") or "confirmed"),
+        status=EventStatus(_choice(raw, "status", _STATUSES) or "confirmed"),
         sequence=sequence if isinstance(sequence, int) and sequence > 0 else 0,
-        transparency=Transparency(raw.get("transparency") or "opaque"),
+        transparency=Transparency(
+            _choice(raw, "transparency", _TRANSPARENCIES) or "opaque"
+        ),
         color=(
             _COLORS[int(color_id) - 1]
             if isinstance(color_id, str)
@@ -226,7 +332,7 @@ def event_of(
             and 1 <= int(color_id) <= 11
             else None
         ),
-        organizer=organizer if isinstance(organizer, str) else None,
+        organizer=email if isinstance(email, str) else None,
         updated=updated_of(raw),
         copy_of=(
             CopyMarker(source=marker)
@@ -234,6 +340,38 @@ def event_of(
             else None
         ),
     )
+
+
+def _bound(raw: Json, name: str) -> DateOrDateTime:
+    """Return `start` or `end`; raise `Unreadable` when it is missing or no time."""
+    when = raw.get(name)
+    if when is None:
+        raise Unreadable(SkipReason.MISSING_TIME)
+    if not isinstance(when, dict):
+        raise Unreadable(SkipReason.INVALID_TIME)
+    try:
+        return when_value(when)
+    except TypeError, ValueError:  # pydantic's ValidationError is a ValueError
+        raise Unreadable(SkipReason.INVALID_TIME) from None
+
+
+def _text(raw: Json, name: str) -> str:
+    value = raw.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Unreadable(SkipReason.INVALID_VALUE)
+    return value
+
+
+def _choice(raw: Json, name: str, known: frozenset[str]) -> str | None:
+    """Return a field holding one of `known` values (None when absent or empty)."""
+    value = raw.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value not in known:
+        raise Unreadable(SkipReason.INVALID_VALUE)
+    return value
 
 
 def series_of(raw: Json) -> str | None:
@@ -322,7 +460,7 @@ def _private(raw: Json) -> dict[str, Any]:
 
 
 def _recurrence(
-    lines: list[str], start: DateOrDateTime, event_id: str
+    lines: list[str], start: DateOrDateTime
 ) -> tuple[tuple[str, ...], tuple[DateOrDateTime, ...], tuple[DateOrDateTime, ...]]:
     """Split Google's `recurrence` lines into RRULEs, RDATE and EXDATE values."""
     rules = tuple(
@@ -333,11 +471,8 @@ def _recurrence(
         return rules, (), ()
     try:
         parsed = Recurrences.from_basic_contentlines(dates)
-    except Exception as err:  # noqa: BLE001  # ical raises several types
-        raise InvalidEvent(
-            f"Google event {event_id} has RDATE/EXDATE lines this integration cannot "
-            f"read ({type(err).__name__})."
-        ) from None
+    except Exception:  # noqa: BLE001  # ical raises several types
+        raise Unreadable(SkipReason.INVALID_RECURRENCE) from None
     zone = start.tzinfo if isinstance(start, datetime) else None
 
     def aware(value: object) -> DateOrDateTime | None:

@@ -33,12 +33,14 @@ from icalendar import Calendar, Event as VEvent, is_utc, vCalAddress, vRecur, vT
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from ..engine.content import instant
+from ..engine.intake import Unreadable
 from ..engine.model import (
     CopyMarker,
     DateOrDateTime,
     Event,
     EventColor,
     EventStatus,
+    SkipReason,
     Transparency,
 )
 from .zones import iana_zone_like
@@ -406,7 +408,9 @@ def read_bounds(
     start_prop, end_prop = component.get("DTSTART"), component.get("DTEND")
     start = _read_time(start_prop, floating)
     if start is None:
-        raise ValueError(f"VEVENT {component.get('UID', '')} has no DTSTART")
+        raise Unreadable(
+            SkipReason.MISSING_TIME if start_prop is None else SkipReason.INVALID_TIME
+        )
     end = _read_time(end_prop, floating)
     if isinstance(start, datetime) and isinstance(end, datetime):
         if _floating(start_prop) and not _floating(end_prop):
