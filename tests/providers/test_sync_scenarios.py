@@ -414,12 +414,22 @@ async def test_an_invitation_two_members_accepted_appears_once_naming_both(
         else:
             await world.write(name, "planning", "Planning", ical_uid=invitation)
 
-    await world.run()
+    report = await world.run()
+    assert report.created == 1
     assert await world.titles("Cleo") == ["Planning (Anna, Ben)"]
-    assert await world.titles("Anna") == ["Planning"]  # from Ben
-    assert await world.titles("Ben") == ["Planning"]  # from Anna
+    # Anna and Ben have the meeting in their own calendars: no copy of it for them.
+    assert await world.titles("Anna") == []
+    assert await world.titles("Ben") == []
+    for _ in range(2):  # the first reads back its own writes
+        quiet = await world.run()
+        assert (quiet.created, quiet.updated, quiet.deleted) == (0, 0, 0)
 
     await world.remove("Ben", "planning")
-    await world.run()
+    report = await world.run()
+    assert (report.created, report.updated, report.deleted) == (1, 1, 0)
     assert await world.titles("Cleo") == ["Planning"]
+    assert await world.titles("Ben") == ["Planning"]  # from Anna, who still has it
     assert await world.titles("Anna") == []
+    for _ in range(2):
+        quiet = await world.run()
+        assert (quiet.created, quiet.updated, quiet.deleted) == (0, 0, 0)

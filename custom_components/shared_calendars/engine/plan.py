@@ -123,15 +123,18 @@ def plan(
     tally = _Tally()
     for group in sorted(set(groups)):
         contributions = _contributions(group, state, owners, options, tally)
+        holders = _holders(group, state, owners)
         # Most targets receive the same senders; build and digest each variant once.
         variants: dict[tuple[str, ...], tuple[Event, str] | None] = {}
         for member in targets:
             assert member.combined is not None
-            senders = [
-                contribution
-                for contribution in contributions
-                if contribution.member.id != member.id or member.policy.receive_own
-            ]
+            # A member who holds the meeting already sees it; only receive_own
+            # brings it back to them.
+            senders = (
+                contributions
+                if member.policy.receive_own or member.id not in holders
+                else []
+            )
             variant = tuple(sender.member.id for sender in senders)
             if variant not in variants:
                 template = _build_copy(group, senders, options) if senders else None
@@ -179,6 +182,23 @@ def _contributions(
         key=lambda c: (c.member.policy.privacy is not Privacy.FULL, c.order)
     )
     return contributions
+
+
+def _holders(
+    group: str, state: SyncState, owners: dict[str, list[tuple[int, Member]]]
+) -> set[str]:
+    """Return the ids of the members who hold an original of the group in a source.
+
+    Holding counts whatever their filters share: the event is in their own
+    calendar already, so a copy of another holder's version would show it twice.
+    """
+    return {
+        member.id
+        for calendar, event_id in state.sources_of(group)
+        if (event := state.calendar(calendar).events.get(event_id)) is not None
+        and event.copy_of is None
+        for _, member in owners.get(calendar, ())
+    }
 
 
 def shares(member: Member, event: Event) -> bool:
@@ -242,6 +262,9 @@ def _build_copy(
 
     return replace(
         shown(source),
+        # A lone occurrence (an invitation to one occurrence of another's series)
+        # becomes a single event: no calendar holds an override without its series.
+        recurrence_id=None,
         overrides=tuple(shown(override) for override in source.overrides),
         copy_of=CopyMarker(source=group),
     )
