@@ -1,7 +1,7 @@
 """The planner's rules: who receives what, how it looks, and when copies go."""
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from zoneinfo import ZoneInfo
 
 from custom_components.shared_calendars.engine.content import fingerprint
@@ -9,6 +9,7 @@ from custom_components.shared_calendars.engine.ids import copy_id
 from custom_components.shared_calendars.engine.model import (
     ChangeSet,
     CopyMarker,
+    Event,
     EventColor,
     EventStatus,
     Member,
@@ -17,6 +18,7 @@ from custom_components.shared_calendars.engine.model import (
     SyncWindow,
     Transparency,
 )
+from custom_components.shared_calendars.engine.occurrences import occurrences
 from custom_components.shared_calendars.engine.plan import (
     DeleteCopy,
     ForgetCopy,
@@ -291,6 +293,85 @@ def test_a_lone_occurrence_is_copied_as_a_single_event() -> None:
         guard_empty=False,
     ).groups
     assert plan([anna, ben], state, touched | groups).actions == ()
+
+
+def _board(key: str, week: int, summary: str = "Board", **fields: object) -> Event:
+    """Return occurrence `week` of someone else's weekly 9:00 board meeting."""
+    original = T0 + timedelta(weeks=week)
+    values: dict[str, object] = {"recurrence_id": original, "ical_uid": "board@x"}
+    values.update(fields)
+    return event(key, summary, hours=week * 24 * 7, **values)
+
+
+def test_occurrences_invited_to_together_are_copied_as_a_series_of_those_dates() -> (
+    None
+):
+    """One calendar object with two occurrences of a series: one copy, both dates.
+
+    The second differs (a room of its own), so it is an override of its date.
+    """
+    anna, ben = member("Anna"), member("Ben")
+    first = _board("b", 1)
+    second = _board("b", 3, location="Room 2")
+    state = SyncState()
+    groups = seed(state, anna.sources[0], replace(first, overrides=(second,)))
+
+    copy = _puts(plan([anna, ben], state, groups).actions)["ben-combined"].event
+    assert (copy.start, copy.recurrence_id, copy.rdate) == (
+        first.start,
+        None,
+        (second.start,),
+    )
+    assert [(o.recurrence_id, o.location) for o in copy.overrides] == [
+        (second.start, "Room 2")
+    ]
+    shown = occurrences(copy, T0, T0 + timedelta(weeks=5), UTC)
+    assert [(o.start, o.end, o.event.location) for o in shown] == [
+        (first.start, first.end, ""),
+        (second.start, second.end, "Room 2"),
+    ]
+
+
+def test_occurrences_members_were_invited_to_apart_are_one_copy_naming_each() -> None:
+    """Anna has weeks 1 and 2 of a series, Ben weeks 2 and 3: Cleo gets all three.
+
+    Each occurrence carries the names of who has it; the same-looking dates are
+    plain dates of the series, the others overrides.
+    """
+    anna = member("Anna", policy=MemberPolicy(title_prefix="Anna: "))
+    ben = member("Ben", policy=MemberPolicy(title_prefix="Ben: "))
+    cleo = member("Cleo")
+    state = SyncState()
+    groups = seed(state, anna.sources[0], _board("a1", 1), _board("a2", 2)) | seed(
+        state, ben.sources[0], _board("b2", 2), _board("b3", 3)
+    )
+
+    copy = _puts(plan([anna, ben, cleo], state, groups).actions)["cleo-combined"].event
+    shown = occurrences(copy, T0, T0 + timedelta(weeks=5), UTC)
+    assert [(o.start, o.event.summary) for o in shown] == [
+        (T0 + timedelta(weeks=1), "Anna: Board"),
+        (T0 + timedelta(weeks=2), "Board (Anna, Ben)"),
+        (T0 + timedelta(weeks=3), "Ben: Board"),
+    ]
+    assert copy.recurrence_id is None
+    assert all(o.recurrence_id == o.start for o in copy.overrides)
+
+
+def test_a_whole_series_leads_over_one_occurrence_of_it() -> None:
+    """Ben has only one occurrence of the series Anna has whole: Cleo gets the series."""
+    anna, ben, cleo = member("Anna"), member("Ben"), member("Cleo")
+    series = event("s", "Board", ical_uid="board@x", rrule="FREQ=WEEKLY;COUNT=4")
+    state = SyncState()
+    groups = seed(state, ben.sources[0], _board("b1", 1)) | seed(
+        state, anna.sources[0], series
+    )
+
+    copy = _puts(plan([ben, anna, cleo], state, groups).actions)["cleo-combined"].event
+    assert (copy.rrule, copy.summary, copy.recurrence_id) == (
+        "FREQ=WEEKLY;COUNT=4",
+        "Board (Anna, Ben)",
+        None,
+    )
 
 
 def test_a_copy_is_never_copied_again() -> None:
