@@ -285,3 +285,46 @@ def test_a_new_rule_or_kind_of_time_drops_the_exceptions() -> None:
     assert (new_rule.overrides, new_rule.exdate) == ((), ())
     assert (all_day.overrides, all_day.exdate) == ((), ())
     assert (reordered.overrides, reordered.exdate) == (series.overrides, series.exdate)
+
+
+def test_a_series_keeps_its_zone_when_edited_in_another() -> None:
+    """Home Assistant gives times in its own zone: a New York series stays in New York.
+
+    Renamed from Berlin, its occurrences keep 10:00 in New York across both
+    changes of clocks, and its moved occurrence is still found.
+    """
+    new_york = ZoneInfo("America/New_York")
+    first = datetime(2026, 10, 19, 10, 0, tzinfo=new_york)
+    plain = replace(
+        WEEKLY, summary="Standup", start=first, end=first + timedelta(hours=1)
+    )
+    second = first + timedelta(weeks=1)
+    series = with_occurrence(
+        plain,
+        second,
+        replace(
+            plain, start=second + timedelta(hours=1), end=second + timedelta(hours=2)
+        ),
+        BERLIN,
+    )
+    in_berlin = replace(
+        series,
+        summary="Stand-up",
+        start=first.astimezone(BERLIN),
+        end=(first + timedelta(hours=1)).astimezone(BERLIN),
+    )
+
+    renamed = rescheduled(series, in_berlin)
+
+    assert renamed.start == first and renamed.start.tzinfo is new_york  # type: ignore[union-attr]
+    assert [start.astimezone(new_york).hour for start in _starts(renamed)] == [  # type: ignore[union-attr]
+        10,
+        11,
+        10,
+        10,
+        10,
+        10,
+    ]
+    assert [(o.summary, o.recurrence_id) for o in renamed.overrides] == [
+        ("Stand-up", second)
+    ]

@@ -170,7 +170,11 @@ def rescheduled(series: Event, changed: Event) -> Event:
     original starts (recurrence ids, exclusions, extra dates, UNTIL) by the same
     wall-clock offset, so they still name the same occurrences. A new rule, or a
     change between all-day and timed, leaves them naming nothing: they go.
+
+    The series keeps its zone: times given in another (Home Assistant's, or an
+    offset) are read in it, so its occurrences keep their place across DST.
     """
+    changed = _in_zone_of(series.start, changed)
     move = _mover(series.start, changed.start)
     new = replace(
         series,
@@ -201,6 +205,22 @@ def rescheduled(series: Event, changed: Event) -> Event:
         overrides=tuple(
             _followed(override, series, new, move) for override in series.overrides
         ),
+    )
+
+
+def _in_zone_of(start: DateOrDateTime, changed: Event) -> Event:
+    """Return `changed` with its times in the zone of `start`, when both are timed."""
+    zone = start.tzinfo if isinstance(start, datetime) else None
+    if (
+        zone is None
+        or not isinstance(changed.start, datetime)
+        or not isinstance(changed.end, datetime)
+        or changed.start.tzinfo is None
+        or changed.end.tzinfo is None
+    ):
+        return changed
+    return replace(
+        changed, start=changed.start.astimezone(zone), end=changed.end.astimezone(zone)
     )
 
 
