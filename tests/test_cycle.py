@@ -71,12 +71,19 @@ def _expected(provider: MemoryProvider, members: list[Member]) -> dict[str, list
     """Compute every combined calendar's titles straight from the sources and policies."""
     expected: dict[str, list[str]] = {}
     for target in members:
+        # Nobody receives what their own calendars hold, unless they ask for it back.
+        held = {
+            event.ical_uid
+            for source in target.sources
+            for event in provider.calendars[source.calendar_id].events.values()
+            if not target.policy.receive_own
+        }
         by_uid: dict[str, list[tuple[bool, int, Member, Event]]] = {}
         for order, sender in enumerate(members):
-            if sender.id == target.id and not target.policy.receive_own:
-                continue
             for source in sender.sources:
                 for event in provider.calendars[source.calendar_id].events.values():
+                    if event.ical_uid in held:
+                        continue
                     by_uid.setdefault(event.ical_uid, []).append(
                         (
                             sender.policy.privacy is not Privacy.FULL,
