@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event as VEvent
-import recurring_ical_events  # type: ignore[import-untyped]
+import recurring_ical_events
 
 BERLIN = ZoneInfo("Europe/Berlin")
 """The zone of every calendar in these tests: floating times are read in it."""

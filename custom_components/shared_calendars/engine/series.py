@@ -109,7 +109,8 @@ def detach_strays(
 
     An override of an EXDATE'd instance or of one past UNTIL/COUNT still shows, as
     RFC readers show it; no target can hold it as an override (Google answers 404),
-    so it becomes a single event of its own. A cancelled one simply goes.
+    so it becomes a single event of its own, with a UID of its own (one UID is one
+    meeting when copies are planned). A cancelled one simply goes.
     """
     kept: list[Event] = []
     detached: list[Event] = []
@@ -121,7 +122,13 @@ def detach_strays(
         if instant(rid, UTC) not in excluded and is_instance(series, rid):
             kept.append(override)
         elif override.status is not EventStatus.CANCELLED:
-            detached.append(_single(override, part_id(rid)))
+            detached.append(
+                replace(
+                    _single(override, part_id(rid)),
+                    ical_uid=f"{series.ical_uid}_O{stamp(rid)}",
+                    recurrence_id=None,
+                )
+            )
     if len(kept) == len(series.overrides):
         return series, []
     return replace(series, overrides=tuple(kept)), detached

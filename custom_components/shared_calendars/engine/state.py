@@ -17,7 +17,6 @@ from typing import Any
 from .codec import decode_event, encode_event
 from .content import fingerprint
 from .model import PART_SEPARATOR, CalendarRef, ChangeSet, Event, resource_of
-from .series import stamp
 
 STATE_VERSION = 1
 EMPTY_SOURCE_CYCLES = 3
@@ -27,12 +26,9 @@ EMPTY_SOURCE_CYCLES = 3
 def group_key(event: Event) -> str:
     """Return the key of the event across calendars.
 
-    An invitation that several members accepted is one event with one iCalendar UID.
-    An occurrence held without its series (an invitation to one occurrence, an
-    override of an occurrence the series does not make) is its own group.
+    An invitation that several members accepted is one event with one iCalendar UID;
+    so are the occurrences of one series someone was invited to without the series.
     """
-    if event.recurrence_id is not None and not event.recurring:
-        return f"uid:{event.ical_uid}|{stamp(event.recurrence_id)}"
     return f"uid:{event.ical_uid}"
 
 
