@@ -29,12 +29,11 @@ from icalendar import Calendar, Event as VEvent
 
 from ..engine.content import instant
 from ..engine.model import PART_SEPARATOR, DateOrDateTime, Event
+from ..engine.rules import normalise_until, stamp
 from ..engine.series import (
     align_recurrence_id,
     detach_strays,
-    normalise_until,
     split_this_and_future,
-    stamp,
     with_period_ends,
 )
 from .ical import (
