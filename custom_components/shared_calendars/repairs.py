@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 import probatio
@@ -79,15 +79,28 @@ async def async_update_emptied_issues(
             },
             data={DATA_ENTRY: entry.entry_id, DATA_CALENDAR: key},
         )
-    prefix = _issue_prefix(entry.entry_id)
-    for (domain, issue_id), issue in list(ir.async_get(hass).issues.items()):
+    for issue in _emptied_issues(hass, entry.entry_id):
         if (
-            domain == DOMAIN
-            and issue_id.startswith(prefix)
-            and issue_id not in raised
+            issue.issue_id not in raised
             and (issue.data or {}).get(DATA_CALENDAR) not in report.errors
         ):
-            ir.async_delete_issue(hass, DOMAIN, issue_id)
+            ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
+
+
+@callback
+def async_delete_emptied_issues(hass: HomeAssistant, entry_id: str) -> None:
+    """Drop every emptied-calendar issue of a group (it was removed)."""
+    for issue in _emptied_issues(hass, entry_id):
+        ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
+
+
+def _emptied_issues(hass: HomeAssistant, entry_id: str) -> list[ir.IssueEntry]:
+    prefix = _issue_prefix(entry_id)
+    return [
+        issue
+        for (domain, issue_id), issue in ir.async_get(hass).issues.items()
+        if domain == DOMAIN and issue_id.startswith(prefix)
+    ]
 
 
 class EmptiedCalendarFlow(RepairsFlow):
