@@ -1,7 +1,12 @@
 """Emptied and half-emptied calendars: held back whole until the user answers."""
 
 from custom_components.shared_calendars.engine.model import ChangeSet, Event, Member
-from custom_components.shared_calendars.engine.plan import DeleteCopy, PutCopy, plan
+from custom_components.shared_calendars.engine.plan import (
+    DeleteCopy,
+    ForgetCopy,
+    PutCopy,
+    plan,
+)
 from custom_components.shared_calendars.engine.state import Confirm, Loss, SyncState
 
 from .factories import event, listing, member, seed
@@ -215,6 +220,21 @@ def test_member_deleting_half_of_twenty_copies_hides_them_at_once() -> None:
     assert result.held_back is None
     assert sum(record.hidden for record in state.copies.values()) == 10
     assert plan(members, state, result.groups).actions == ()
+
+
+def test_copies_whose_originals_are_gone_may_vanish_together() -> None:
+    """Deletions of ours that a crash kept from the ledger are no emptying."""
+    state, members, key = _combined(3)
+    anna = members[0].sources[0].key
+    state.apply(anna, listing(cursor="c9"), confirm=Confirm.EMPTIED)
+
+    result = state.apply(key, listing(cursor="c9"))
+
+    assert result.held_back is None
+    assert state.calendar(key).events == {}
+    actions = plan(members, state, state.all_groups()).actions
+    assert len(actions) == 3
+    assert all(isinstance(action, ForgetCopy) for action in actions)
 
 
 def test_originals_and_copies_in_one_calendar_count_apart() -> None:

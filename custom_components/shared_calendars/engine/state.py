@@ -257,6 +257,8 @@ class SyncState:
 
         Originals and the copies the ledger placed count apart: a calendar can
         hold both (a member's own calendar that receives the others' copies).
+        A copy whose originals are gone is due to go (a deletion of ours that a
+        crash kept from the ledger) and does not count.
         """
         originals = [event.id for event in previous.values() if event.copy_of is None]
         placed = [
@@ -265,6 +267,7 @@ class SyncState:
             if event.copy_of is not None
             and (record := self.copies.get((calendar, event.id))) is not None
             and not record.hidden
+            and self.sources_of(record.group)
         ]
         for ids, copies in ((originals, False), (placed, True)):
             held = len(ids)
