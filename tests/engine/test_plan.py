@@ -478,34 +478,6 @@ def test_member_edited_copy_is_restored_from_the_source() -> None:
     assert puts["ben-combined"].event.summary == "Dentist"
 
 
-def test_emptied_source_is_held_back_for_three_cycles() -> None:
-    """A source that suddenly lists nothing deletes nothing until the third time."""
-    anna = member("Anna")
-    state = SyncState()
-    seed(state, anna.sources[0], event("e1"), event("e2"))
-    key = anna.sources[0].key
-    empty = ChangeSet(changed=(), deleted=(), cursor="c9", complete=True)
-
-    assert state.apply(key, empty, guard_empty=True).held_back
-    assert state.apply(key, empty, guard_empty=True).held_back
-    assert state.calendar(key).cursor == "c1"
-    third = state.apply(key, empty, guard_empty=True)
-    assert not third.held_back
-    assert third.groups == {"uid:e1@example.com", "uid:e2@example.com"}
-    assert state.calendar(key).events == {}
-
-
-def test_confirmed_emptying_applies_at_once() -> None:
-    """Resync's confirmation lets an emptied source delete its copies now."""
-    anna = member("Anna")
-    state = SyncState()
-    seed(state, anna.sources[0], event("e1"), event("e2"))
-    empty = ChangeSet(changed=(), deleted=("e1", "e2"), cursor="c9")
-    assert not state.apply(
-        anna.sources[0].key, empty, guard_empty=True, confirm_empty=True
-    ).held_back
-
-
 def test_removed_member_loses_copies_in_their_calendar_unless_kept() -> None:
     """A member who leaves takes their copies along; or the ledger just forgets them."""
     anna, ben, cleo = member("Anna"), member("Ben"), member("Cleo")

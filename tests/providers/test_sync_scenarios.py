@@ -310,23 +310,6 @@ async def _nothing() -> None:
     """Keep the state in memory."""
 
 
-async def test_emptied_source_deletes_nothing_for_two_cycles(world: World) -> None:
-    """A calendar that suddenly lists nothing keeps its copies until the third cycle."""
-    await world.write("Anna", "a", "One")
-    await world.write("Anna", "b", "Two")
-    await world.run()
-    await world.remove("Anna", "a")
-    await world.remove("Anna", "b")
-
-    for _ in range(2):
-        report = await world.run()
-        assert report.held_back == [world.member("Anna").sources[0].key]
-        assert await world.titles("Ben") == ["One", "Two"]
-    report = await world.run()
-    assert report.deleted == 4
-    assert await world.titles("Ben") == []
-
-
 async def test_expired_cursors_recover_with_no_duplicate(world: World) -> None:
     """After every cursor expires, the full listings change nothing that was right."""
     await world.write("Anna", "dentist", "Dentist")
