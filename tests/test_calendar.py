@@ -177,17 +177,19 @@ async def test_everyone_shows_each_event_once_titled_with_its_members(
 async def test_combined_calendar_shows_the_copies_sync_made(
     hass: HomeAssistant, family: Family
 ) -> None:
-    """Ben's combined calendar holds Anna's events, and nothing of his own."""
+    """Ben's combined calendar holds Anna's events, and nothing of his own.
+
+    The planning meeting both accepted is in Ben's own calendar: no copy of it.
+    """
     events = await _get_events(hass, "calendar.ben_combined_calendar")
 
     assert [event["summary"] for event in events] == [
         "Dentist",
-        "Planning",
         "Maybe lunch",
         "Holiday",
     ]
-    assert events[1]["start"] == "2026-12-02T09:00:00+01:00"
-    assert events[3]["start"] == "2026-12-05" and events[3]["end"] == "2026-12-07"
+    assert events[0]["start"] == "2026-12-01T14:00:00+01:00"
+    assert events[2]["start"] == "2026-12-05" and events[2]["end"] == "2026-12-07"
 
 
 async def test_source_calendar_gives_ids_occurrences_and_rules_to_the_frontend(

@@ -8,7 +8,6 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
 import pytest
 
 from custom_components.shared_calendars.const import DOMAIN
@@ -111,53 +110,6 @@ async def test_refused_key_starts_reauthentication(
     assert entry.state is ConfigEntryState.SETUP_ERROR
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
-
-
-async def test_emptied_source_raises_a_repair_issue_until_resync_confirms(
-    hass: HomeAssistant, caldav_harness: CalDavHarness, issue_registry: ir.IssueRegistry
-) -> None:
-    """Copies of a calendar that suddenly lists nothing stay, with an explanation."""
-    calendars = await _two_members(caldav_harness)
-    account = caldav_account(caldav_harness)
-    account_id = account["unique_id"]
-    assert account_id is not None
-    for key in ("a", "b"):
-        await caldav_harness.provider.put_event(
-            calendars["anna"], _original(key, key.upper())
-        )
-    entry = group_entry(
-        account,
-        member("Anna", sources=[(account_id, calendars["anna"])], combined=None),
-        member("Ben", sources=[], combined=(account_id, calendars["ben-combined"])),
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    assert await _titles(caldav_harness, calendars["ben-combined"]) == ["A", "B"]
-
-    for key in ("a", "b"):
-        await caldav_harness.provider.delete_event(
-            calendars["anna"], copy_id("original", key)
-        )
-    await entry.runtime_data.coordinator.async_refresh()
-    issue = issue_registry.async_get_issue(DOMAIN, f"empty_source_{entry.entry_id}")
-    assert issue is not None
-    assert issue.translation_key == "empty_source"
-    assert await _titles(caldav_harness, calendars["ben-combined"]) == ["A", "B"]
-
-    response = await hass.services.async_call(
-        DOMAIN,
-        "resync",
-        {"config_entry_id": entry.entry_id, "confirm_empty": True},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    assert response["deleted"] == 2
-    assert response["held_back"] == []
-    assert await _titles(caldav_harness, calendars["ben-combined"]) == []
-    assert (
-        issue_registry.async_get_issue(DOMAIN, f"empty_source_{entry.entry_id}") is None
-    )
 
 
 async def test_resync_of_an_unknown_group_is_refused(hass: HomeAssistant) -> None:

@@ -20,6 +20,7 @@ from .coordinator import (
     SharedCalendarsRuntimeData,
 )
 from .providers.base import AuthFailed
+from .repairs import async_delete_emptied_issues
 from .services import async_setup_services
 
 __all__ = ["SharedCalendarsConfigEntry"]
@@ -74,6 +75,13 @@ async def async_unload_entry(
         return False
     await _async_close(entry)
     return True
+
+
+async def async_remove_entry(
+    hass: HomeAssistant, entry: SharedCalendarsConfigEntry
+) -> None:
+    """Drop the repairs issues of a removed group: nothing is left to answer."""
+    async_delete_emptied_issues(hass, entry.entry_id)
 
 
 async def _async_close(entry: SharedCalendarsConfigEntry) -> None:

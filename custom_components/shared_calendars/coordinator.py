@@ -32,11 +32,12 @@ from .const import (
     STORAGE_VERSION,
 )
 from .cycle import SyncCycle, SyncReport
-from .engine.model import Member, SyncWindow
+from .engine.model import CalendarRef, Member, SyncWindow
 from .engine.plan import PlanOptions
-from .engine.state import EMPTY_SOURCE_CYCLES, SyncState
+from .engine.state import Confirm, SyncState
 from .members import members_of
-from .providers.base import CalendarProvider
+from .providers.base import CalendarProvider, ProviderError
+from .repairs import async_update_emptied_issues
 
 SKIPPED_SHOWN = 20
 """Events that cannot be read named in the repair issue; the rest are counted."""
@@ -111,8 +112,9 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         self.last_synced: datetime | None = None
         """When a cycle last finished without failing as a whole."""
         self._full_next = False
-        self._confirm_empty_next = False
+        self._confirm_next: dict[str, Confirm] = {}
         self._restore_hidden_next = False
+        self._calendar_names: dict[str, str] = {}
 
     @property
     def members(self) -> list[Member]:
@@ -184,14 +186,49 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         restore_hidden: bool = False,
         confirm_empty: bool = False,
     ) -> SyncReport:
-        """Run a cycle now, as the resync action asks; return its report."""
+        """Run a cycle now, as the resync action asks; return its report.
+
+        `confirm_empty` answers for every calendar of the group that looks
+        emptied: its events were deleted, and copies that vanished from a
+        combined calendar are written again.
+        """
         self._full_next = full
         self._restore_hidden_next = restore_hidden
-        self._confirm_empty_next = confirm_empty
+        if confirm_empty:
+            self._confirm_next = dict.fromkeys(self.calendars(), Confirm.EMPTIED)
         await self.async_refresh()
         if self.last_exception is not None:
             raise self.last_exception
         return self.data
+
+    async def async_confirm(self, calendar: str, confirm: Confirm) -> SyncReport:
+        """Run a cycle now that lets one held-back calendar's change set through."""
+        self._confirm_next = {calendar: confirm}
+        return await self.async_resync()
+
+    def calendars(self) -> dict[str, CalendarRef]:
+        """Return every calendar of the group, sources and combined, by key."""
+        return {
+            ref.key: ref
+            for member in self.members
+            for ref in (
+                *member.sources,
+                *([member.combined] if member.combined else []),
+            )
+        }
+
+    async def async_calendar_name(self, ref: CalendarRef) -> str | None:
+        """Return a calendar's name as its owner sees it, asked once, or None."""
+        if (name := self._calendar_names.get(ref.key)) is None:
+            if (provider := self.providers.get(ref.account)) is None:
+                return None
+            try:
+                name = (await provider.get_calendar(ref.calendar_id)).name
+            except ProviderError as err:
+                LOGGER.debug("No name for %s: %s", ref.calendar_id, err)
+                return None
+            self._calendar_names[ref.key] = name
+        return name
 
     async def _async_update_data(self) -> SyncReport:
         assert self._cycle is not None, "set up before the first refresh"
@@ -200,13 +237,12 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
                 self.members,
                 self.plan_options(),
                 full=self._full_next,
-                confirm_empty=self._confirm_empty_next,
+                confirm=self._confirm_next,
             )
         finally:
-            self._full_next = self._confirm_empty_next = self._restore_hidden_next = (
-                False
-            )
-        self._update_empty_source_issue(report)
+            self._full_next = self._restore_hidden_next = False
+            self._confirm_next = {}
+        await async_update_emptied_issues(self, report)
         self._update_not_shared_issue(report)
         self._update_skipped_issue(report)
         if report.auth_failed:
@@ -217,9 +253,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
                     "accounts": ", ".join(sorted(report.auth_failed))
                 },
             )
-        calendars = {ref.key for member in self.members for ref in member.sources} | {
-            member.combined.key for member in self.members if member.combined
-        }
+        calendars = set(self.calendars())
         if calendars and set(report.errors) >= calendars:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
@@ -301,30 +335,5 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
             translation_placeholders={
                 "group": self.config_entry.title,
                 "calendars": "\n".join(lines),
-            },
-        )
-
-    def _update_empty_source_issue(self, report: SyncReport) -> None:
-        """Explain, as a repair issue, why copies of an emptied calendar still stand."""
-        issue_id = f"empty_source_{self.config_entry.entry_id}"
-        if not report.held_back:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        names = {
-            ref.key: f"{member.name}: {ref.calendar_id}"
-            for member in self.members
-            for ref in member.sources
-        }
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="empty_source",
-            translation_placeholders={
-                "group": self.config_entry.title,
-                "calendars": ", ".join(names.get(key, key) for key in report.held_back),
-                "cycles": str(EMPTY_SOURCE_CYCLES),
             },
         )

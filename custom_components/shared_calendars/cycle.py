@@ -19,7 +19,7 @@ from typing import Any
 
 from .engine.model import CalendarRef, ChangeSet, Member, SkippedEvent
 from .engine.plan import Action, DeleteCopy, ForgetCopy, Plan, PlanOptions, plan
-from .engine.state import SyncState
+from .engine.state import Confirm, Loss, SyncState
 from .providers.base import (
     AuthFailed,
     CalendarProvider,
@@ -58,8 +58,9 @@ class SyncReport:
     """Calendar key -> the kind of error (AuthFailed, NotShared, Unreachable, ...)."""
     auth_failed: dict[str, str] = field(default_factory=dict)
     """Account -> why its credentials were refused."""
-    held_back: list[str] = field(default_factory=list)
-    """Source calendars that looked emptied, whose deletions wait (empty-source guard)."""
+    held_back: dict[str, Loss] = field(default_factory=dict)
+    """Calendar key -> what its change set would remove: it looked emptied, so
+    the change set waits for the user's confirmation (see `SyncState.apply`)."""
     pending: int = 0
     """Groups still to be made right after this cycle."""
     duration: float = 0.0
@@ -111,9 +112,12 @@ class SyncCycle:
         options: PlanOptions,
         *,
         full: bool = False,
-        confirm_empty: bool = False,
+        confirm: Mapping[str, Confirm] | None = None,
     ) -> SyncReport:
-        """Run one cycle; `full` lists every calendar anew instead of asking for changes."""
+        """Run one cycle; `full` lists every calendar anew instead of asking for changes.
+
+        `confirm` answers, by calendar key, for calendars that look emptied.
+        """
         started = time.monotonic()
         members = tuple(members)
         report = SyncReport()
@@ -134,13 +138,10 @@ class SyncCycle:
             if changes is None:
                 continue
             result = self._state.apply(
-                ref.key,
-                changes,
-                guard_empty=ref.key in sources,
-                confirm_empty=confirm_empty,
+                ref.key, changes, confirm=(confirm or {}).get(ref.key)
             )
-            if result.held_back:
-                report.held_back.append(ref.key)
+            if result.held_back is not None:
+                report.held_back[ref.key] = result.held_back
         for key in set(self._state.calendars) - set(calendars):
             self._state.forget_calendar(key)
         report.skipped = {

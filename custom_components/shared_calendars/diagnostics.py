@@ -78,7 +78,6 @@ async def async_get_config_entry_diagnostics(
             ),
             "series": sum(1 for event in cal.events.values() if event.recurring),
             "has_cursor": cal.cursor is not None,
-            "empty_cycles": cal.empty_cycles,
         }
         for key, cal in state.calendars.items()
     }
@@ -97,7 +96,10 @@ async def async_get_config_entry_diagnostics(
         if report is None
         else {
             **report.counts(),
-            "held_back": [calendar_key(key) for key in report.held_back],
+            "held_back": {
+                calendar_key(key): {"gone": loss.gone, "held": loss.held}
+                for key, loss in report.held_back.items()
+            },
             "errors": {
                 calendar_key(key): kind for key, kind in report.error_kinds.items()
             },

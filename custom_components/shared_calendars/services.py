@@ -427,7 +427,7 @@ def report_response(report: SyncReport) -> ServiceResponse:
     """Return a cycle's report as an action response."""
     return {
         **report.counts(),
-        "held_back": list(report.held_back),
+        "held_back": sorted(report.held_back),
         "errors": dict(report.errors),
     }
 

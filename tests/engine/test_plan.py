@@ -1,7 +1,7 @@
 """The planner's rules: who receives what, how it looks, and when copies go."""
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from zoneinfo import ZoneInfo
 
 from custom_components.shared_calendars.engine.content import fingerprint
@@ -9,13 +9,16 @@ from custom_components.shared_calendars.engine.ids import copy_id
 from custom_components.shared_calendars.engine.model import (
     ChangeSet,
     CopyMarker,
+    Event,
     EventColor,
     EventStatus,
+    Member,
     MemberPolicy,
     Privacy,
     SyncWindow,
     Transparency,
 )
+from custom_components.shared_calendars.engine.occurrences import occurrences
 from custom_components.shared_calendars.engine.plan import (
     DeleteCopy,
     ForgetCopy,
@@ -165,21 +168,210 @@ def test_window_bounds_single_events_but_keeps_whole_series() -> None:
     ]
 
 
-def test_shared_invitation_appears_once_naming_both() -> None:
-    """An invitation in Anna's and Ben's calendars is one copy for Cleo, naming both."""
-    anna, ben, cleo = member("Anna"), member("Ben"), member("Cleo")
+def _co_held(
+    *names: str, **policies: MemberPolicy
+) -> tuple[list[Member], SyncState, set[str]]:
+    """Return members, and a state where the first two hold one invitation (one UID)."""
+    members = [member(name, policy=policies.get(name)) for name in names]
     state = SyncState()
     meeting = event("m1", "Planning")
-    groups = seed(state, anna.sources[0], meeting) | seed(
-        state, ben.sources[0], replace(meeting, id="other-id")
+    groups = seed(state, members[0].sources[0], meeting) | seed(
+        state, members[1].sources[0], replace(meeting, id="other-id")
+    )
+    return members, state, groups
+
+
+def test_shared_invitation_reaches_only_those_who_do_not_hold_it() -> None:
+    """An invitation in Anna's and Ben's calendars is one copy for Cleo, naming both.
+
+    Anna and Ben have it in their own calendars already: neither gets the other's.
+    """
+    members, state, groups = _co_held("Anna", "Ben", "Cleo")
+
+    puts = _puts(plan(members, state, groups).actions)
+    assert list(puts) == ["cleo-combined"]
+    assert puts["cleo-combined"].event.summary == "Planning (Anna, Ben)"
+
+
+def test_receive_own_brings_a_shared_invitation_back_to_its_holder() -> None:
+    """A holder who asks for their own events back gets the meeting, named with both."""
+    members, state, groups = _co_held(
+        "Anna", "Ben", "Cleo", Anna=MemberPolicy(receive_own=True)
     )
 
-    puts = _puts(plan([anna, ben, cleo], state, groups).actions)
-    assert puts["cleo-combined"].event.summary == "Planning (Anna, Ben)"
-    # Anna already has it and gets it once more, from Ben only.
-    assert puts["anna-combined"].event.summary == "Planning"
-    assert puts["ben-combined"].event.summary == "Planning"
-    assert len(puts) == 3
+    puts = _puts(plan(members, state, groups).actions)
+    assert {target: put.event.summary for target, put in puts.items()} == {
+        "anna-combined": "Planning (Anna, Ben)",
+        "cleo-combined": "Planning (Anna, Ben)",
+    }
+
+
+def test_a_holder_who_does_not_share_the_invitation_still_gets_no_copy() -> None:
+    """Filters decide what a member shares, not what their own calendar holds."""
+    members, state, groups = _co_held(
+        "Anna", "Ben", "Cleo", Anna=MemberPolicy(exclude_keywords=("planning",))
+    )
+
+    result = plan(members, state, groups)
+    puts = _puts(result.actions)
+    assert {target: put.event.summary for target, put in puts.items()} == {
+        "cleo-combined": "Planning"  # Ben's version only
+    }
+    assert result.skipped_by_filter == 1
+
+
+def test_a_holder_who_leaves_the_invitation_receives_it_from_the_other() -> None:
+    """When Ben removes the meeting, he gets Anna's copy; copies held before go."""
+    members, state, groups = _co_held("Anna", "Ben", "Cleo")
+    anna, ben, cleo = members
+    _apply(state, plan(members, state, groups).actions)
+    assert ben.combined is not None
+    # A copy written for Anna before holders were left out: it goes as well.
+    assert anna.combined is not None
+    stale = replace(
+        event(copy_id("uid:m1@example.com", anna.combined.key), "Planning"),
+        copy_of=CopyMarker(source="uid:m1@example.com"),
+    )
+    seed(state, anna.combined, stale)
+    state.copies[(anna.combined.key, stale.id)] = CopyRecord(
+        group="uid:m1@example.com", target=anna.combined, fingerprint="old"
+    )
+
+    touched = state.apply(
+        ben.sources[0].key,
+        ChangeSet(changed=(), deleted=("other-id",), cursor="c2"),
+        guard_empty=False,
+    ).groups
+    result = plan(members, state, touched)
+    puts = _puts(result.actions)
+    assert {target: put.event.summary for target, put in puts.items()} == {
+        "ben-combined": "Planning",
+        "cleo-combined": "Planning",
+    }
+    assert [
+        (type(a), a.target.calendar_id)
+        for a in result.actions
+        if not isinstance(a, PutCopy)
+    ] == [(DeleteCopy, "anna-combined")]
+    _apply(state, result.actions)
+    assert plan([anna, ben, cleo], state, state.all_groups()).actions == ()
+
+
+def test_a_lone_occurrence_is_copied_as_a_single_event() -> None:
+    """An invitation to one occurrence of another's series loses its recurrence id.
+
+    No calendar holds an override without its series (Google drops the id), so a
+    copy that kept it would differ from what the calendar reads back, every cycle.
+    """
+    anna, ben = member("Anna"), member("Ben")
+    occurrence = event(
+        "series-elsewhere",
+        "Board meeting",
+        hours=2,
+        recurrence_id=T0 + timedelta(days=7),
+        location="Room 1",
+    )
+    state = SyncState()
+    groups = seed(state, anna.sources[0], occurrence)
+
+    (put,) = _puts(plan([anna, ben], state, groups).actions).values()
+    copy = put.event
+    assert copy.recurrence_id is None
+    assert (copy.summary, copy.start, copy.end, copy.location) == (
+        "Board meeting",
+        occurrence.start,
+        occurrence.end,
+        "Room 1",
+    )
+    assert not copy.recurring
+    _apply(state, (put,))
+    assert ben.combined is not None
+    # The calendar reads the copy back as it was written: nothing to do next cycle.
+    touched = state.apply(
+        ben.combined.key,
+        ChangeSet(changed=(copy,), deleted=(), cursor="b2"),
+        guard_empty=False,
+    ).groups
+    assert plan([anna, ben], state, touched | groups).actions == ()
+
+
+def _board(key: str, week: int, summary: str = "Board", **fields: object) -> Event:
+    """Return occurrence `week` of someone else's weekly 9:00 board meeting."""
+    original = T0 + timedelta(weeks=week)
+    values: dict[str, object] = {"recurrence_id": original, "ical_uid": "board@x"}
+    values.update(fields)
+    return event(key, summary, hours=week * 24 * 7, **values)
+
+
+def test_occurrences_invited_to_together_are_copied_as_a_series_of_those_dates() -> (
+    None
+):
+    """One calendar object with two occurrences of a series: one copy, both dates.
+
+    The second differs (a room of its own), so it is an override of its date.
+    """
+    anna, ben = member("Anna"), member("Ben")
+    first = _board("b", 1)
+    second = _board("b", 3, location="Room 2")
+    state = SyncState()
+    groups = seed(state, anna.sources[0], replace(first, overrides=(second,)))
+
+    copy = _puts(plan([anna, ben], state, groups).actions)["ben-combined"].event
+    assert (copy.start, copy.recurrence_id, copy.rdate) == (
+        first.start,
+        None,
+        (second.start,),
+    )
+    assert [(o.recurrence_id, o.location) for o in copy.overrides] == [
+        (second.start, "Room 2")
+    ]
+    shown = occurrences(copy, T0, T0 + timedelta(weeks=5), UTC)
+    assert [(o.start, o.end, o.event.location) for o in shown] == [
+        (first.start, first.end, ""),
+        (second.start, second.end, "Room 2"),
+    ]
+
+
+def test_occurrences_members_were_invited_to_apart_are_one_copy_naming_each() -> None:
+    """Anna has weeks 1 and 2 of a series, Ben weeks 2 and 3: Cleo gets all three.
+
+    Each occurrence carries the names of who has it; the same-looking dates are
+    plain dates of the series, the others overrides.
+    """
+    anna = member("Anna", policy=MemberPolicy(title_prefix="Anna: "))
+    ben = member("Ben", policy=MemberPolicy(title_prefix="Ben: "))
+    cleo = member("Cleo")
+    state = SyncState()
+    groups = seed(state, anna.sources[0], _board("a1", 1), _board("a2", 2)) | seed(
+        state, ben.sources[0], _board("b2", 2), _board("b3", 3)
+    )
+
+    copy = _puts(plan([anna, ben, cleo], state, groups).actions)["cleo-combined"].event
+    shown = occurrences(copy, T0, T0 + timedelta(weeks=5), UTC)
+    assert [(o.start, o.event.summary) for o in shown] == [
+        (T0 + timedelta(weeks=1), "Anna: Board"),
+        (T0 + timedelta(weeks=2), "Board (Anna, Ben)"),
+        (T0 + timedelta(weeks=3), "Ben: Board"),
+    ]
+    assert copy.recurrence_id is None
+    assert all(o.recurrence_id == o.start for o in copy.overrides)
+
+
+def test_a_whole_series_leads_over_one_occurrence_of_it() -> None:
+    """Ben has only one occurrence of the series Anna has whole: Cleo gets the series."""
+    anna, ben, cleo = member("Anna"), member("Ben"), member("Cleo")
+    series = event("s", "Board", ical_uid="board@x", rrule="FREQ=WEEKLY;COUNT=4")
+    state = SyncState()
+    groups = seed(state, ben.sources[0], _board("b1", 1)) | seed(
+        state, anna.sources[0], series
+    )
+
+    copy = _puts(plan([ben, anna, cleo], state, groups).actions)["cleo-combined"].event
+    assert (copy.rrule, copy.summary, copy.recurrence_id) == (
+        "FREQ=WEEKLY;COUNT=4",
+        "Board (Anna, Ben)",
+        None,
+    )
 
 
 def test_a_copy_is_never_copied_again() -> None:
@@ -284,34 +476,6 @@ def test_member_edited_copy_is_restored_from_the_source() -> None:
     ).groups
     puts = _puts(plan([anna, ben], state, touched).actions)
     assert puts["ben-combined"].event.summary == "Dentist"
-
-
-def test_emptied_source_is_held_back_for_three_cycles() -> None:
-    """A source that suddenly lists nothing deletes nothing until the third time."""
-    anna = member("Anna")
-    state = SyncState()
-    seed(state, anna.sources[0], event("e1"), event("e2"))
-    key = anna.sources[0].key
-    empty = ChangeSet(changed=(), deleted=(), cursor="c9", complete=True)
-
-    assert state.apply(key, empty, guard_empty=True).held_back
-    assert state.apply(key, empty, guard_empty=True).held_back
-    assert state.calendar(key).cursor == "c1"
-    third = state.apply(key, empty, guard_empty=True)
-    assert not third.held_back
-    assert third.groups == {"uid:e1@example.com", "uid:e2@example.com"}
-    assert state.calendar(key).events == {}
-
-
-def test_confirmed_emptying_applies_at_once() -> None:
-    """Resync's confirmation lets an emptied source delete its copies now."""
-    anna = member("Anna")
-    state = SyncState()
-    seed(state, anna.sources[0], event("e1"), event("e2"))
-    empty = ChangeSet(changed=(), deleted=("e1", "e2"), cursor="c9")
-    assert not state.apply(
-        anna.sources[0].key, empty, guard_empty=True, confirm_empty=True
-    ).held_back
 
 
 def test_removed_member_loses_copies_in_their_calendar_unless_kept() -> None:

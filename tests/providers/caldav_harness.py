@@ -77,6 +77,12 @@ class CalDavHarness:
         """Make the server refuse every sync token issued so far."""
         self.proxy.expire_sync_tokens()
 
+    def answer_empty(self, calendar_id: str, empty: bool = True) -> None:
+        """Answer the calendar's sync-collection with nothing, until `empty` is False."""
+        self.proxy.answer_empty(
+            calendar_id.removeprefix(self.proxy.url.rstrip("/")), empty
+        )
+
     def rate_limit_next(self, requests: int, retry_after: int | None) -> None:
         """Answer the next requests with 429 and Retry-After."""
         self.proxy.rate_limit_next(requests, retry_after)

@@ -135,6 +135,10 @@ class GoogleHarness:
         """Answer 410 fullSyncRequired to every sync token issued so far."""
         self.server.expire_sync_tokens()
 
+    def answer_empty(self, calendar_id: str, empty: bool = True) -> None:
+        """List the calendar as empty (410 to sync tokens), until `empty` is False."""
+        self.server.answer_empty(calendar_id, empty)
+
     def rate_limit_next(self, requests: int, retry_after: int | None) -> None:
         """Answer the next Calendar API requests with 429 (and Retry-After)."""
         self.server.rate_limit_next(requests, retry_after=retry_after)

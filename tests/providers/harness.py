@@ -41,6 +41,10 @@ class ProviderHarness(Protocol):
         """Make the server reject every change cursor issued so far."""
         ...
 
+    def answer_empty(self, calendar_id: str, empty: bool = True) -> None:
+        """List a calendar as empty, like a broken server, until `empty` is False."""
+        ...
+
     def rate_limit_next(self, requests: int, retry_after: int | None) -> None:
         """Answer the next `requests` requests with the server's rate-limit reply."""
         ...

@@ -197,15 +197,6 @@ CASES = {
         "SUMMARY:Mixed",
         "END:VEVENT",
     ),
-    # A floating start beside a UTC end takes the end's zone.
-    "floating_and_utc": ics(
-        "BEGIN:VEVENT",
-        "UID:fu",
-        "DTSTART:20270104T090000",
-        "DTEND:20270104T100000Z",
-        "SUMMARY:Float",
-        "END:VEVENT",
-    ),
     # Holiday feeds write DTEND = DTSTART for a whole day.
     "zero_length_all_day": ics(
         "BEGIN:VEVENT",
@@ -426,3 +417,25 @@ def test_a_zone_only_a_vtimezone_defines_becomes_its_iana_zone() -> None:
         (3, 29, 18),
     ]
     assert ours(CUSTOM_ZONE) == reference(CUSTOM_ZONE)
+
+
+def test_a_floating_bound_beside_a_utc_one_is_read_in_the_calendars_zone() -> None:
+    """Each bound as clients show it (recurring-ical-events gives the start the end's zone).
+
+    10:00 floating in Berlin to 10:00 UTC (12:00 in Berlin): two hours.
+    """
+    text = ics(
+        "BEGIN:VEVENT",
+        "UID:fu",
+        "DTSTART:20270104T100000",
+        "DTEND:20270104T100000Z",
+        "SUMMARY:Float",
+        "END:VEVENT",
+    )
+    assert ours(text) == [
+        (
+            datetime(2027, 1, 4, 10, tzinfo=ZONE),
+            datetime(2027, 1, 4, 11, tzinfo=ZONE),
+            "Float",
+        )
+    ]

@@ -13,9 +13,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from custom_components.shared_calendars.cycle import SyncCycle, SyncReport
+from custom_components.shared_calendars.engine.edits import rescheduled
 from custom_components.shared_calendars.engine.ids import copy_id
 from custom_components.shared_calendars.engine.model import (
     CalendarRef,
+    DateOrDateTime,
     Event,
     EventColor,
     EventStatus,
@@ -23,6 +25,7 @@ from custom_components.shared_calendars.engine.model import (
     MemberPolicy,
     Privacy,
 )
+from custom_components.shared_calendars.engine.occurrences import occurrences
 from custom_components.shared_calendars.engine.plan import PlanOptions
 from custom_components.shared_calendars.engine.state import SyncState
 
@@ -307,23 +310,6 @@ async def _nothing() -> None:
     """Keep the state in memory."""
 
 
-async def test_emptied_source_deletes_nothing_for_two_cycles(world: World) -> None:
-    """A calendar that suddenly lists nothing keeps its copies until the third cycle."""
-    await world.write("Anna", "a", "One")
-    await world.write("Anna", "b", "Two")
-    await world.run()
-    await world.remove("Anna", "a")
-    await world.remove("Anna", "b")
-
-    for _ in range(2):
-        report = await world.run()
-        assert report.held_back == [world.member("Anna").sources[0].key]
-        assert await world.titles("Ben") == ["One", "Two"]
-    report = await world.run()
-    assert report.deleted == 4
-    assert await world.titles("Ben") == []
-
-
 async def test_expired_cursors_recover_with_no_duplicate(world: World) -> None:
     """After every cursor expires, the full listings change nothing that was right."""
     await world.write("Anna", "dentist", "Dentist")
@@ -414,12 +400,116 @@ async def test_an_invitation_two_members_accepted_appears_once_naming_both(
         else:
             await world.write(name, "planning", "Planning", ical_uid=invitation)
 
-    await world.run()
+    report = await world.run()
+    assert report.created == 1
     assert await world.titles("Cleo") == ["Planning (Anna, Ben)"]
-    assert await world.titles("Anna") == ["Planning"]  # from Ben
-    assert await world.titles("Ben") == ["Planning"]  # from Anna
+    # Anna and Ben have the meeting in their own calendars: no copy of it for them.
+    assert await world.titles("Anna") == []
+    assert await world.titles("Ben") == []
+    for _ in range(2):  # the first reads back its own writes
+        quiet = await world.run()
+        assert (quiet.created, quiet.updated, quiet.deleted) == (0, 0, 0)
 
     await world.remove("Ben", "planning")
-    await world.run()
+    report = await world.run()
+    assert (report.created, report.updated, report.deleted) == (1, 1, 0)
     assert await world.titles("Cleo") == ["Planning"]
+    assert await world.titles("Ben") == ["Planning"]  # from Anna, who still has it
     assert await world.titles("Anna") == []
+    for _ in range(2):
+        quiet = await world.run()
+        assert (quiet.created, quiet.updated, quiet.deleted) == (0, 0, 0)
+
+
+def _shown(event: Event) -> list[tuple[DateOrDateTime, DateOrDateTime, str]]:
+    """Return every occurrence of an event this winter: start, end and title."""
+    return [
+        (o.start, o.end, o.event.summary)
+        for o in occurrences(
+            event, START - timedelta(days=30), START + timedelta(days=90), UTC
+        )
+    ]
+
+
+async def test_renaming_and_moving_a_series_carries_to_its_moved_occurrences(
+    world: World,
+) -> None:
+    """Anna renames "Swim" to "Swimming", then moves it an hour later, as the actions do.
+
+    The occurrence she moved by itself takes the new title but keeps its time;
+    "Swim gala" keeps its title and moves with the series; every copy follows.
+    """
+    week, hour = timedelta(weeks=1), timedelta(hours=1)
+    await world.write(
+        "Anna",
+        "swim",
+        "Swim",
+        rrule="FREQ=WEEKLY;COUNT=5",
+        overrides=(
+            Event(
+                id="",
+                ical_uid="",
+                summary="Swim",
+                start=START + week + 2 * hour,
+                end=START + week + 3 * hour,
+                recurrence_id=START + week,
+            ),
+            Event(
+                id="",
+                ical_uid="",
+                summary="Swim gala",
+                start=START + 2 * week,
+                end=START + 2 * week + 2 * hour,
+                recurrence_id=START + 2 * week,
+            ),
+            Event(
+                id="",
+                ical_uid="",
+                summary="Swim",
+                start=START + 3 * week,
+                end=START + 3 * week + hour,
+                recurrence_id=START + 3 * week,
+                status=EventStatus.CANCELLED,
+            ),
+        ),
+    )
+    await world.run()
+    calendar = world.member("Anna").sources[0].calendar_id
+
+    async def edit(**fields: object) -> None:
+        (series,) = (await world.own("Anna")).values()
+        changed = replace(series, **fields)  # type: ignore[arg-type]
+        await world.source.provider.put_event(calendar, rescheduled(series, changed))
+
+    async def check(expected: list[tuple[DateOrDateTime, DateOrDateTime, str]]) -> None:
+        (original,) = (await world.own("Anna")).values()
+        assert _shown(original) == expected
+        for name in ("Ben", "Cleo"):
+            (copy,) = await world.combined(name)
+            assert _shown(copy) == expected
+        report = await world.run()  # reads back its own writes
+        assert (report.created, report.updated, report.deleted) == (0, 0, 0)
+
+    await edit(summary="Swimming")
+    report = await world.run()
+    assert (report.created, report.updated, report.deleted) == (0, 2, 0)
+    await check(
+        [
+            (START, START + hour, "Swimming"),
+            (START + week + 2 * hour, START + week + 3 * hour, "Swimming"),
+            (START + 2 * week, START + 2 * week + 2 * hour, "Swim gala"),
+            (START + 4 * week, START + 4 * week + hour, "Swimming"),
+        ]
+    )
+
+    await edit(start=START + hour, end=START + 2 * hour)
+    report = await world.run()
+    assert (report.created, report.updated, report.deleted) == (0, 2, 0)
+    await check(
+        [
+            (START + hour, START + 2 * hour, "Swimming"),
+            (START + week + 2 * hour, START + week + 3 * hour, "Swimming"),
+            (START + 2 * week + hour, START + 2 * week + 3 * hour, "Swim gala"),
+            (START + 4 * week + hour, START + 4 * week + 2 * hour, "Swimming"),
+        ]
+    )

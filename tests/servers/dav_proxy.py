@@ -11,6 +11,10 @@ troubled or a lesser server instead:
   the RFC 6578 `DAV:valid-sync-token` precondition, as 403 (Radicale, SabreDAV) or
   409. A token the server hands out again later (a fresh full sync of a calendar
   that did not change gets the same token from Radicale) is valid again.
+- `answer_empty(path)`: the calendar at `path` answers sync-collection with an
+  empty multistatus, like a broken or freshly restored server, until
+  `answer_empty(path, False)`: sync tokens issued before are refused as invalid
+  meanwhile, and those issued meanwhile are refused afterwards.
 - `sync_collection_supported = False`: the sync-collection REPORT is refused as an
   unsupported report, like a server without RFC 6578, and DAV:sync-token is taken
   out of PROPFIND answers.
@@ -66,6 +70,7 @@ _PROP_GETCTAG = re.compile(
     rb"<(?P<p>[\w-]+:)?getctag(?:\s[^>]*)?>[^<]*</(?P=p)?getctag>"
 )
 DIGEST_REALM = "shared-calendars-test"
+_EMPTY_TOKEN = "http://127.0.0.1/ns/sync/emptied-"
 
 
 def dav_error(precondition: str) -> bytes:
@@ -120,6 +125,8 @@ class DavProxy:
         self._issued_tokens: set[str] = set()
         self._expired_tokens: set[str] = set()
         self._expired_status = 403
+        self._emptied: set[str] = set()
+        self._empty_tokens = 0
         self._digest_users: Mapping[str, str] | None = None
         self._nonces: set[str] = set()
         self._runner: web.AppRunner | None = None
@@ -176,6 +183,14 @@ class DavProxy:
         """Refuse every sync token handed out so far, with `status` (403 or 409)."""
         self._expired_tokens |= self._issued_tokens
         self._expired_status = status
+
+    def answer_empty(self, path: str, empty: bool = True) -> None:
+        """List the calendar at `path` as empty until called with `empty` False."""
+        path = path.rstrip("/")
+        if empty:
+            self._emptied.add(path)
+        else:
+            self._emptied.discard(path)
 
     def require_digest(self, users: Mapping[str, str]) -> None:
         """Accept only HTTP Digest authentication, for these users and passwords."""
@@ -257,12 +272,18 @@ class DavProxy:
                 )
             match = _SYNC_TOKEN.search(body)
             token = match.group(1).decode().strip() if match else ""
-            if token and token in self._expired_tokens:
+            emptied = request.path.rstrip("/") in self._emptied
+            if token and (
+                token in self._expired_tokens
+                or emptied != token.startswith(_EMPTY_TOKEN)
+            ):
                 return web.Response(
                     status=self._expired_status,
                     body=dav_error("valid-sync-token"),
                     content_type="application/xml",
                 )
+            if emptied:
+                return self._empty_multistatus()
 
         assert self._session is not None
         async with self._session.request(
@@ -290,6 +311,18 @@ class DavProxy:
             if not self.ctag_supported:
                 answer = _PROP_GETCTAG.sub(b"", answer)
         return web.Response(status=status, body=answer, headers=answer_headers)
+
+    def _empty_multistatus(self) -> web.Response:
+        self._empty_tokens += 1
+        return web.Response(
+            status=207,
+            body=(
+                '<?xml version="1.0" encoding="utf-8"?>\n<D:multistatus xmlns:D="DAV:">'
+                f"<D:sync-token>{_EMPTY_TOKEN}{self._empty_tokens}</D:sync-token>"
+                "</D:multistatus>"
+            ).encode(),
+            content_type="application/xml",
+        )
 
     def _digest_challenge(self) -> web.Response:
         nonce = secrets.token_hex(16)

@@ -198,6 +198,15 @@ class GoogleError(Exception):
         return web.json_response(body, status=self.status, headers=self.headers)
 
 
+def _full_sync_required() -> GoogleError:
+    return GoogleError(
+        410,
+        "fullSyncRequired",
+        "Sync token is no longer valid, a full sync is required.",
+        domain="calendar",
+    )
+
+
 def _not_found() -> GoogleError:
     return GoogleError(404, "notFound", "Not Found")
 
@@ -479,6 +488,8 @@ class FakeGoogle:
         self._seq = 0
         self._token_generation = 0
         self._forced: list[GoogleError] = []
+        self._emptied: set[str] = set()
+        self._tokens_while_empty: set[str] = set()
         self._deliveries: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
@@ -633,6 +644,17 @@ class FakeGoogle:
             GoogleError(status, reason, message, domain="usageLimits", headers=headers)
             for _ in range(count)
         )
+
+    def answer_empty(self, calendar_id: str, empty: bool = True) -> None:
+        """List a calendar as empty, like a broken backend, until `empty` is False.
+
+        Meanwhile full listings hold no event and every sync token answers 410
+        `fullSyncRequired`; the tokens issued meanwhile stay refused afterwards.
+        """
+        if empty:
+            self._emptied.add(calendar_id)
+        else:
+            self._emptied.discard(calendar_id)
 
     def expire_sync_tokens(self) -> None:
         """Make every sync token issued so far answer 410 `fullSyncRequired`."""
@@ -968,7 +990,11 @@ class FakeGoogle:
                 raise _invalid(f"Sync token cannot be used with {', '.join(clash)}.")
             if query.get("showDeleted") == "false":
                 raise _invalid("Sync token cannot be used with showDeleted=false.")
+            if calendar.id in self._emptied or sync_token in self._tokens_while_empty:
+                raise _full_sync_required()
             items = self._changed_since(calendar, sync_token)
+        elif calendar.id in self._emptied:
+            items = []
         else:
             items = self._matching(calendar, query)
         cursor = _PageCursor(
@@ -983,6 +1009,8 @@ class FakeGoogle:
 
     def _issue_sync_token(self, calendar: FakeCalendar) -> str:
         token = f"sync-{secrets.token_urlsafe(12)}"
+        if calendar.id in self._emptied:
+            self._tokens_while_empty.add(token)
         self._sync_tokens[token] = _SyncToken(
             calendar_id=calendar.id, seq=self._seq, generation=self._token_generation
         )
@@ -1024,12 +1052,7 @@ class FakeGoogle:
             or issued.calendar_id != calendar.id
             or issued.generation != self._token_generation
         ):
-            raise GoogleError(
-                410,
-                "fullSyncRequired",
-                "Sync token is no longer valid, a full sync is required.",
-                domain="calendar",
-            )
+            raise _full_sync_required()
         changed = sorted(
             (stored for stored in calendar.events.values() if stored.seq > issued.seq),
             key=lambda stored: stored.seq,

@@ -12,6 +12,7 @@ import json
 
 from .codec import encode_moment
 from .model import DateOrDateTime, Event, EventStatus
+from .rules import normalise_until
 
 
 def instant(value: DateOrDateTime, zone: tzinfo) -> datetime:
@@ -47,7 +48,10 @@ def _zone(event: Event) -> str | None:
 
 def _rules(event: Event) -> list[str] | str | None:
     """Return the rules with their parts in a fixed order; one rule as a string."""
-    rules = [";".join(sorted(rule.upper().split(";"))) for rule in event.rrules]
+    rules = [
+        ";".join(sorted(normalise_until(rule, event.start).upper().split(";")))
+        for rule in event.rrules
+    ]
     if len(rules) > 1:
         return sorted(rules)
     return rules[0] if rules else None

@@ -8,6 +8,7 @@ write. They never change the series' id, so that writing replaces it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
@@ -163,15 +164,19 @@ def ending_before(
 def rescheduled(series: Event, changed: Event) -> Event:
     """Return the whole series changed as `changed` says (times, rule, text).
 
-    Exceptions and exclusions name occurrences by their original start: they stay
-    only while the series keeps its first start and its rule.
+    Its moved and changed occurrences follow, field by field: one that kept the
+    series' title, description, location, original time or length takes the new
+    one; one that changed that field itself keeps its own. A new start moves the
+    original starts (recurrence ids, exclusions, extra dates, UNTIL) by the same
+    wall-clock offset, so they still name the same occurrences. A new rule, or a
+    change between all-day and timed, leaves them naming nothing: they go.
+
+    The series keeps its zone: times given in another (Home Assistant's, or an
+    offset) are read in it, so its occurrences keep their place across DST.
     """
-    keeps_occurrences = (
-        changed.rrule is not None
-        and changed.rrule == series.rrule
-        and changed.start == series.start
-    )
-    return replace(
+    changed = _in_zone_of(series.start, changed)
+    move = _mover(series.start, changed.start)
+    new = replace(
         series,
         summary=changed.summary,
         description=changed.description,
@@ -179,10 +184,144 @@ def rescheduled(series: Event, changed: Event) -> Event:
         start=changed.start,
         end=changed.end,
         rrule=changed.rrule,
-        rdate=series.rdate if keeps_occurrences else (),
-        exdate=series.exdate if keeps_occurrences else (),
-        overrides=series.overrides if keeps_occurrences else (),
     )
+    same_rule = _rule_parts(changed.rrule) == _rule_parts(series.rrule)
+    if move is None or not same_rule or not series.recurring:
+        return replace(
+            new,
+            extra_rrules=series.extra_rrules if same_rule else (),
+            rdate=(),
+            exdate=(),
+            overrides=(),
+        )
+    return replace(
+        new,
+        rrule=changed.rrule and _moved_rule(changed.rrule, move, series.start),
+        extra_rrules=tuple(
+            _moved_rule(rule, move, series.start) for rule in series.extra_rrules
+        ),
+        rdate=tuple(map(move, series.rdate)),
+        exdate=tuple(map(move, series.exdate)),
+        overrides=tuple(
+            _followed(override, series, new, move) for override in series.overrides
+        ),
+    )
+
+
+def _in_zone_of(start: DateOrDateTime, changed: Event) -> Event:
+    """Return `changed` with its times in the zone of `start`, when both are timed."""
+    zone = start.tzinfo if isinstance(start, datetime) else None
+    if (
+        zone is None
+        or not isinstance(changed.start, datetime)
+        or not isinstance(changed.end, datetime)
+        or changed.start.tzinfo is None
+        or changed.end.tzinfo is None
+    ):
+        return changed
+    return replace(
+        changed, start=changed.start.astimezone(zone), end=changed.end.astimezone(zone)
+    )
+
+
+def _rule_parts(rule: str | None) -> set[str]:
+    """Return a rule's parts, so that the same rule written otherwise counts as the same."""
+    return set(rule.upper().split(";")) if rule else set()
+
+
+type _Mover = Callable[[DateOrDateTime], DateOrDateTime]
+
+
+def _mover(old: DateOrDateTime, new: DateOrDateTime) -> _Mover | None:
+    """Return what moves an original start as the series' start moved; None across kinds.
+
+    Timed series move by wall-clock time, in the new start's zone: the occurrence
+    at 18:00 stays the one at 18:00 across a change of clocks.
+    """
+    if isinstance(old, datetime) != isinstance(new, datetime):
+        return None
+    if not isinstance(old, datetime) or not isinstance(new, datetime):
+        days = _day(new) - _day(old)
+        return lambda value: value + days
+    old_zone, new_zone = old.tzinfo or UTC, new.tzinfo or UTC
+    offset = _wall(new, new_zone) - _wall(old, old_zone)
+    if not offset and old_zone == new_zone:
+        return lambda value: value
+    return lambda value: (_wall(value, old_zone) + offset).replace(tzinfo=new_zone)
+
+
+def _wall(value: DateOrDateTime, zone: tzinfo) -> datetime:
+    """Return the wall-clock time of a moment in `zone` (a date: its midnight there)."""
+    return instant(value, zone).astimezone(zone).replace(tzinfo=None)
+
+
+def _followed(override: Event, old: Event, new: Event, move: _Mover) -> Event:
+    """Return an override after its series changed from `old` to `new`."""
+    original = override.recurrence_id
+    if original is None:
+        return override
+    start, end = override.start, override.end
+    zone = (old.start.tzinfo if isinstance(old.start, datetime) else None) or UTC
+    timed = isinstance(start, datetime)
+    if timed == isinstance(original, datetime) and same_moment(start, original, zone):
+        # It sat at its original time: it moves with the series, and takes the
+        # series' new length unless it had a length of its own.
+        length = _length(override)
+        if length == _length(old):
+            length = _length(new)
+        start = move(original)
+        end = start + length
+    return replace(
+        override,
+        summary=_inherited(override.summary, old.summary, new.summary),
+        description=_inherited(override.description, old.description, new.description),
+        location=_inherited(override.location, old.location, new.location),
+        start=start,
+        end=end,
+        recurrence_id=move(original),
+    )
+
+
+def _inherited(own: str, old: str, new: str) -> str:
+    """Return an occurrence's text after the series' changed: the new one, if it kept the old."""
+    return new if own.strip() == old.strip() else own
+
+
+def _length(event: Event) -> timedelta:
+    if isinstance(event.start, datetime) and isinstance(event.end, datetime):
+        return event.end - event.start
+    return _day(event.end) - _day(event.start)
+
+
+def _moved_rule(rule: str, move: _Mover, start: DateOrDateTime) -> str:
+    """Return a rule whose UNTIL moved with the series, so it keeps every occurrence."""
+    parts = []
+    for part in rule.split(";"):
+        name, _, value = part.partition("=")
+        parts.append(
+            f"{name}={_moved_until(value, move, start)}"
+            if name.upper() == "UNTIL"
+            else part
+        )
+    return ";".join(parts)
+
+
+def _moved_until(value: str, move: _Mover, start: DateOrDateTime) -> str:
+    """Return an UNTIL value moved, written in the form it came in."""
+    day, _, clock = value.partition("T")
+    if not clock:
+        until: DateOrDateTime = datetime.strptime(day, "%Y%m%d").date()
+        if isinstance(start, datetime):  # the last day, at the series' time of day
+            until = datetime.combine(until, start.timetz())
+        return f"{_day(move(until)):%Y%m%d}"
+    utc = clock.endswith("Z")
+    floating_zone = start.tzinfo if isinstance(start, datetime) else None
+    local = datetime.strptime(day + clock.removesuffix("Z"), "%Y%m%d%H%M%S")
+    moved = move(local.replace(tzinfo=UTC if utc else floating_zone or UTC))
+    assert isinstance(moved, datetime)
+    if utc:
+        return f"{moved.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    return f"{moved:%Y%m%dT%H%M%S}"
 
 
 def _day(value: DateOrDateTime) -> date:

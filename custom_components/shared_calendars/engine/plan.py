@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC
+from datetime import UTC, date, datetime
 
-from .content import fingerprint, instant
+from .content import content, fingerprint, instant
 from .ids import copy_id, ical_uid_of
 from .model import (
     CalendarRef,
     CopyMarker,
+    DateOrDateTime,
     Event,
     EventStatus,
     Member,
@@ -123,15 +124,18 @@ def plan(
     tally = _Tally()
     for group in sorted(set(groups)):
         contributions = _contributions(group, state, owners, options, tally)
+        holders = _holders(group, state, owners)
         # Most targets receive the same senders; build and digest each variant once.
         variants: dict[tuple[str, ...], tuple[Event, str] | None] = {}
         for member in targets:
             assert member.combined is not None
-            senders = [
-                contribution
-                for contribution in contributions
-                if contribution.member.id != member.id or member.policy.receive_own
-            ]
+            # A member who holds the meeting already sees it; only receive_own
+            # brings it back to them.
+            senders = (
+                contributions
+                if member.policy.receive_own or member.id not in holders
+                else []
+            )
             variant = tuple(sender.member.id for sender in senders)
             if variant not in variants:
                 template = _build_copy(group, senders, options) if senders else None
@@ -174,11 +178,33 @@ def _contributions(
                 )
             else:
                 tally.skipped += 1
-    # The fullest version leads: a member who shares details beats one who shares busy.
+    # The fullest version leads: a member who shares details beats one who shares
+    # busy, a whole series one occurrence of it.
     contributions.sort(
-        key=lambda c: (c.member.policy.privacy is not Privacy.FULL, c.order)
+        key=lambda c: (
+            c.member.policy.privacy is not Privacy.FULL,
+            _lone(c.event),
+            c.order,
+        )
     )
     return contributions
+
+
+def _holders(
+    group: str, state: SyncState, owners: dict[str, list[tuple[int, Member]]]
+) -> set[str]:
+    """Return the ids of the members who hold an original of the group in a source.
+
+    Holding counts whatever their filters share: the event is in their own
+    calendar already, so a copy of another holder's version would show it twice.
+    """
+    return {
+        member.id
+        for calendar, event_id in state.sources_of(group)
+        if (event := state.calendar(calendar).events.get(event_id)) is not None
+        and event.copy_of is None
+        for _, member in owners.get(calendar, ())
+    }
 
 
 def shares(member: Member, event: Event) -> bool:
@@ -215,36 +241,106 @@ def _build_copy(
     group: str, senders: list[_Contribution], options: PlanOptions
 ) -> Event:
     """Return the copy the senders' originals make, before it gets a target's id."""
-    lead = senders[0]
-    source = lead.event
-    policy = lead.member.policy
-    names = list(dict.fromkeys(sender.member.name for sender in senders))
-
-    def shown(event: Event) -> Event:
-        """Apply the lead member's privacy and title to the series or an occurrence."""
-        busy = policy.privacy is Privacy.BUSY_ONLY
-        summary = options.busy_title if busy else event.summary
-        if len(names) > 1:
-            summary = f"{summary} ({', '.join(names)})"
-        else:
-            summary = f"{policy.title_prefix}{summary}"
+    if all(_lone(sender.event) for sender in senders):
         return replace(
-            event,
-            summary=summary,
-            description="" if busy else event.description,
-            location="" if busy else event.location,
-            color=policy.color or event.color,
-            organizer=None,
-            updated=None,
-            overrides=(),
-            copy_of=None,
+            _occurrences_copy(senders, options), copy_of=CopyMarker(source=group)
         )
-
+    source = senders[0].event
     return replace(
-        shown(source),
-        overrides=tuple(shown(override) for override in source.overrides),
+        _shown(source, senders, options),
+        # No calendar holds an override without its series.
+        recurrence_id=None,
+        overrides=tuple(
+            _shown(override, senders, options) for override in source.overrides
+        ),
         copy_of=CopyMarker(source=group),
     )
+
+
+def _shown(event: Event, holders: list[_Contribution], options: PlanOptions) -> Event:
+    """Return a series or an occurrence as the first holder's policy shows it.
+
+    Titled with every holder's name when several members have it.
+    """
+    policy = holders[0].member.policy
+    names = list(dict.fromkeys(holder.member.name for holder in holders))
+    busy = policy.privacy is Privacy.BUSY_ONLY
+    summary = options.busy_title if busy else event.summary
+    if len(names) > 1:
+        summary = f"{summary} ({', '.join(names)})"
+    else:
+        summary = f"{policy.title_prefix}{summary}"
+    return replace(
+        event,
+        summary=summary,
+        description="" if busy else event.description,
+        location="" if busy else event.location,
+        color=policy.color or event.color,
+        organizer=None,
+        updated=None,
+        overrides=(),
+        copy_of=None,
+    )
+
+
+def _lone(event: Event) -> bool:
+    """Return whether an event is an occurrence of a series its calendar lacks.
+
+    An invitation to one or some occurrences of another's series: the first is
+    the event, any others its overrides (as one calendar object holds them).
+    """
+    return event.recurrence_id is not None and not event.recurring
+
+
+def _occurrences_copy(senders: list[_Contribution], options: PlanOptions) -> Event:
+    """Return one copy of the occurrences the senders were invited to.
+
+    One occurrence is a single event; several are a series of those dates (RDATE),
+    each occurrence unlike the first an override of its date. Each is titled with
+    the members who have that occurrence.
+    """
+    found: dict[datetime, tuple[Event, list[_Contribution]]] = {}
+    for sender in senders:
+        for occurrence in (sender.event, *sender.event.overrides):
+            if occurrence.status is EventStatus.CANCELLED:
+                continue
+            moment = instant(occurrence.recurrence_id or occurrence.start, UTC)
+            found.setdefault(moment, (occurrence, []))[1].append(sender)
+    (first, holders), *others = sorted(
+        found.values(), key=lambda item: instant(item[0].start, UTC)
+    )
+    copy = replace(_shown(first, holders, options), recurrence_id=None)
+    # A series' dates are all of one kind, that of its start.
+    rest = [
+        replace(_shown(occurrence, its, options), recurrence_id=occurrence.start)
+        for occurrence, its in others
+        if isinstance(occurrence.start, datetime) == isinstance(first.start, datetime)
+    ]
+    if not rest:
+        return copy
+    return replace(
+        copy,
+        rdate=tuple(occurrence.start for occurrence in rest),
+        # One that looks like the first would read back as no override at all.
+        overrides=tuple(
+            occurrence
+            for occurrence in rest
+            if content(occurrence) != content(_moved_to(copy, occurrence.start))
+        ),
+    )
+
+
+def _moved_to(event: Event, start: DateOrDateTime) -> Event:
+    """Return a single event moved to another start, as long as it was."""
+    if isinstance(event.start, datetime) and isinstance(event.end, datetime):
+        end: DateOrDateTime = start + (event.end - event.start)
+    else:
+        end = start + (_as_date(event.end) - _as_date(event.start))
+    return replace(event, start=start, end=end, recurrence_id=start)
+
+
+def _as_date(value: DateOrDateTime) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def _reconcile(

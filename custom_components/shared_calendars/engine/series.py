@@ -19,19 +19,13 @@ from itertools import takewhile
 from .content import instant
 from .model import DateOrDateTime, Event, EventStatus
 from .occurrences import is_instance, rule_starts
+from .rules import join_rule, rule_parts, stamp
 
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _DATE_PARTS = frozenset({"BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYSETPOS", "BYMONTH"})
 _TIME_PARTS = frozenset({"BYHOUR", "BYMINUTE", "BYSECOND"})
 ENUMERATED_LIMIT = 500
 """Most instances a continuation lists one by one when its rule cannot be moved."""
-
-
-def stamp(moment: DateOrDateTime) -> str:
-    """Return a moment as iCalendar writes it in UTC: `20270118T080000Z` or `20270118`."""
-    if isinstance(moment, datetime):
-        return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return moment.strftime("%Y%m%d")
 
 
 def align_recurrence_id(
@@ -51,26 +45,6 @@ def align_recurrence_id(
     if not isinstance(recurrence_id, datetime):
         return datetime.combine(recurrence_id, series_start.time(), series_start.tzinfo)
     return recurrence_id.astimezone(series_start.tzinfo)
-
-
-def normalise_until(rule: str, series_start: DateOrDateTime) -> str:
-    """Write a rule's UNTIL as RFC 5545 wants it for this start (Google insists).
-
-    A DATE for an all-day series (the day written, as readers count it), a UTC
-    DATE-TIME for a timed one (a local or date-only UNTIL read in the start's zone,
-    a date-only one as the end of that day).
-    """
-    parts = _parts(rule)
-    until = parts.get("UNTIL")
-    if until is None:
-        return rule
-    day, _, clock = until.partition("T")
-    if not isinstance(series_start, datetime):
-        parts["UNTIL"] = day
-    elif not clock.endswith("Z"):
-        local = datetime.strptime(day + (clock or "235959"), "%Y%m%d%H%M%S")
-        parts["UNTIL"] = stamp(local.replace(tzinfo=series_start.tzinfo or UTC))
-    return _join(parts)
 
 
 def with_period_ends(
@@ -109,7 +83,8 @@ def detach_strays(
 
     An override of an EXDATE'd instance or of one past UNTIL/COUNT still shows, as
     RFC readers show it; no target can hold it as an override (Google answers 404),
-    so it becomes a single event of its own. A cancelled one simply goes.
+    so it becomes a single event of its own, with a UID of its own (one UID is one
+    meeting when copies are planned). A cancelled one simply goes.
     """
     kept: list[Event] = []
     detached: list[Event] = []
@@ -121,7 +96,13 @@ def detach_strays(
         if instant(rid, UTC) not in excluded and is_instance(series, rid):
             kept.append(override)
         elif override.status is not EventStatus.CANCELLED:
-            detached.append(_single(override, part_id(rid)))
+            detached.append(
+                replace(
+                    _single(override, part_id(rid)),
+                    ical_uid=f"{series.ical_uid}_O{stamp(rid)}",
+                    recurrence_id=None,
+                )
+            )
     if len(kept) == len(series.overrides):
         return series, []
     return replace(series, overrides=tuple(kept)), detached
@@ -211,10 +192,10 @@ def _end_rule(series: Event, rule: str, rid: DateOrDateTime) -> str | None:
     before = _count_before(series, rule, rid)
     if before == 0:
         return None
-    parts = _parts(rule)
+    parts = rule_parts(rule)
     if "COUNT" in parts:
         parts["COUNT"] = str(before)
-        return _join(parts)
+        return join_rule(parts)
     last = (
         rid - timedelta(days=1)
         if not isinstance(rid, datetime)
@@ -223,7 +204,7 @@ def _end_rule(series: Event, rule: str, rid: DateOrDateTime) -> str | None:
     until = parts.get("UNTIL")  # as `normalise_until` wrote it: compares as text
     if until is None or stamp(last) < until:
         parts["UNTIL"] = stamp(last)
-    return _join(parts)
+    return join_rule(parts)
 
 
 def _continue_rule(
@@ -240,7 +221,7 @@ def _continue_rule(
     A move to another day turns plain BYDAY weekdays with it; a rule that pins other
     dates or hours is marked for listing (see `_enumerated`) with an `X-` part.
     """
-    parts = _parts(rule)
+    parts = rule_parts(rule)
     if "COUNT" in parts:
         left = int(parts["COUNT"]) - _count_before(series, rule, rid)
         if left <= 0:
@@ -269,7 +250,7 @@ def _continue_rule(
         moved_days and _DATE_PARTS & parts.keys()
     ):
         parts["X-LIST"] = "1"
-    return _join(parts)
+    return join_rule(parts)
 
 
 def _enumerated(
@@ -284,7 +265,7 @@ def _enumerated(
     The original rules' instances from `rid` on, moved by the offset; at most
     `ENUMERATED_LIMIT` of them (see the README's limitations).
     """
-    if not any("X-LIST" in _parts(rule) for rule in tail.rrules):
+    if not any("X-LIST" in rule_parts(rule) for rule in tail.rrules):
         return tail
     later = instant(rid, UTC)
     starts: set[DateOrDateTime] = set()
@@ -305,19 +286,6 @@ def _count_before(series: Event, rule: str, rid: DateOrDateTime) -> int:
         1
         for _ in takewhile(lambda m: instant(m, UTC) < later, rule_starts(series, rule))
     )
-
-
-def _parts(rule: str) -> dict[str, str]:
-    parts: dict[str, str] = {}
-    for part in rule.split(";"):
-        name, _, value = part.partition("=")
-        if name:
-            parts[name.upper()] = value
-    return parts
-
-
-def _join(parts: dict[str, str]) -> str:
-    return ";".join(f"{name}={value}" for name, value in parts.items())
 
 
 def _zone_of(value: DateOrDateTime) -> tzinfo | None:

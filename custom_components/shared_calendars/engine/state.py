@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 from .codec import decode_event, encode_event
@@ -25,22 +26,33 @@ from .model import (
     SkipReason,
     resource_of,
 )
-from .series import stamp
 
 STATE_VERSION = 1
-EMPTY_SOURCE_CYCLES = 3
-"""How many cycles in a row a source must look emptied before its copies go."""
+EMPTIED_MIN_HELD = 2
+"""A calendar that held at least this many events and loses all of them at once
+looks emptied (a calendar of one event may lose it)."""
+LARGE_LOSS_MIN_HELD = 20
+"""A calendar that held at least this many events and loses more than half of
+them at once looks half-emptied."""
+
+
+class Confirm(StrEnum):
+    """The user's answer about a calendar whose change set was held back."""
+
+    EMPTIED = "emptied"
+    """It really was emptied: copies of its vanished events go, and copies that
+    vanished from it (a combined calendar) are written again."""
+    DELETED_BY_MEMBER = "deleted_by_member"
+    """As `EMPTIED`, but copies that vanished from it stay away, as if the member
+    had deleted each of them (until a resync restores hidden copies)."""
 
 
 def group_key(event: Event) -> str:
     """Return the key of the event across calendars.
 
-    An invitation that several members accepted is one event with one iCalendar UID.
-    An occurrence held without its series (an invitation to one occurrence, an
-    override of an occurrence the series does not make) is its own group.
+    An invitation that several members accepted is one event with one iCalendar UID;
+    so are the occurrences of one series someone was invited to without the series.
     """
-    if event.recurrence_id is not None and not event.recurring:
-        return f"uid:{event.ical_uid}|{stamp(event.recurrence_id)}"
     return f"uid:{event.ical_uid}"
 
 
@@ -78,8 +90,6 @@ class CalendarState:
 
     cursor: str | None = None
     events: dict[str, Event] = field(default_factory=dict)
-    empty_cycles: int = 0
-    """Cycles in a row in which this source looked emptied (see `apply`)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -96,13 +106,26 @@ class CopyRecord:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Loss:
+    """What a change set that looks like an emptied calendar would remove."""
+
+    held: int
+    """How many events the calendar held: originals, or for `copies` the copies
+    the ledger placed there."""
+    gone: int
+    """How many of them the change set removes."""
+    copies: bool
+    """Whether these are copies in a combined calendar rather than originals."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ApplyResult:
     """What applying one change set did."""
 
     groups: frozenset[str]
     """The groups whose copies may need work."""
-    held_back: bool = False
-    """The change set would have emptied a source; it was not applied."""
+    held_back: Loss | None = None
+    """The change set would have emptied the calendar; it was not applied."""
 
 
 @dataclass(kw_only=True)
@@ -194,16 +217,19 @@ class SyncState:
         calendar: str,
         changes: ChangeSet,
         *,
-        guard_empty: bool,
-        confirm_empty: bool = False,
+        guard_empty: bool = True,
+        confirm: Confirm | None = None,
     ) -> ApplyResult:
         """Take in what changed in one calendar.
 
-        With `guard_empty` (the calendar is a member's source), a change set that
-        would remove every original of a calendar that held several is held back,
-        cursor included, so that the same change comes again next cycle: a server
-        that answers with nothing is more often broken than emptied. After
-        `EMPTY_SOURCE_CYCLES` cycles, or with `confirm_empty`, it is applied.
+        With `guard_empty`, a change set that removes every original (or every
+        copy the ledger placed) of a calendar holding several, or more than half
+        of at least `LARGE_LOSS_MIN_HELD`, is held back whole, cursor included:
+        a server that answers with nothing is more often broken than emptied.
+        The same change then comes again every cycle, together with anything
+        added since, until the user answers with `confirm` or the calendar
+        lists its events again. Changes the user made through Home Assistant
+        itself are applied unguarded.
         """
         state = self.calendar(calendar)
         previous = state.events
@@ -219,29 +245,20 @@ class SyncState:
             for event_id in removed:
                 del remaining[event_id]
             remaining.update((event.id, event) for event in changes.changed)
-        originals_before = sum(
-            1 for event in previous.values() if event.copy_of is None
-        )
-        originals_after = sum(
-            1 for event in remaining.values() if event.copy_of is None
-        )
-        if (
-            guard_empty
-            and originals_before > 1
-            and originals_after == 0
-            and not confirm_empty
-        ):
-            state.empty_cycles += 1
-            if state.empty_cycles < EMPTY_SOURCE_CYCLES:
-                return ApplyResult(groups=frozenset(), held_back=True)
-        state.empty_cycles = 0
+        loss = self._loss(calendar, previous, removed) if guard_empty else None
+        if loss is not None and confirm is None:
+            return ApplyResult(groups=frozenset(), held_back=loss)
+        # Copies that vanished with a confirmed emptying are written again, unless
+        # the user said the member deleted them.
+        hide = loss is None or confirm is Confirm.DELETED_BY_MEMBER
 
         touched: set[str] = set()
         for event_id in removed:
             event = previous[event_id]
             self._unindex(calendar, event)
             touched.add(self._group_of(event))
-            self._hide_if_copy_deleted(calendar, event)
+            if hide:
+                self._hide_if_copy_deleted(calendar, event)
         for event in changes.changed:
             if (old := previous.get(event.id)) is not None:
                 self._unindex(calendar, old)
@@ -270,6 +287,34 @@ class SyncState:
             self.skipped[calendar] = held
         else:
             self.skipped.pop(calendar, None)
+
+    def _loss(
+        self, calendar: str, previous: dict[str, Event], removed: set[str]
+    ) -> Loss | None:
+        """Return what removing `removed` would lose, if it looks like an emptying.
+
+        Originals and the copies the ledger placed count apart: a calendar can
+        hold both (a member's own calendar that receives the others' copies).
+        A copy whose originals are gone is due to go (a deletion of ours that a
+        crash kept from the ledger) and does not count.
+        """
+        originals = [event.id for event in previous.values() if event.copy_of is None]
+        placed = [
+            event.id
+            for event in previous.values()
+            if event.copy_of is not None
+            and (record := self.copies.get((calendar, event.id))) is not None
+            and not record.hidden
+            and self.sources_of(record.group)
+        ]
+        for ids, copies in ((originals, False), (placed, True)):
+            held = len(ids)
+            gone = sum(1 for event_id in ids if event_id in removed)
+            if (held >= EMPTIED_MIN_HELD and gone == held) or (
+                held >= LARGE_LOSS_MIN_HELD and 2 * gone > held
+            ):
+                return Loss(held=held, gone=gone, copies=copies)
+        return None
 
     def record_put(self, record: CopyRecord, stored: Event) -> None:
         """Remember a copy that was written, as the calendar now holds it."""
@@ -351,7 +396,6 @@ class SyncState:
             "calendars": {
                 key: {
                     "cursor": state.cursor,
-                    "empty_cycles": state.empty_cycles,
                     "events": [encode_event(event) for event in state.events.values()],
                 }
                 for key, state in self.calendars.items()
@@ -384,7 +428,6 @@ class SyncState:
         calendars = {
             key: CalendarState(
                 cursor=stored["cursor"],
-                empty_cycles=stored["empty_cycles"],
                 events={
                     event.id: event for event in map(decode_event, stored["events"])
                 },

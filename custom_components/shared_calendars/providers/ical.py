@@ -401,7 +401,7 @@ def read_bounds(
     Broken but common data gets the reading other clients give it: an end before
     the start is swapped; a DATE start with a DATE-TIME end, or with a DURATION of
     hours, is a timed event from that midnight; a floating bound beside a zoned one
-    takes the other's zone. A DATE start without an end lasts one day (RFC 5545
+    is read in the calendar's zone, as it is alone. A DATE start without an end lasts one day (RFC 5545
     3.6.1); a zero-length all-day event stays zero length (targets that cannot hold
     it write one day).
     """
@@ -412,12 +412,6 @@ def read_bounds(
             SkipReason.MISSING_TIME if start_prop is None else SkipReason.INVALID_TIME
         )
     end = _read_time(end_prop, floating)
-    if isinstance(start, datetime) and isinstance(end, datetime):
-        if _floating(start_prop) and not _floating(end_prop):
-            start = _read_time(start_prop, end.tzinfo or floating)
-        elif _floating(end_prop) and not _floating(start_prop):
-            end = _read_time(end_prop, start.tzinfo or floating)
-    assert start is not None
     delta = getattr(component.get("DURATION"), "dt", None)
     if end is None and isinstance(delta, timedelta):
         if not isinstance(start, datetime) and delta % timedelta(days=1):
@@ -434,11 +428,6 @@ def read_bounds(
         end = datetime.combine(end, time.min, start.tzinfo)
     assert end is not None
     return (end, start) if instant(end, UTC) < instant(start, UTC) else (start, end)
-
-
-def _floating(prop: Any) -> bool:
-    value = getattr(prop, "dt", None)
-    return isinstance(value, datetime) and value.tzinfo is None
 
 
 # ---------------------------------------------------------------------------

@@ -37,12 +37,11 @@ from ..engine.model import (
     SkippedEvent,
     SkipReason,
 )
+from ..engine.rules import normalise_until, stamp
 from ..engine.series import (
     align_recurrence_id,
     detach_strays,
-    normalise_until,
     split_this_and_future,
-    stamp,
     with_period_ends,
 )
 from .ical import (

@@ -1,0 +1,178 @@
+"""Calendars that look emptied: a repairs issue each, and the flow that answers it.
+
+The engine holds back the change set of a calendar that loses all its events, or
+more than half of many, at once (`SyncState.apply`): a server that answers with
+nothing is more often broken than emptied. Each such calendar gets a fixable
+issue naming it; the fix flow gives the user's answer (`Confirm`) to a cycle run
+at once. The issue goes by itself when the calendar lists its events again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+import probatio
+
+from .const import DOMAIN
+from .engine.state import Confirm
+
+if TYPE_CHECKING:
+    from .coordinator import SharedCalendarsCoordinator
+    from .cycle import SyncReport
+
+DATA_ENTRY = "entry_id"
+DATA_CALENDAR = "calendar"
+ISSUE_SOURCE = "emptied_source"
+ISSUE_COMBINED = "emptied_combined"
+
+
+def _issue_prefix(entry_id: str) -> str:
+    return f"emptied_{entry_id}_"
+
+
+def emptied_issue_id(entry_id: str, calendar: str) -> str:
+    """Return the issue id of a held-back calendar (its key holds a URL: hashed)."""
+    digest = hashlib.sha256(calendar.encode()).hexdigest()[:16]
+    return f"{_issue_prefix(entry_id)}{digest}"
+
+
+async def async_update_emptied_issues(
+    coordinator: SharedCalendarsCoordinator, report: SyncReport
+) -> None:
+    """Raise an issue for every held-back calendar; drop those that came back.
+
+    A calendar that could not be read this cycle keeps its issue: whether it is
+    still emptied is not known.
+    """
+    hass = coordinator.hass
+    entry = coordinator.config_entry
+    calendars = coordinator.calendars()
+    raised: set[str] = set()
+    for key, loss in report.held_back.items():
+        ref = calendars[key]
+        members = ", ".join(
+            member.name
+            for member in coordinator.members
+            if (member.combined == ref if loss.copies else ref in member.sources)
+        )
+        issue_id = emptied_issue_id(entry.entry_id, key)
+        raised.add(issue_id)
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=True,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_COMBINED if loss.copies else ISSUE_SOURCE,
+            translation_placeholders={
+                "group": entry.title,
+                "member": members,
+                "calendar": await coordinator.async_calendar_name(ref) or members,
+                "gone": str(loss.gone),
+                "held": str(loss.held),
+            },
+            data={DATA_ENTRY: entry.entry_id, DATA_CALENDAR: key},
+        )
+    for issue in _emptied_issues(hass, entry.entry_id):
+        if (
+            issue.issue_id not in raised
+            and (issue.data or {}).get(DATA_CALENDAR) not in report.errors
+        ):
+            ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
+
+
+@callback
+def async_delete_emptied_issues(hass: HomeAssistant, entry_id: str) -> None:
+    """Drop every emptied-calendar issue of a group (it was removed)."""
+    for issue in _emptied_issues(hass, entry_id):
+        ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
+
+
+def _emptied_issues(hass: HomeAssistant, entry_id: str) -> list[ir.IssueEntry]:
+    prefix = _issue_prefix(entry_id)
+    return [
+        issue
+        for (domain, issue_id), issue in ir.async_get(hass).issues.items()
+        if domain == DOMAIN and issue_id.startswith(prefix)
+    ]
+
+
+class EmptiedCalendarFlow(RepairsFlow):
+    """Ask whether a calendar really was emptied, and let its change set through."""
+
+    def __init__(self, entry_id: str, calendar: str) -> None:
+        """Answer for one calendar of one group."""
+        super().__init__()
+        self._entry_id = entry_id
+        self._calendar = calendar
+        self._placeholders: dict[str, str] = {}
+
+    async def async_step_init(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """Offer the answers that fit the kind of calendar."""
+        issue = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
+        if issue is None:
+            return self.async_abort(reason="resolved")
+        self._placeholders = dict(issue.translation_placeholders or {})
+        if issue.translation_key == ISSUE_COMBINED:
+            return self.async_show_menu(
+                step_id="init",
+                menu_options=["recreate", "deleted_by_member"],
+                description_placeholders=self._placeholders,
+            )
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """Remove the copies of a source's vanished events, once confirmed."""
+        if user_input is None:
+            return self.async_show_form(
+                step_id="confirm",
+                data_schema=probatio.Schema({}),
+                description_placeholders=self._placeholders,
+            )
+        return await self._async_answer(Confirm.EMPTIED)
+
+    async def async_step_recreate(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """Write the copies that vanished from a combined calendar again."""
+        return await self._async_answer(Confirm.EMPTIED)
+
+    async def async_step_deleted_by_member(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """Leave the vanished copies away, as if the member had deleted them."""
+        return await self._async_answer(Confirm.DELETED_BY_MEMBER)
+
+    async def _async_answer(self, confirm: Confirm) -> RepairsFlowResult:
+        entry = self.hass.config_entries.async_get_entry(self._entry_id)
+        if entry is None or entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="group_not_loaded")
+        coordinator: SharedCalendarsCoordinator = entry.runtime_data.coordinator
+        try:
+            report = await coordinator.async_confirm(self._calendar, confirm)
+        except HomeAssistantError:
+            return self.async_abort(reason="sync_failed")
+        if self._calendar in report.errors or self._calendar in report.held_back:
+            return self.async_abort(reason="sync_failed")
+        return self.async_create_entry(data={})
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant,
+    issue_id: str,
+    data: dict[str, str | int | float | None] | None,
+) -> RepairsFlow:
+    """Return the flow that answers an emptied-calendar issue."""
+    if not data or DATA_ENTRY not in data or DATA_CALENDAR not in data:
+        raise ValueError(f"{issue_id} is not an issue with a fix flow")
+    return EmptiedCalendarFlow(str(data[DATA_ENTRY]), str(data[DATA_CALENDAR]))
