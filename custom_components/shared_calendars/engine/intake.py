@@ -9,7 +9,6 @@ answers) no control character, and expanding a rule like `INTERVAL=0` never ends
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 import re
@@ -18,28 +17,12 @@ from typing import Final
 from .content import fingerprint, instant
 from .model import CopyMarker, Event, SkipReason
 from .occurrences import occurrences
+from .rule_check import makes_occurrences, rule_problem
 
 _UNSAFE: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 """Control characters but tab and line feed, lone surrogates, and the two
 non-characters XML refuses."""
 _TITLE_LIMIT: Final = 200
-
-_FREQUENCIES: Final = frozenset({"HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
-"""SECONDLY and MINUTELY are left out: no calendar app makes them, and expanding a
-year of them would stall Home Assistant."""
-_NUMBERS: Final = {
-    # name: (lowest, highest, whether negative values count from the end)
-    "BYSECOND": (0, 60, False),
-    "BYMINUTE": (0, 59, False),
-    "BYHOUR": (0, 23, False),
-    "BYMONTHDAY": (1, 31, True),
-    "BYYEARDAY": (1, 366, True),
-    "BYWEEKNO": (1, 53, True),
-    "BYMONTH": (1, 12, False),
-    "BYSETPOS": (1, 366, True),
-}
-_WEEKDAY: Final = re.compile(r"([+-]?)(\d{0,2})(MO|TU|WE|TH|FR|SA|SU)")
-_WEEKDAY_NAMES: Final = frozenset({"MO", "TU", "WE", "TH", "FR", "SA", "SU"})
 
 
 def clean_text(text: str) -> str:
@@ -107,6 +90,9 @@ def problem(event: Event) -> SkipReason | None:
     except OverflowError, ValueError, TypeError:
         return SkipReason.INVALID_TIME
     try:
+        day = event.start.date() if isinstance(event.start, datetime) else event.start
+        if not all(makes_occurrences(rule, day) for rule in event.rrules):
+            return SkipReason.INVALID_RECURRENCE
         first = instant(event.start, UTC)
         list(
             occurrences(
@@ -140,70 +126,6 @@ def _times_problem(event: Event) -> SkipReason | None:
 
 def _texts(event: Event) -> tuple[object, ...]:
     return (event.id, event.ical_uid, event.summary, event.description, event.location)
-
-
-def rule_problem(rule: str) -> str | None:
-    """Return what is wrong with an RRULE value (no `RRULE:` prefix), None if fine.
-
-    Stricter than dateutil where dateutil would loop without end (`INTERVAL=0`,
-    `BYMONTH=13`) or search to the year 9999 (a 30 February).
-    """
-    parts: dict[str, str] = {}
-    for part in rule.upper().split(";"):
-        name, equals, value = part.partition("=")
-        if not equals or not value or name in parts:
-            return f"malformed part {part[:20]!r}"
-        parts[name] = value
-    if parts.get("FREQ") not in _FREQUENCIES:
-        return "no supported FREQ"
-    for name, value in parts.items():
-        if name in ("FREQ", "UNTIL"):
-            continue
-        if name in ("COUNT", "INTERVAL"):
-            if not value.isdigit() or int(value) < 1:
-                return f"{name} is not a positive number"
-        elif name == "WKST":
-            if value not in _WEEKDAY_NAMES:
-                return "WKST is not a weekday"
-        elif name == "BYDAY":
-            if not all(_weekday_ok(item) for item in value.split(",")):
-                return "BYDAY holds something that is no weekday"
-        elif name in _NUMBERS:
-            if _numbers(name, value) is None:
-                return f"{name} holds a value out of range"
-        else:
-            return f"unknown part {name[:20]}"
-    if not _month_days_possible(parts):
-        return "no month has those days"
-    return None
-
-
-def _weekday_ok(item: str) -> bool:
-    match = _WEEKDAY.fullmatch(item)
-    return match is not None and (not match.group(2) or 1 <= int(match.group(2)) <= 53)
-
-
-def _numbers(name: str, value: str) -> list[int] | None:
-    low, high, signed = _NUMBERS[name]
-    found = []
-    for item in value.split(","):
-        digits = item.removeprefix("-").removeprefix("+") if signed else item
-        if not digits.isdigit() or not low <= int(digits) <= high:
-            return None
-        found.append(-int(digits) if item.startswith("-") else int(digits))
-    return found
-
-
-def _month_days_possible(parts: dict[str, str]) -> bool:
-    """Return whether some allowed month has one of the allowed days of the month."""
-    if "BYMONTHDAY" not in parts:
-        return True
-    months = _numbers("BYMONTH", parts["BYMONTH"]) if "BYMONTH" in parts else None
-    longest = max(
-        calendar.monthrange(2024, month)[1] for month in months or range(1, 13)
-    )
-    days = _numbers("BYMONTHDAY", parts["BYMONTHDAY"]) or []
-    return any(abs(day) <= longest for day in days)
 
 
 class Unreadable(ValueError):

@@ -506,7 +506,10 @@ class GoogleProvider:
             if well_formed(item)
             and master["id"] in (item.get("id"), item.get("recurringEventId"))
         ]
-        current = next((item for item in items if item["id"] == master["id"]), master)
+        current = next((item for item in items if item["id"] == master["id"]), None)
+        if current is None:  # not (yet) found by its iCalUID: take it as it came
+            current = master
+            items.insert(0, master)
         if detached and has_detached(current):
             items.extend(await self._detached(calendar_id, master["id"]))
         return items

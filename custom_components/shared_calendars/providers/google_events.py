@@ -31,6 +31,7 @@ import re
 from typing import Any, Final, NamedTuple, TypeGuard
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from gcal_sync.exceptions import CalendarParseException
 from gcal_sync.model import DateOrDatetime
 from ical.recurrence import Recurrences
 
@@ -351,7 +352,7 @@ def _bound(raw: Json, name: str) -> DateOrDateTime:
         raise Unreadable(SkipReason.INVALID_TIME)
     try:
         return when_value(when)
-    except TypeError, ValueError:  # pydantic's ValidationError is a ValueError
+    except CalendarParseException, TypeError, ValueError:
         raise Unreadable(SkipReason.INVALID_TIME) from None
 
 

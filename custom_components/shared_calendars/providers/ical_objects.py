@@ -29,7 +29,7 @@ import re
 from icalendar import Calendar, Event as VEvent
 
 from ..engine.content import instant
-from ..engine.intake import Unreadable, problem, sanitised, title_of
+from ..engine.intake import Unreadable, clean_text, problem, sanitised, title_of
 from ..engine.model import (
     PART_SEPARATOR,
     DateOrDateTime,
@@ -86,6 +86,8 @@ def read_resource(
     any way, is skipped whole; an event in it the engine cannot take (a rule that
     never ends, times of two kinds) is skipped alone.
     """
+    if isinstance(data, str):
+        data = clean_text(data)  # a lone surrogate would not even encode
     try:
         events = events_from_ical(data, resource, floating=floating)
     except Exception as err:  # noqa: BLE001  # icalendar raises many types on garbage
