@@ -19,6 +19,7 @@ from custom_components.shared_calendars.const import DOMAIN
 from .group import caldav_account, google_account, group_entry, member
 from .providers.caldav_harness import USER, CalDavHarness
 from .providers.google_harness import SERVICE_ACCOUNT, GoogleHarness
+from .secret_search import leaks
 from .servers.radicale import USERS
 from .test_sync import _original
 
@@ -72,8 +73,12 @@ async def test_diagnostics_show_the_sync_and_hide_everything_private(
         ben_combined,
         caldav_harness.proxy.url,
         "127.0.0.1",
+        *google_harness.server.issued_tokens,
+        *google_harness.server.assertions,
     ):
         assert private not in text
+    assert google_harness.server.issued_tokens
+    assert leaks([text]) == []
     issue = issue_registry.async_get_issue(DOMAIN, f"not_shared_{entry.entry_id}")
     assert issue is not None
     assert issue.translation_placeholders is not None

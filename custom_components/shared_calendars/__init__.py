@@ -9,7 +9,7 @@ from __future__ import annotations
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
 from .accounts import async_build_providers
@@ -18,6 +18,7 @@ from .coordinator import (
     SharedCalendarsConfigEntry,
     SharedCalendarsCoordinator,
     SharedCalendarsRuntimeData,
+    skipped_issue_id,
 )
 from .providers.base import AuthFailed
 from .repairs import async_delete_emptied_issues
@@ -82,6 +83,7 @@ async def async_remove_entry(
 ) -> None:
     """Drop the repairs issues of a removed group: nothing is left to answer."""
     async_delete_emptied_issues(hass, entry.entry_id)
+    ir.async_delete_issue(hass, DOMAIN, skipped_issue_id(entry.entry_id))
 
 
 async def _async_close(entry: SharedCalendarsConfigEntry) -> None:

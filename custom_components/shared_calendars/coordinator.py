@@ -50,6 +50,11 @@ _SKIP_REASONS = {  # by `SkipReason`
 }
 
 
+def skipped_issue_id(entry_id: str) -> str:
+    """Return the id of a group's repairs issue about events that cannot be read."""
+    return f"skipped_events_{entry_id}"
+
+
 class StateNotSaved(UpdateFailed):
     """The sync state could not be written to disk."""
 
@@ -244,7 +249,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
             self._confirm_next = {}
         await async_update_emptied_issues(self, report)
         self._update_not_shared_issue(report)
-        self._update_skipped_issue(report)
+        await self._async_update_skipped_issue(report)
         if report.auth_failed:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN,
@@ -263,26 +268,28 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         self.last_synced = dt_util.utcnow()
         return report
 
-    def _update_skipped_issue(self, report: SyncReport) -> None:
+    async def _async_update_skipped_issue(self, report: SyncReport) -> None:
         """Name the events that cannot be read, where they are, and why."""
-        issue_id = f"skipped_events_{self.config_entry.entry_id}"
+        issue_id = skipped_issue_id(self.config_entry.entry_id)
         owners = {
-            ref.key: (member.name, ref.calendar_id)
+            ref.key: (member.name, ref)
             for member in self.members
             for ref in (
                 *member.sources,
                 *([member.combined] if member.combined else []),
             )
         }
-        lines = [
-            f"- {f'"{item.title}"' if item.title else 'An untitled event'} in "
-            f"{name}'s calendar {calendar}: "
-            f"{_SKIP_REASONS[item.reason]}"
-            for key, held in sorted(report.skipped.items())
-            if key in owners
-            for name, calendar in [owners[key]]
-            for item in held
-        ]
+        lines: list[str] = []
+        for key, held in sorted(report.skipped.items()):
+            if key not in owners:
+                continue
+            name, ref = owners[key]
+            calendar = await self.async_calendar_name(ref) or ref.calendar_id
+            lines += [
+                f"- {f'"{item.title}"' if item.title else 'An untitled event'} in "
+                f"{name}'s calendar {calendar}: {_SKIP_REASONS[item.reason]}"
+                for item in held
+            ]
         if not lines:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return

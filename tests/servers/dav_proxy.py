@@ -25,8 +25,8 @@ troubled or a lesser server instead:
   `data` instead (in REPORT answers and to GET), like a server that keeps whatever
   a client stored (Radicale refuses what it cannot parse). Characters XML cannot
   hold make the multistatus broken, as a server that writes them raw does.
-- `break_reports_next(n)`: the next n multistatus answers to a REPORT are cut in
-  half: XML that cannot be parsed.
+- `break_reports_next(n, path)`: the next n multistatus answers to a REPORT (on the
+  collection at `path`, if given) are cut in half: XML that cannot be parsed.
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ class DavProxy:
         self._digest_users: Mapping[str, str] | None = None
         self._nonces: set[str] = set()
         self._substitutes: dict[bytes, str] = {}
-        self._breaks: list[_Fault] = []
+        self._breaks: dict[str | None, list[_Fault]] = {}
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
         self._closing = asyncio.Event()
@@ -208,9 +208,10 @@ class DavProxy:
         """Serve every calendar object that holds `marker` as `data` instead."""
         self._substitutes[marker.encode()] = data
 
-    def break_reports_next(self, requests: int) -> None:
-        """Cut the next `requests` REPORT multistatus answers in half."""
-        self._breaks.append(_Fault(requests, 207))
+    def break_reports_next(self, requests: int, path: str | None = None) -> None:
+        """Cut the next `requests` REPORT multistatus answers (on `path`) in half."""
+        key = path.rstrip("/") if path is not None else None
+        self._breaks.setdefault(key, []).append(_Fault(requests, 207))
 
     def require_digest(self, users: Mapping[str, str]) -> None:
         """Accept only HTTP Digest authentication, for these users and passwords."""
@@ -327,12 +328,12 @@ class DavProxy:
                 self._expired_tokens.discard(issued)
         if self._substitutes and status in (200, 207):
             answer = self._substituted(answer, xml=status == 207)
-        if (
-            request.method == "REPORT"
-            and status == 207
-            and self._take(self._breaks) is not None
-        ):
-            answer = answer[: len(answer) // 2]
+        if request.method == "REPORT" and status == 207:
+            breaks = self._breaks.get(request.path.rstrip("/"))
+            if (breaks and self._take(breaks)) or self._take(
+                self._breaks.get(None, [])
+            ):
+                answer = answer[: len(answer) // 2]
         if request.method == "PROPFIND":
             if not self.sync_collection_supported:
                 answer = _PROP_SYNC_TOKEN.sub(b"", answer)
