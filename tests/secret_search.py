@@ -28,9 +28,14 @@ SHAPES = (
 """A PEM private key, a Google access token (the fake's too), a signed JWT."""
 TEST_PASSWORDS = ("not-alices-password", "the-old-password", "still-wrong")
 """Wrong passwords tests type: as secret as right ones."""
-HARNESS_LOGGERS = ("pytest_homeassistant_custom_component",)
-"""The test harness's own loggers: its mock storage logs whole stored files (config
-entries with their keys) at DEBUG, which Home Assistant's real storage never does."""
+HARNESS_LOGGERS = (
+    "pytest_homeassistant_custom_component",
+    "homeassistant.components.websocket_api",
+)
+"""Lines that show the harness's own secrets, not ours: its mock storage logs whole
+stored files (config entries with their keys) at DEBUG, which Home Assistant's real
+storage never does, and Home Assistant's websocket API logs the test client's own
+Home Assistant access token as it signs in."""
 
 
 @functools.cache

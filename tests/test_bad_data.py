@@ -29,6 +29,7 @@ from custom_components.shared_calendars.cycle import MAX_ATTEMPTS, SyncCycle, Sy
 from custom_components.shared_calendars.engine.ids import copy_id
 from custom_components.shared_calendars.engine.model import (
     CalendarRef,
+    ChangeSet,
     Event,
     Member,
     resource_of,
@@ -38,11 +39,12 @@ from custom_components.shared_calendars.engine.state import SyncState
 from custom_components.shared_calendars.providers.base import CalendarProvider
 
 from .bad_data import HUGE, google_items, ics_objects
+from .memory_provider import MemoryProvider
 from .providers.caldav_harness import CalDavHarness
 from .providers.google_harness import GoogleHarness
 
 EXAMPLES = int(
-    os.environ.get("BAD_DATA_EXAMPLES", os.environ.get("PROPERTY_EXAMPLES", "12"))
+    os.environ.get("BAD_DATA_EXAMPLES", os.environ.get("PROPERTY_EXAMPLES", "8"))
 )
 START = datetime(2026, 5, 4, 10, tzinfo=UTC)
 
@@ -337,3 +339,60 @@ async def test_broken_xml_fails_one_calendar_for_one_cycle(group_factory: Any) -
 
     _assert_clean(healed)
     assert await group.titles(group.anna_combined) == ben
+
+
+class _BrokenReader(MemoryProvider):
+    """A provider whose reading of one calendar fails with what no provider raises."""
+
+    async def changes(self, calendar_id: str, cursor: str | None) -> ChangeSet:
+        """Fail on the calendar "broken", as a reader's bug would on odd data."""
+        if calendar_id == "broken":
+            raise KeyError("Therapy at ten")  # messages may quote private data
+        return await super().changes(calendar_id, cursor)
+
+
+async def test_a_reader_failing_unexpectedly_fails_only_its_calendar(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The calendar is reported, with where it failed; the other calendars sync."""
+    provider = _BrokenReader()
+    for calendar in ("broken", "anna", "ben-combined"):
+        provider.add_calendar(calendar)
+    provider.write("anna", _canary("canary1", "Canary", 1))
+    members = [
+        Member(
+            id="anna",
+            name="Anna",
+            sources=(
+                CalendarRef(account=provider.account, calendar_id="anna"),
+                CalendarRef(account=provider.account, calendar_id="broken"),
+            ),
+        ),
+        Member(
+            id="ben",
+            name="Ben",
+            combined=CalendarRef(account=provider.account, calendar_id="ben-combined"),
+        ),
+    ]
+    cycle = SyncCycle(
+        providers={provider.account: provider},
+        state=SyncState(),
+        save=_no_save,
+        sleep=_no_sleep,
+    )
+
+    report = await cycle.run(members, PlanOptions())
+
+    assert report.error_kinds == {f"{provider.account}|broken": "Unexpected"}
+    assert report.errors[f"{provider.account}|broken"].startswith(
+        "Unexpected KeyError at test_bad_data.py:"
+    )
+    assert [e.summary for e in provider.calendars["ben-combined"].events.values()] == [
+        "Canary"
+    ]
+    assert "KeyError at test_bad_data.py" in caplog.text
+    assert "Therapy" not in caplog.text
+
+
+async def _no_save() -> None:
+    """Keep nothing."""

@@ -327,7 +327,7 @@ class DavProxy:
                 self._issued_tokens.add(issued)
                 self._expired_tokens.discard(issued)
         if self._substitutes and status in (200, 207):
-            answer = self._substituted(answer, xml=status == 207)
+            answer = self._substitute_objects(answer, xml=status == 207)
         if request.method == "REPORT" and status == 207:
             breaks = self._breaks.get(request.path.rstrip("/"))
             if (breaks and self._take(breaks)) or self._take(
@@ -341,7 +341,7 @@ class DavProxy:
                 answer = _PROP_GETCTAG.sub(b"", answer)
         return web.Response(status=status, body=answer, headers=answer_headers)
 
-    def _substituted(self, answer: bytes, *, xml: bool) -> bytes:
+    def _substitute_objects(self, answer: bytes, *, xml: bool) -> bytes:
         def replace(data: bytes) -> bytes | None:
             for marker, substitute in self._substitutes.items():
                 if marker in data:

@@ -1115,8 +1115,8 @@ class FakeGoogle:
                 continue
             properties = resource.get("extendedProperties")
             private = properties.get("private") if isinstance(properties, dict) else {}
-            if wanted and not isinstance(private, dict):
-                continue
+            if not isinstance(private, dict):
+                private = {}
             if any(private.get(key) != value for key, value in wanted):
                 continue
             if not self._overlaps(resource, time_min, time_max):
