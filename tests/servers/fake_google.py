@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import asyncio
 from base64 import b32hexencode
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 import functools
 import json
+import math
 import random
 import re
 import secrets
@@ -85,6 +86,9 @@ _RATE_LIMIT_MESSAGES: Final = {
     "userRateLimitExceeded": "User Rate Limit Exceeded",
     "quotaExceeded": "Calendar usage limits exceeded.",
 }
+_EVENT_WRITES: Final = frozenset(
+    {"events.insert", "events.update", "events.patch", "events.delete"}
+)
 _SYNC_INCOMPATIBLE: Final = (
     "iCalUID",
     "orderBy",
@@ -402,6 +406,38 @@ class _PageCursor:
     sync_token: str
 
 
+@dataclass(kw_only=True)
+class WriteQuota:
+    """A sliding one-minute quota of event writes, and what it let through."""
+
+    per_minute: int
+    status: int
+    reason: str
+    accepted: int = 0
+    """Writes let through (answered by the API, whatever the answer)."""
+    refused: int = 0
+    """Writes refused as over the quota."""
+    _recent: deque[float] = field(default_factory=deque)
+
+    def admit(self, now: float) -> GoogleError | None:
+        """Count a write at `now`; return the refusal when it is over the quota."""
+        while self._recent and self._recent[0] <= now - 60:
+            self._recent.popleft()
+        if len(self._recent) < self.per_minute:
+            self._recent.append(now)
+            self.accepted += 1
+            return None
+        self.refused += 1
+        headers = {}
+        if self.status == 429:
+            wait = max(1, math.ceil(self._recent[0] + 60 - now))
+            headers["Retry-After"] = str(wait)
+        message = _RATE_LIMIT_MESSAGES.get(self.reason, "Rate Limit Exceeded")
+        return GoogleError(
+            self.status, self.reason, message, domain="usageLimits", headers=headers
+        )
+
+
 class FakeGoogle:
     """Google Calendar API v3 and its token endpoint on 127.0.0.1.
 
@@ -445,6 +481,10 @@ class FakeGoogle:
         self._seq = 0
         self._token_generation = 0
         self._forced: list[GoogleError] = []
+        self.write_quota: WriteQuota | None = None
+        """A per-minute quota of event writes, when a test sets one (`limit_writes`)."""
+        self.refused_summaries: set[str] = set()
+        """Event writes whose summary contains one of these are refused with 400."""
         self._deliveries: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
@@ -559,6 +599,14 @@ class FakeGoogle:
         stored = self._calendars[calendar_id].events.get(event_id)
         return None if stored is None else dict(stored.resource)
 
+    def live_events(self, calendar_id: str) -> list[dict[str, Any]]:
+        """Return the stored events of a calendar that are not deleted, for assertions."""
+        return [
+            dict(stored.resource)
+            for stored in self._calendars[calendar_id].events.values()
+            if not stored.cancelled
+        ]
+
     def channel(self, channel_id: str) -> Channel:
         """Return a watch channel, for assertions."""
         return self._channels[channel_id]
@@ -591,6 +639,21 @@ class FakeGoogle:
             GoogleError(status, reason, message, domain="usageLimits", headers=headers)
             for _ in range(count)
         )
+
+    def limit_writes(
+        self, per_minute: int, *, status: int = 429, reason: str = "rateLimitExceeded"
+    ) -> WriteQuota:
+        """Accept at most `per_minute` event writes in any 60 s of the server's clock.
+
+        A write over the quota is refused: 429 with Retry-After (the seconds until
+        the oldest counted write leaves the minute), or 403 with `reason` and no
+        Retry-After, as Google answers for its per-user quotas. Refused writes do
+        not count against the quota.
+        """
+        self.write_quota = WriteQuota(
+            per_minute=per_minute, status=status, reason=reason
+        )
+        return self.write_quota
 
     def expire_sync_tokens(self) -> None:
         """Make every sync token issued so far answer 410 `fullSyncRequired`."""
@@ -672,6 +735,12 @@ class FakeGoogle:
                 return self._forced.pop(0).response()
             if self.error_rate and self._random.random() < self.error_rate:
                 return GoogleError(503, "backendError", "Backend Error").response()
+            if (
+                self.write_quota is not None
+                and route in _EVENT_WRITES
+                and (refusal := self.write_quota.admit(self.clock())) is not None
+            ):
+                return refusal.response()
         try:
             if route not in ("token", "unknown"):
                 request["principal"] = self._authenticate(request)
@@ -1247,6 +1316,11 @@ class FakeGoogle:
         self, calendar: FakeCalendar, body: dict[str, Any], *, instance: bool = False
     ) -> dict[str, Any]:
         """Check the writable fields of an event body; return them as Google stores them."""
+        summary = body.get("summary")
+        if isinstance(summary, str) and any(
+            text in summary for text in self.refused_summaries
+        ):
+            raise _invalid("Invalid value for: summary")
         resource = {
             key: body[key]
             for key in _WRITABLE_FIELDS
