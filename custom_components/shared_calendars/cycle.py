@@ -247,7 +247,6 @@ class SyncCycle:
 
     async def _execute(self, planned: Plan, report: SyncReport) -> None:
         failed_groups: set[str] = set()
-        semaphore = asyncio.Semaphore(self._concurrency)
         lanes: dict[str, list[Action]] = {}
         for action in planned.actions:
             if action.target.key in report.errors:
@@ -256,7 +255,7 @@ class SyncCycle:
             else:
                 lanes.setdefault(action.target.account, []).append(action)
 
-        async def run_one(action: Action) -> None:
+        async def run_one(action: Action, semaphore: asyncio.Semaphore) -> None:
             try:
                 await self._perform(action, report, semaphore)
             except Deferred:
@@ -283,10 +282,13 @@ class SyncCycle:
 
         async def run_lane(actions: list[Action]) -> None:
             """Write one account's actions in batches: a slow account holds no other."""
+            semaphore = asyncio.Semaphore(self._concurrency)
             for start in range(0, len(actions), BATCH_SIZE):
                 batch = actions[start : start + BATCH_SIZE]
                 try:
-                    await asyncio.gather(*(run_one(action) for action in batch))
+                    await asyncio.gather(
+                        *(run_one(action, semaphore) for action in batch)
+                    )
                 finally:
                     await self._save()
 
@@ -346,10 +348,12 @@ class SyncCycle:
             pacer = self._pacers[account] = Pacer(clock=self._clock, sleep=self._sleep)
         refusals = 0
         for attempt in itertools.count(1):
-            started = await pacer.turn(self._deadline)
-            report.requests[kind] += 1
             try:
+                # The turn is taken with a slot in hand, so that a pause holds the
+                # writes that were about to start, not only the ones that follow.
                 async with semaphore:
+                    started = await pacer.turn(self._deadline)
+                    report.requests[kind] += 1
                     result = await call()
             except RateLimited as err:
                 report.refused += 1

@@ -408,9 +408,10 @@ class _PageCursor:
 
 @dataclass(kw_only=True)
 class WriteQuota:
-    """A sliding one-minute quota of event writes, and what it let through."""
+    """A sliding quota of event writes (by default a minute's), and what it let through."""
 
-    per_minute: int
+    writes: int
+    period: float
     status: int
     reason: str
     accepted: int = 0
@@ -421,16 +422,16 @@ class WriteQuota:
 
     def admit(self, now: float) -> GoogleError | None:
         """Count a write at `now`; return the refusal when it is over the quota."""
-        while self._recent and self._recent[0] <= now - 60:
+        while self._recent and self._recent[0] <= now - self.period:
             self._recent.popleft()
-        if len(self._recent) < self.per_minute:
+        if len(self._recent) < self.writes:
             self._recent.append(now)
             self.accepted += 1
             return None
         self.refused += 1
         headers = {}
         if self.status == 429:
-            wait = max(1, math.ceil(self._recent[0] + 60 - now))
+            wait = max(1, math.ceil(self._recent[0] + self.period - now))
             headers["Retry-After"] = str(wait)
         message = _RATE_LIMIT_MESSAGES.get(self.reason, "Rate Limit Exceeded")
         return GoogleError(
@@ -641,17 +642,22 @@ class FakeGoogle:
         )
 
     def limit_writes(
-        self, per_minute: int, *, status: int = 429, reason: str = "rateLimitExceeded"
+        self,
+        writes: int,
+        *,
+        period: float = 60.0,
+        status: int = 429,
+        reason: str = "rateLimitExceeded",
     ) -> WriteQuota:
-        """Accept at most `per_minute` event writes in any 60 s of the server's clock.
+        """Accept at most `writes` event writes in any `period` s of the server's clock.
 
         A write over the quota is refused: 429 with Retry-After (the seconds until
-        the oldest counted write leaves the minute), or 403 with `reason` and no
+        the oldest counted write leaves the period), or 403 with `reason` and no
         Retry-After, as Google answers for its per-user quotas. Refused writes do
         not count against the quota.
         """
         self.write_quota = WriteQuota(
-            per_minute=per_minute, status=status, reason=reason
+            writes=writes, period=period, status=status, reason=reason
         )
         return self.write_quota
 
@@ -1142,6 +1148,7 @@ class FakeGoogle:
             request["principal"], request.match_info["calendarId"], write=True
         )
         body = await self._json_body(request)
+        self._check_refused(body)
         return web.json_response(self._insert(calendar, body, request["principal"]))
 
     async def _events_update(self, request: web.Request) -> web.StreamResponse:
@@ -1149,6 +1156,7 @@ class FakeGoogle:
             request["principal"], request.match_info["calendarId"], write=True
         )
         body = await self._json_body(request)
+        self._check_refused(body)
         self._check_if_match(request, calendar)
         return web.json_response(
             self._update(calendar, request.match_info["eventId"], body, patch=False)
@@ -1159,6 +1167,7 @@ class FakeGoogle:
             request["principal"], request.match_info["calendarId"], write=True
         )
         body = await self._json_body(request)
+        self._check_refused(body)
         self._check_if_match(request, calendar)
         return web.json_response(
             self._update(calendar, request.match_info["eventId"], body, patch=True)
@@ -1171,6 +1180,14 @@ class FakeGoogle:
         self._check_if_match(request, calendar)
         self._delete(calendar, request.match_info["eventId"])
         return web.Response(status=204)
+
+    def _check_refused(self, body: dict[str, Any]) -> None:
+        """Refuse a write through the API whose summary the test marked as refused."""
+        summary = body.get("summary")
+        if isinstance(summary, str) and any(
+            text in summary for text in self.refused_summaries
+        ):
+            raise _invalid("Invalid value for: summary")
 
     def _check_if_match(self, request: web.Request, calendar: FakeCalendar) -> None:
         expected = request.headers.get("If-Match")
@@ -1316,11 +1333,6 @@ class FakeGoogle:
         self, calendar: FakeCalendar, body: dict[str, Any], *, instance: bool = False
     ) -> dict[str, Any]:
         """Check the writable fields of an event body; return them as Google stores them."""
-        summary = body.get("summary")
-        if isinstance(summary, str) and any(
-            text in summary for text in self.refused_summaries
-        ):
-            raise _invalid("Invalid value for: summary")
         resource = {
             key: body[key]
             for key in _WRITABLE_FIELDS
