@@ -267,7 +267,7 @@ class SyncCycle:
                     _record_error(report, action.target, err)
                     return
                 self._state.park(
-                    action.record, action.event.id, action.event.summary, str(err)
+                    action.record, action.event.id, action.event.summary, str(err)[:300]
                 )
                 report.parked += 1
                 _LOGGER.warning(
