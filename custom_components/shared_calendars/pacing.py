@@ -53,8 +53,7 @@ class Pacer:
         self._next_start = 0.0
         self._backoff = FIRST_BACKOFF
         self._accepted: deque[float] = deque()
-        self._slowed_at = -math.inf
-        """When the pace was last slowed."""
+        self._last_refused = -math.inf
         self._accepted_since_slowed = True
 
     async def turn(self, deadline: float) -> float:
@@ -96,25 +95,29 @@ class Pacer:
     def refused(self, started: float, retry_after: float | None) -> None:
         """Pause every write, and slow the pace once per run of refusals.
 
-        A write that started before the last slow-down was sent at the old pace,
-        and refusals before any write is accepted again say that the pause was too
-        short, not the pace too fast: those only lengthen the pause.
+        Writes already on their way when a refusal came were sent at the old pace:
+        their refusals change nothing but a longer Retry-After. Refusals before any
+        write is accepted again say that the pause was too short, not the pace too
+        fast: those only lengthen the pause.
         """
         now = self._clock()
-        if retry_after is not None and retry_after > 0:
-            pause = retry_after
-        else:
-            pause = self._backoff
-            self._backoff = min(LONGEST_BACKOFF, self._backoff * 2)
-        self.paused_until = max(self.paused_until, now + pause)
-        if started <= self._slowed_at or not self._accepted_since_slowed:
-            return
         self._forget_before(now - WINDOW)
+        fresh = started > self._last_refused
+        self._last_refused = now
+        if retry_after is not None and retry_after > 0:
+            self.paused_until = max(self.paused_until, now + retry_after)
+        elif fresh:
+            # Without Retry-After, a per-minute quota frees a write when the oldest
+            # of the last minute is a minute old; the back-off covers other quotas.
+            frees = self._accepted[0] + WINDOW - now if self._accepted else 0.0
+            self.paused_until = max(self.paused_until, now + max(self._backoff, frees))
+            self._backoff = min(LONGEST_BACKOFF, self._backoff * 2)
+        if not fresh or not self._accepted_since_slowed:
+            return
         candidates = [len(self._accepted) / WINDOW] if self._accepted else []
         if self.pace is not None:
             candidates.append(self.pace * SLOW_DOWN)
         self.pace = max(SLOWEST_PACE, min(candidates, default=FIRST_PACE))
-        self._slowed_at = now
         self._accepted_since_slowed = False
 
     def per_minute(self) -> float | None:
