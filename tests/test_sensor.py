@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
@@ -121,3 +123,38 @@ async def test_sensors_are_unavailable_when_the_sync_fails(
         "sensor.anna_next_event",
     ):
         assert _state(hass, entity_id) == STATE_UNAVAILABLE
+
+
+async def test_refused_copies_are_named_without_their_text_in_the_log(
+    hass: HomeAssistant, family: Family, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A copy Ben's calendar refuses: the error sensor names it; the log does not."""
+    assert isinstance(family.harness, GoogleHarness)
+    server = family.harness.server
+    caplog.set_level(logging.DEBUG)
+    server.refused_summaries.add("Surgery")
+    server.insert_event(
+        family.calendars["anna"],
+        {
+            "summary": "Surgery",
+            "start": {"dateTime": "2026-12-03T10:00:00+01:00"},
+            "end": {"dateTime": "2026-12-03T11:00:00+01:00"},
+        },
+    )
+    await family.coordinator.async_refresh()
+
+    errors = hass.states.get("sensor.family_sync_errors")
+    assert errors is not None
+    assert errors.state == "0"  # one refused copy fails alone: no calendar failed
+    [refused] = errors.attributes["refused_copies"]
+    assert refused["title"] == "Surgery"
+    assert refused["calendar"] == "Ben"
+    assert "Invalid value for: summary" in refused["reason"]
+    pending = hass.states.get("sensor.family_pending_changes")
+    assert pending is not None
+    assert pending.state == "0"
+    assert pending.attributes["deferred_writes"] == 0
+    assert pending.attributes["write_pace"] == {}
+    ours = [r for r in caplog.records if r.name.startswith("custom_components")]
+    assert any("refused" in record.getMessage() for record in ours)
+    assert not any("Surgery" in record.getMessage() for record in ours)

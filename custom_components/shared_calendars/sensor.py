@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import override
+from typing import Any, override
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -24,6 +24,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
+from .const import SUBENTRY_ACCOUNT
 from .coordinator import SharedCalendarsConfigEntry, SharedCalendarsCoordinator
 from .engine.content import instant
 from .engine.model import Event
@@ -54,6 +55,42 @@ class GroupSensorDescription(SensorEntityDescription):
     """A sensor of a group's sync."""
 
     value_fn: Callable[[SharedCalendarsCoordinator], StateType | datetime]
+    attributes_fn: Callable[[SharedCalendarsCoordinator], dict[str, Any]] | None = None
+
+
+def _backlog(coordinator: SharedCalendarsCoordinator) -> dict[str, Any]:
+    """Say how fast each paced account writes, and how many writes wait for it."""
+    titles = {
+        subentry.unique_id: subentry.title
+        for subentry in coordinator.config_entry.subentries.values()
+        if subentry.subentry_type == SUBENTRY_ACCOUNT
+    }
+    report = coordinator.data
+    return {
+        "deferred_writes": report.deferred,
+        "write_pace": {
+            titles.get(account, account): pace for account, pace in report.pace.items()
+        },
+    }
+
+
+def _parked(coordinator: SharedCalendarsCoordinator) -> dict[str, Any]:
+    """Name the copies their calendars refused: title, whose calendar, and why."""
+    owners = {
+        member.combined.key: member.name
+        for member in coordinator.members
+        if member.combined is not None
+    }
+    return {
+        "refused_copies": [
+            {
+                "title": parked.title,
+                "calendar": owners.get(key, parked.record.target.calendar_id),
+                "reason": parked.reason,
+            }
+            for (key, _), parked in sorted(coordinator.state.parked.items())
+        ]
+    }
 
 
 MEMBER_SENSORS: tuple[MemberSensorDescription, ...] = (
@@ -102,6 +139,7 @@ GROUP_SENSORS: tuple[GroupSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda coordinator: coordinator.data.pending,
+        attributes_fn=_backlog,
     ),
     GroupSensorDescription(
         key="sync_errors",
@@ -109,6 +147,7 @@ GROUP_SENSORS: tuple[GroupSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda coordinator: len(coordinator.data.errors),
+        attributes_fn=_parked,
     ),
 )
 
@@ -181,3 +220,11 @@ class GroupSensor(SharedCalendarsEntity, SensorEntity):
     def native_value(self) -> StateType | datetime:
         """Return the value from the last cycle."""
         return self.entity_description.value_fn(self.coordinator)
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the details behind the value, where the sensor has any."""
+        if (attributes_fn := self.entity_description.attributes_fn) is None:
+            return None
+        return attributes_fn(self.coordinator)

@@ -75,6 +75,8 @@ class Plan:
     """Originals that a member's filters or the time window kept from being shared."""
     unchanged: int = 0
     """Copies that already match their source."""
+    parked: int = 0
+    """Copies left aside: their calendar refused this very version of them."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -100,6 +102,7 @@ class _Contribution:
 class _Tally:
     skipped: int = 0
     unchanged: int = 0
+    parked: int = 0
     actions: list[Action] = field(default_factory=list)
 
 
@@ -156,6 +159,7 @@ def plan(
         actions=tuple(tally.actions),
         skipped_by_filter=tally.skipped,
         unchanged=tally.unchanged,
+        parked=tally.parked,
     )
 
 
@@ -356,12 +360,13 @@ def _reconcile(
     event_id = copy_id(group, target.key)
     record = state.copies.get((target.key, event_id))
     present = state.calendar(target.key).events.get(event_id)
+    parked = state.parked.get((target.key, event_id))
     if wanted is None:
         if present is not None and (record is not None or present.copy_of is not None):
             tally.actions.append(
                 DeleteCopy(target=target, event_id=event_id, group=group)
             )
-        elif record is not None:
+        elif record is not None or parked is not None:
             tally.actions.append(
                 ForgetCopy(target=target, event_id=event_id, group=group)
             )
@@ -369,6 +374,9 @@ def _reconcile(
     if record is not None and record.hidden and not options.restore_hidden:
         return
     template, digest = wanted
+    if parked is not None and parked.record.fingerprint == digest:
+        tally.parked += 1
+        return
     if (
         record is not None
         and not record.hidden

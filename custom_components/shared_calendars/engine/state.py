@@ -99,6 +99,16 @@ class Loss:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ParkedCopy:
+    """A copy its calendar refused as invalid: not tried again until its original changes."""
+
+    record: CopyRecord
+    """What would have been written, with the fingerprint that was refused."""
+    title: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ApplyResult:
     """What applying one change set did."""
 
@@ -118,6 +128,8 @@ class SyncState:
     pending: set[str] = field(default_factory=set)
     """Groups whose copies are not known to be right yet: planned again next cycle
     until all their actions succeed, so a cycle that dies loses nothing."""
+    parked: dict[tuple[str, str], ParkedCopy] = field(default_factory=dict)
+    """Copies refused as invalid, keyed as in `copies`."""
     _sources_of_group: dict[str, set[tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(set)
     )
@@ -147,9 +159,16 @@ class SyncState:
         self.copies[key] = record
         self._copies_of_group[record.group].add(key)
 
+    def park(self, record: CopyRecord, event_id: str, title: str, reason: str) -> None:
+        """Keep a refused copy aside until the copy wanted there is another one."""
+        self.parked[(record.target.key, event_id)] = ParkedCopy(
+            record=record, title=title, reason=reason
+        )
+
     def forget_copy(self, target: CalendarRef, event_id: str) -> None:
         """Drop a copy from the ledger, leaving the calendar as it is."""
         key = (target.key, event_id)
+        self.parked.pop(key, None)
         if (record := self.copies.pop(key, None)) is not None:
             keys = self._copies_of_group[record.group]
             keys.discard(key)
@@ -277,6 +296,7 @@ class SyncState:
     def record_put(self, record: CopyRecord, stored: Event) -> None:
         """Remember a copy that was written, as the calendar now holds it."""
         self._remember_copy((record.target.key, stored.id), record)
+        self.parked.pop((record.target.key, stored.id), None)
         state = self.calendar(record.target.key)
         if (old := state.events.get(stored.id)) is not None:
             self._unindex(record.target.key, old)
@@ -370,6 +390,18 @@ class SyncState:
                 for (_, copy_event_id), record in self.copies.items()
             ],
             "pending": sorted(self.pending),
+            "parked": [
+                {
+                    "group": parked.record.group,
+                    "account": parked.record.target.account,
+                    "calendar": parked.record.target.calendar_id,
+                    "id": copy_event_id,
+                    "fingerprint": parked.record.fingerprint,
+                    "title": parked.title,
+                    "reason": parked.reason,
+                }
+                for (_, copy_event_id), parked in self.parked.items()
+            ],
         }
 
     @classmethod
@@ -396,4 +428,23 @@ class SyncState:
                 hidden=stored["hidden"],
                 diverged=stored.get("diverged", False),
             )
-        return cls(calendars=calendars, copies=copies, pending=set(data["pending"]))
+        parked: dict[tuple[str, str], ParkedCopy] = {}
+        for stored in data.get("parked", ()):
+            target = CalendarRef(
+                account=stored["account"], calendar_id=stored["calendar"]
+            )
+            parked[(target.key, stored["id"])] = ParkedCopy(
+                record=CopyRecord(
+                    group=stored["group"],
+                    target=target,
+                    fingerprint=stored["fingerprint"],
+                ),
+                title=stored["title"],
+                reason=stored["reason"],
+            )
+        return cls(
+            calendars=calendars,
+            copies=copies,
+            pending=set(data["pending"]),
+            parked=parked,
+        )
