@@ -19,7 +19,7 @@ import os
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings, strategies as st
-from icalendar import is_utc
+from icalendar.timezone import tzid_from_dt
 import pytest
 
 from custom_components.shared_calendars.engine.content import content
@@ -127,6 +127,11 @@ def _instant(value: DateOrDateTime) -> datetime:
     if isinstance(value, datetime):
         return value.astimezone(UTC)
     return datetime.combine(value, time.min, UTC)
+
+
+def is_utc(value: DateOrDateTime) -> bool:
+    """Return whether icalendar counts a time as UTC (Etc/GMT, Atlantic/Reykjavik...)."""
+    return isinstance(value, datetime) and tzid_from_dt(value) == "UTC"
 
 
 def _zone_name(value: DateOrDateTime) -> str | None:

@@ -29,7 +29,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Event as VEvent, is_utc, vCalAddress, vRecur, vText
+from icalendar import Calendar, Event as VEvent, vCalAddress, vRecur, vText
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from ..engine.model import (
@@ -40,6 +40,7 @@ from ..engine.model import (
     EventStatus,
     Transparency,
 )
+from .ical_compat import add_date_list, is_utc
 
 MARKER_PROPERTY = "X-SHARED-CALENDARS-SOURCE"
 """The X- property that marks a managed copy; its value is the source's ledger key."""
@@ -331,7 +332,8 @@ def _localise(
     if not isinstance(value, datetime):
         return value
     if value.tzinfo is None:
-        value = value.replace(tzinfo=floating)
+        # Floating, or a TZID icalendar 6.3 could not resolve (7 strips vendor prefixes).
+        value = value.replace(tzinfo=(tzid and zone_from_tzid(tzid)) or floating)
     elif not isinstance(value.tzinfo, ZoneInfo) and tzid is not None:
         value = value.replace(tzinfo=zone_from_tzid(tzid) or value.tzinfo)
     return unalias_utc(value)
@@ -429,9 +431,9 @@ def _event_to_vevent(event: Event, uid: str, stamp: datetime) -> VEvent:
     if event.rrule is not None:
         vevent.add("RRULE", _VerbatimRecur.from_ical(event.rrule))
     for rdate in _grouped(event.rdate):
-        vevent.add("RDATE", rdate)
+        add_date_list(vevent, "RDATE", rdate)
     for exdate in _grouped(event.exdate):
-        vevent.add("EXDATE", exdate)
+        add_date_list(vevent, "EXDATE", exdate)
     vevent.add("STATUS", event.status.value.upper())
     vevent.add("TRANSP", event.transparency.value.upper())
     if event.color is not None:
