@@ -9,13 +9,13 @@ it was not built for. These tests read the Home Assistant that is installed.
 
 import ast
 from collections.abc import Iterator
-import importlib.metadata as metadata
+from importlib import metadata
 import json
 from pathlib import Path
 import sys
 
-from homeassistant.const import __version__ as HA_VERSION
 import homeassistant
+from homeassistant.const import __version__ as HA_VERSION
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -121,7 +121,7 @@ def test_requirements_allow_every_version_core_pins() -> None:
 def test_the_known_conflict_is_still_there() -> None:
     """Each conflict allowed above exists in this Home Assistant (else drop it)."""
     pins = _pinned_versions()
-    ours = {canonicalize_name(r.name): r.specifier for r in REQUIREMENTS}
+    ours = {str(canonicalize_name(r.name)): r.specifier for r in REQUIREMENTS}
     for integration, name in KNOWN_CONFLICTS:
         versions = [version for who, version in pins[name] if who == integration]
         assert versions

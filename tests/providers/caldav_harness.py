@@ -65,6 +65,10 @@ class CalDavHarness:
         """Return a calendar of bob's that alice may not see."""
         return self.calendar_id(self.server.private_calendar_path)
 
+    def another_client(self) -> CalDavProvider:
+        """Return a second provider for alice: a member's calendar app."""
+        return self.make_provider()
+
     def provider_with_wrong_credentials(self) -> CalDavProvider:
         """Return a provider for alice with a wrong password."""
         return self.make_provider(password="not-alices-password")

@@ -15,6 +15,8 @@ troubled or a lesser server instead:
   unsupported report, like a server without RFC 6578, and DAV:sync-token is taken
   out of PROPFIND answers.
 - `ctag_supported = False`: CS:getctag is taken out of PROPFIND answers.
+- `lock(path, n)`: the next n requests to `path` get 423 Locked, as Xandikos answers
+  while another write holds a resource or its collection.
 - `require_digest(users)`: clients must use HTTP Digest (RFC 7616, MD5, qop=auth);
   the proxy checks it and passes Basic on to Radicale.
 """
@@ -90,6 +92,7 @@ class ProxiedRequest:
     if_none_match: str | None
     authorization_scheme: str | None
     """`Basic`, `Digest`, or None when the request carried no credentials."""
+    body: bytes = b""
 
 
 @dataclass
@@ -117,6 +120,7 @@ class DavProxy:
         self._ssl_context = ssl_context
         self._failures: list[_Fault] = []
         self._stalls: list[_Fault] = []
+        self._locks: Counter[str] = Counter()
         self._issued_tokens: set[str] = set()
         self._expired_tokens: set[str] = set()
         self._expired_status = 403
@@ -172,6 +176,10 @@ class DavProxy:
         """Hold the next `requests` requests for `seconds` before forwarding them."""
         self._stalls.append(_Fault(requests, 0, seconds=seconds))
 
+    def lock(self, path: str, requests: int) -> None:
+        """Answer the next `requests` requests to `path` (unquoted) with 423 Locked."""
+        self._locks[path.rstrip("/")] = requests
+
     def expire_sync_tokens(self, status: int = 403) -> None:
         """Refuse every sync token handed out so far, with `status` (403 or 409)."""
         self._expired_tokens |= self._issued_tokens
@@ -212,6 +220,7 @@ class DavProxy:
                 authorization_scheme=authorization.split(" ", 1)[0]
                 if authorization
                 else None,
+                body=body,
             )
         )
         if (stall := self._take(self._stalls)) is not None:
@@ -234,6 +243,14 @@ class DavProxy:
                 status=fault.status,
                 text="injected by the test proxy",
                 headers=fault_headers,
+            )
+
+        if self._locks[locked := request.path.rstrip("/")] > 0:
+            self._locks[locked] -= 1
+            return web.Response(
+                status=423,
+                body=dav_error("lock-token-submitted"),
+                content_type="application/xml",
             )
 
         headers = CIMultiDict(
