@@ -17,6 +17,8 @@ troubled or a lesser server instead:
 - `ctag_supported = False`: CS:getctag is taken out of PROPFIND answers.
 - `lock(path, n)`: the next n requests to `path` get 423 Locked, as Xandikos answers
   while another write holds a resource or its collection.
+- `require_basic(users)`: clients must send these users' passwords with HTTP Basic,
+  as a reverse proxy in front of Xandikos (which has no authentication) checks them.
 - `require_digest(users)`: clients must use HTTP Digest (RFC 7616, MD5, qop=auth);
   the proxy checks it and passes Basic on to Radicale.
 """
@@ -38,7 +40,7 @@ import secrets
 import ssl
 from urllib.request import parse_http_list, parse_keqv_list
 
-from aiohttp import ClientSession, ClientTimeout, encode_basic_auth, web
+from aiohttp import BasicAuth, ClientSession, ClientTimeout, encode_basic_auth, web
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -125,6 +127,7 @@ class DavProxy:
         self._expired_tokens: set[str] = set()
         self._expired_status = 403
         self._digest_users: Mapping[str, str] | None = None
+        self._basic_users: Mapping[str, str] | None = None
         self._nonces: set[str] = set()
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
@@ -184,6 +187,10 @@ class DavProxy:
         """Refuse every sync token handed out so far, with `status` (403 or 409)."""
         self._expired_tokens |= self._issued_tokens
         self._expired_status = status
+
+    def require_basic(self, users: Mapping[str, str]) -> None:
+        """Accept only these users, with these passwords, over HTTP Basic."""
+        self._basic_users = users
 
     def require_digest(self, users: Mapping[str, str]) -> None:
         """Accept only HTTP Digest authentication, for these users and passwords."""
@@ -258,6 +265,12 @@ class DavProxy:
             for key, value in request.headers.items()
             if key.lower() not in _HOP_BY_HOP
         )
+        if self._basic_users is not None and not self._check_basic(request):
+            return web.Response(
+                status=401,
+                text="basic authentication required",
+                headers={"WWW-Authenticate": f'Basic realm="{DIGEST_REALM}"'},
+            )
         if self._digest_users is not None:
             user = self._check_digest(request)
             if user is None:
@@ -320,6 +333,18 @@ class DavProxy:
                     'qop="auth", algorithm=MD5'
                 )
             },
+        )
+
+    def _check_basic(self, request: web.Request) -> bool:
+        """Return whether the request carries a known user's password (Basic)."""
+        assert self._basic_users is not None
+        try:
+            auth = BasicAuth.decode(request.headers.get("Authorization", ""))
+        except ValueError:
+            return False
+        password = self._basic_users.get(auth.login)
+        return password is not None and hmac.compare_digest(
+            password.encode(), auth.password.encode()
         )
 
     def _check_digest(self, request: web.Request) -> str | None:
