@@ -831,8 +831,8 @@ class CalDavProvider:
         fetched: dict[str, _Fetched] = {}
         deleted: dict[str, None] = {}
         current = token or ""
-        # After writes of ours, ask for etags only: our writes come back with the
-        # etag their PUT got and need no download; the rest is fetched by multiget.
+        # After copies we wrote, ask for etags only: they come back with the
+        # etag their PUT got and need no download; the rest comes by multiget.
         # Otherwise (a quiet calendar, a first sync after a restart) the data comes
         # in the same request.
         with_data = token is None or calendar_id not in self._unsynced_writes
