@@ -12,12 +12,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from .codec import decode_event, encode_event
 from .content import fingerprint
-from .model import PART_SEPARATOR, CalendarRef, ChangeSet, Event, resource_of
+from .model import (
+    PART_SEPARATOR,
+    CalendarRef,
+    ChangeSet,
+    Event,
+    SyncWindow,
+    resource_of,
+)
+from .window import WindowIndex
 
 STATE_VERSION = 1
 EMPTIED_MIN_HELD = 2
@@ -130,6 +139,11 @@ class SyncState:
     until all their actions succeed, so a cycle that dies loses nothing."""
     parked: dict[tuple[str, str], ParkedCopy] = field(default_factory=dict)
     """Copies refused as invalid, keyed as in `copies`."""
+    planned_for: str | None = None
+    """What every group was last planned for (members and options, see
+    `cycle.plan_digest`): the same again needs only changed groups planned."""
+    planned_window: SyncWindow | None = None
+    """The window the groups were last planned for."""
     _sources_of_group: dict[str, set[tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(set)
     )
@@ -139,6 +153,7 @@ class SyncState:
     _copies_seen_of_group: dict[str, set[tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(set)
     )
+    _window: WindowIndex = field(default_factory=WindowIndex)
 
     def __post_init__(self) -> None:
         """Index the events and copies already held."""
@@ -199,6 +214,21 @@ class SyncState:
     def sources_of(self, group: str) -> set[tuple[str, str]]:
         """Return the (calendar key, event id) of every original in a group."""
         return self._sources_of_group.get(group, set())
+
+    def groups_crossing(
+        self, old: SyncWindow | None, new: SyncWindow | None
+    ) -> set[str]:
+        """Return the groups with an original one window lets through, the other not."""
+        originals = (
+            ((calendar, event.id), event)
+            for calendar, state in self.calendars.items()
+            for event in state.events.values()
+            if event.copy_of is None
+        )
+        return {
+            group_key(self.calendars[calendar].events[event_id])
+            for calendar, event_id in self._window.crossing(old, new, lambda: originals)
+        }
 
     def all_groups(self) -> set[str]:
         """Return every group known from originals or from copies."""
@@ -358,8 +388,11 @@ class SyncState:
     def _index(self, calendar: str, event: Event) -> None:
         index, group = self._index_of(event)
         index[group].add((calendar, event.id))
+        if event.copy_of is None:
+            self._window.add((calendar, event.id), event)
 
     def _unindex(self, calendar: str, event: Event) -> None:
+        self._window.discard((calendar, event.id))
         index, group = self._index_of(event)
         if (keys := index.get(group)) is not None:
             keys.discard((calendar, event.id))
@@ -390,6 +423,12 @@ class SyncState:
                 for (_, copy_event_id), record in self.copies.items()
             ],
             "pending": sorted(self.pending),
+            "planned_for": self.planned_for,
+            "planned_window": (
+                None
+                if (window := self.planned_window) is None
+                else [window.start.isoformat(), window.end.isoformat()]
+            ),
             "parked": [
                 {
                     "group": parked.record.group,
@@ -442,9 +481,17 @@ class SyncState:
                 title=stored["title"],
                 reason=stored["reason"],
             )
+        window = data.get("planned_window")
         return cls(
             calendars=calendars,
             copies=copies,
             pending=set(data["pending"]),
             parked=parked,
+            planned_for=data.get("planned_for"),
+            planned_window=None
+            if window is None
+            else SyncWindow(
+                start=datetime.fromisoformat(window[0]),
+                end=datetime.fromisoformat(window[1]),
+            ),
         )
