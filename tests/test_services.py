@@ -1069,6 +1069,15 @@ async def test_members_are_picked_as_devices_and_calendars_as_entities(
     by_devices = await family.call_unnamed(
         "get_free_busy", members=[family.device("Ben")], **span
     )
+    # Names and member entry ids work too; the only group is the group.
+    by_id = await family.call_unnamed(
+        "get_free_busy", members=[family.member_id("Ben")], **span
+    )
+    by_name = await family.call_unnamed(
+        "create_event", member="ben", summary="Swim", **TIMES
+    )
+    assert by_name["calendar_id"] == family.calendars["ben"]
+    assert by_id["members"] == by_devices["members"]
     by_entities = await family.call_unnamed(
         "get_free_busy", calendars=[family.entity("anna-work")], **span
     )
@@ -1096,6 +1105,13 @@ async def test_a_device_or_calendar_that_does_not_fit_is_refused(
     foreign = dr.async_get(family.hass).async_get_or_create(
         config_entry_id=other.entry_id, identifiers={("demo", "lamp")}, name="Lamp"
     )
+    busy_sensor = next(
+        entity.entity_id
+        for entity in er.async_entries_for_config_entry(
+            er.async_get(family.hass), family.entry.entry_id
+        )
+        if entity.domain == "binary_sensor"
+    )
     before = await family.everything()
     writes = family.writes()
     cases: list[tuple[str, str, dict[str, Any], str]] = [
@@ -1110,6 +1126,12 @@ async def test_a_device_or_calendar_that_does_not_fit_is_refused(
             "create_event",
             {"member": foreign.id, "summary": "x", **TIMES},
             "device_not_in_group",
+        ),
+        (
+            "entity-that-is-no-calendar",
+            "create_event",
+            {"calendar": busy_sensor, "summary": "x", **TIMES},
+            "calendar_not_in_group",
         ),
         (
             "combined-calendar-entity",
