@@ -138,7 +138,9 @@ def _original(member: int, number: int) -> dict[str, Any]:
     return body
 
 
-def _moved(master: dict[str, Any], weeks: int, minutes: int) -> tuple[str, dict]:
+def _moved(
+    master: dict[str, Any], weeks: int, minutes: int
+) -> tuple[str, dict[str, Any]]:
     """Return the instance id and resource of an occurrence moved by `minutes`."""
     original = datetime.fromisoformat(master["start"]["dateTime"]) + timedelta(
         weeks=weeks

@@ -259,17 +259,17 @@ class SyncState:
         """
         state = self.calendar(calendar)
         previous = state.events
+        remaining: dict[str, Event] | None = None
         if changes.complete:
             remaining = {event.id: event for event in changes.changed}
             removed = set(previous) - set(remaining)
         else:
-            remaining = dict(previous)
+            # Applied in place once let through: work grows with the change.
             removed = {event_id for event_id in changes.deleted if event_id in previous}
             removed |= _parts_gone(previous, changes)
-            for event_id in removed:
-                del remaining[event_id]
-            remaining.update((event.id, event) for event in changes.changed)
-        loss = self._loss(calendar, previous, removed) if guard_empty else None
+        loss = (
+            self._loss(calendar, previous, removed) if guard_empty and removed else None
+        )
         if loss is not None and confirm is None:
             return ApplyResult(groups=frozenset(), held_back=loss)
         # Copies that vanished with a confirmed emptying are written again, unless
@@ -290,7 +290,12 @@ class SyncState:
             self._index(calendar, event)
             touched.add(self._group_of(event))
             self._note_divergence(calendar, event)
-        state.events = remaining
+        if remaining is None:
+            for event_id in removed:
+                del previous[event_id]
+            previous.update((event.id, event) for event in changes.changed)
+        else:
+            state.events = remaining
         state.cursor = changes.cursor
         self.pending.update(touched)
         return ApplyResult(groups=frozenset(touched))
