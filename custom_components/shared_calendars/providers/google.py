@@ -15,9 +15,11 @@ short, requests go through the same `AbstractAuth` and this module checks the an
   the status itself, for gcal-sync's calls too;
 - its `Event` drops `updated`, `extendedProperties`, `etag` and `organizer`, and
   rewrites zero-length events and recurrence dates: events are read from the raw JSON
-  (`google_events` converts them, and says how a series maps to Google's instances);
+  (`google_events` converts them, and says how a series maps to Google's instances;
+  `google_fold` folds a listing's items into series);
 - its patch and delete ignore the HTTP status, and it has no insert-with-id, update
-  or watch: those requests are made here.
+  or watch: those requests are made here (`google_writes` writes one event, part by
+  part), and its requests carry no header of ours (If-Match).
 
 Nothing here logs or raises a secret: the key, the signed assertion and the access
 token never reach a message.
