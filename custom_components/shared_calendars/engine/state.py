@@ -153,7 +153,7 @@ class SyncState:
     _copies_seen_of_group: dict[str, set[tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(set)
     )
-    _window: WindowIndex = field(default_factory=WindowIndex)
+    _window: WindowIndex = field(default_factory=WindowIndex, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         """Index the events and copies already held."""
