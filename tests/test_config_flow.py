@@ -9,7 +9,7 @@ receives it, so a missing string or an unserializable form fails here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
 import re
@@ -22,9 +22,10 @@ from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigSubentryData,
 )
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.setup import async_setup_component
 import probatio
 import pytest
@@ -36,7 +37,8 @@ from custom_components.shared_calendars.accounts import (
     google_account_id,
 )
 from custom_components.shared_calendars.const import DOMAIN
-from custom_components.shared_calendars.engine.model import EventColor, Privacy
+from custom_components.shared_calendars.engine.ids import copy_id
+from custom_components.shared_calendars.engine.model import Event, EventColor, Privacy
 from custom_components.shared_calendars.members import members_of
 
 from .group import caldav_account, google_account, group_entry, member
@@ -69,10 +71,11 @@ def _checked(result: Any) -> Any:
     """Assert that what the frontend shows for `result` is translated and serializes."""
     strings = _strings_of(result)
     if result["type"] is FlowResultType.ABORT:
-        if result.get("translation_domain") != "homeassistant":
-            text = strings["abort"][result["reason"]]
-            placeholders = set(result.get("description_placeholders") or {})
-            assert set(PLACEHOLDER.findall(text)) <= placeholders
+        # Every reason is ours: Home Assistant's own are shown raw by the frontend.
+        assert "translation_domain" not in result
+        text = strings["abort"][result["reason"]]
+        placeholders = set(result.get("description_placeholders") or {})
+        assert set(PLACEHOLDER.findall(text)) <= placeholders
         return result
     if result["type"] is FlowResultType.MENU:
         step = strings["step"][result["step_id"]]
@@ -175,6 +178,25 @@ def _register_new_key(harness: GoogleHarness, email: str = SERVICE_ACCOUNT) -> A
         email, rsa_test_key(1).public_key(), key_id="k2"
     )
     return service_account_key(email, harness.server.token_uri, rsa_test_key(1), "k2")
+
+
+START = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
+
+
+def _original(key: str, summary: str) -> Event:
+    event_id = copy_id("original", key)
+    return Event(
+        id=event_id,
+        ical_uid=f"{event_id}@example.com",
+        summary=summary,
+        start=START,
+        end=START + timedelta(hours=1),
+    )
+
+
+async def _titles(harness: CalDavHarness | GoogleHarness, calendar: str) -> list[str]:
+    listing = await harness.provider.changes(calendar, None)
+    return sorted(event.summary for event in listing.changed)
 
 
 def _choice(account: ConfigSubentryData, calendar_id: str) -> str:
@@ -362,7 +384,7 @@ async def test_google_key_file_is_uploaded_and_may_be_submitted_again(
                 )
             },
             None,
-            {"base": "invalid_auth"},
+            {"base": "key_refused"},
             "",
             id="key-google-does-not-know",
         ),
@@ -509,6 +531,59 @@ async def test_account_of_another_group_cannot_start_a_group(
     result = await _submit(hass, result, _caldav_input(caldav_harness))
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+
+
+async def test_the_same_group_cannot_be_added_twice(
+    hass: HomeAssistant, google_harness: GoogleHarness, caldav_harness: CalDavHarness
+) -> None:
+    """A group is known by its first account: adding it again aborts, translated."""
+    result = await _user_flow(hass)
+    result = await _submit(hass, result, {"name": "Family", "account_type": "caldav"})
+    result = await _submit(hass, result, _caldav_input(caldav_harness))
+    entry = result["result"]
+    assert entry.unique_id == caldav_account_id(USER, caldav_harness.proxy.url)
+
+    result = await _user_flow(hass)
+    result = await _submit(hass, result, {"name": "Family 2", "account_type": "caldav"})
+    result = await _submit(hass, result, _caldav_input(caldav_harness))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+    result = await _user_flow(hass)
+    result = await _submit(hass, result, {"name": "Office", "account_type": "google"})
+    result = await _submit(hass, result, _google_input(google_harness))
+    result = await _submit(hass, result, {})
+    office = result["result"]
+    assert office.unique_id == google_account_id(SERVICE_ACCOUNT)
+    # Known before the address to share with is shown: nothing to read twice.
+    result = await _user_flow(hass)
+    result = await _submit(hass, result, {"name": "Office 2", "account_type": "google"})
+    result = await _submit(hass, result, _google_input(google_harness))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert [e.title for e in hass.config_entries.async_entries(DOMAIN)] == [
+        "Family",
+        "Office",
+    ]
+
+
+async def test_group_is_known_by_an_account_it_still_has(
+    hass: HomeAssistant, google_harness: GoogleHarness, caldav_harness: CalDavHarness
+) -> None:
+    """A group set up before it had an id gets its first account's; a removed one moves it."""
+    google, caldav = google_account(google_harness), caldav_account(caldav_harness)
+    entry = group_entry(google, caldav)
+    assert entry.unique_id is None
+    await _set_up(hass, entry)
+    assert entry.unique_id == google["unique_id"]
+
+    [google_subentry] = [
+        sub for sub in entry.subentries.values() if sub.unique_id == google["unique_id"]
+    ]
+    hass.config_entries.async_remove_subentry(entry, google_subentry.subentry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.unique_id == caldav["unique_id"]
 
 
 # --------------------------------------------------------------- accounts
@@ -859,23 +934,32 @@ async def test_member_calendars_follow_the_rules_of_the_merge(
     assert result["errors"] == errors
 
 
-async def test_member_name_is_unique_in_the_group(
+async def test_member_name_in_use_is_refused_on_the_field_keeping_the_choices(
     hass: HomeAssistant, google_harness: GoogleHarness
 ) -> None:
-    """A second "Ben" is refused."""
+    """A second "Ben" is an error on the name; what was picked stays on the form."""
     google = google_account(google_harness)
-    calendar = await google_harness.new_calendar("Ben")
+    bens, others = (
+        await google_harness.new_calendar("Ben"),
+        await google_harness.new_calendar("Other Ben"),
+    )
     entry = group_entry(
         google,
-        member("Ben", sources=[(google["unique_id"] or "", calendar)], combined=None),
+        member("Ben", sources=[(google["unique_id"] or "", bens)], combined=None),
     )
     entry.add_to_hass(hass)
     result = await _subentry_flow(hass, entry, "member")
-    result = await _submit(
-        hass, result, _member_input("ben ", [_choice(google, calendar)])
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    user_input = _member_input("ben ", [_choice(google, others)], privacy="busy_only")
+    result = await _submit(hass, result, user_input)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"name": "name_in_use"}
+    shown = _suggested(result)
+    assert shown["sources"] == [_choice(google, others)]
+    assert shown["sharing"]["privacy"] == "busy_only"
+
+    result = await _submit(hass, result, user_input | {"name": "Ben junior"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["unique_id"] == "ben_junior"
 
 
 async def test_member_is_changed_with_its_current_settings_filled_in(
@@ -983,7 +1067,7 @@ async def test_account_that_cannot_list_is_named_and_its_calendars_can_be_typed(
     )
     assert result["errors"] == {
         "base": "accounts_unavailable",
-        "sources": "invalid_auth",
+        "sources": "key_refused",
     }
     result = await _submit(
         hass, result, _member_input("Anna", [_choice(caldav, combined)])
@@ -1060,7 +1144,7 @@ async def test_revoked_key_is_replaced_through_reauthentication(
     result = await _submit(
         hass, result, {"service_account_json": json.dumps(google_harness.key)}
     )
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {"base": "key_refused"}
     other_key = _register_new_key(google_harness, OTHER_ACCOUNT)
     result = await _submit(
         hass, result, {"service_account_json": json.dumps(other_key)}
@@ -1174,26 +1258,123 @@ async def test_reauthentication_waits_for_an_unreachable_server(
     assert result["reason"] == "cannot_connect"
 
 
-# ------------------------------------------------------------- reconfigure
-
-
-async def test_group_is_renamed(hass: HomeAssistant) -> None:
-    """Reconfigure renames the group; the name stays required and unique."""
-    MockConfigEntry(domain=DOMAIN, title="Office", data={"name": "Office"}).add_to_hass(
-        hass
+async def _group_of_two(
+    hass: HomeAssistant,
+    anna_harness: GoogleHarness | CalDavHarness,
+    ben_harness: GoogleHarness | CalDavHarness,
+) -> tuple[MockConfigEntry, dict[str, str]]:
+    """Set a group up: Anna's calendars on one harness, Ben's on the other."""
+    calendars = {
+        name: await harness.new_calendar(name)
+        for name, harness in (
+            ("anna", anna_harness),
+            ("anna-combined", anna_harness),
+            ("ben", ben_harness),
+            ("ben-combined", ben_harness),
+        )
+    }
+    anna, ben = (
+        google_account(harness)
+        if isinstance(harness, GoogleHarness)
+        else caldav_account(harness)
+        for harness in (anna_harness, ben_harness)
     )
-    entry = group_entry()
-    entry.add_to_hass(hass)
-    result = _checked(await entry.start_reconfigure_flow(hass))
-    assert _suggested(result) == {"name": "Family"}
-    result = await _submit(hass, result, {"name": ""})
-    assert result["errors"] == {"name": "name_required"}
-    result = await _submit(hass, result, {"name": "OFFICE"})
-    assert result["errors"] == {"name": "name_in_use"}
-    result = await _submit(hass, result, {"name": "Family & friends"})
-    assert result["reason"] == "reconfigure_successful"
-    assert entry.title == "Family & friends"
-    assert entry.data == {"name": "Family & friends"}
+    anna_account, ben_account = anna["unique_id"] or "", ben["unique_id"] or ""
+    entry = group_entry(
+        *([anna] if anna_account == ben_account else [anna, ben]),
+        member(
+            "Anna",
+            sources=[(anna_account, calendars["anna"])],
+            combined=(anna_account, calendars["anna-combined"]),
+            subentry_id="anna",
+        ),
+        member(
+            "Ben",
+            sources=[(ben_account, calendars["ben"])],
+            combined=(ben_account, calendars["ben-combined"]),
+            subentry_id="ben",
+        ),
+    )
+    await _set_up(hass, entry)
+    return entry, calendars
+
+
+def _unavailable(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str | None]:
+    """Return the group's unavailable entities, with the member each belongs to."""
+    return {
+        entity.entity_id: entity.config_subentry_id
+        for entity in er.async_entries_for_config_entry(
+            er.async_get(hass), entry.entry_id
+        )
+        if (state := hass.states.get(entity.entity_id)) is None
+        or state.state == STATE_UNAVAILABLE
+    }
+
+
+async def _reauth_form(hass: HomeAssistant) -> Any:
+    [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    return _checked(await hass.config_entries.flow.async_configure(flow["flow_id"]))
+
+
+async def test_password_refused_for_a_while_resumes_syncing_when_entered_again(
+    hass: HomeAssistant, caldav_harness: CalDavHarness
+) -> None:
+    """The same password after a passing 401: the group reloads and syncs again."""
+    entry, calendars = await _group_of_two(hass, caldav_harness, caldav_harness)
+    caldav_harness.proxy.fail_next(1000, 401)
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert not entry.runtime_data.coordinator.last_update_success
+    result = await _reauth_form(hass)
+    assert result["step_id"] == "reauth_caldav"
+    assert result["description_placeholders"]["account"] == (
+        f"{USER} on {caldav_harness.proxy.url}"
+    )
+
+    caldav_harness.proxy.heal()
+    await caldav_harness.provider.put_event(
+        calendars["anna"], _original("anna/1", "Dentist")
+    )
+    result = await _submit(hass, result, {"password": USERS[USER]})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.coordinator.last_update_success
+    assert await _titles(caldav_harness, calendars["ben-combined"]) == ["Dentist"]
+    assert not _unavailable(hass, entry)
+
+
+async def test_one_refused_account_leaves_the_others_syncing_and_is_asked_for(
+    hass: HomeAssistant, google_harness: GoogleHarness, caldav_harness: CalDavHarness
+) -> None:
+    """Only Ben's entities go unavailable; reauthentication asks for his account only."""
+    entry, calendars = await _group_of_two(hass, google_harness, caldav_harness)
+    assert not _unavailable(hass, entry)
+    caldav_harness.proxy.fail_next(1000, 401)
+    await google_harness.provider.put_event(
+        calendars["anna"], _original("anna/1", "Dentist")
+    )
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+
+    assert entry.runtime_data.coordinator.last_update_success
+    unavailable = _unavailable(hass, entry)
+    assert set(unavailable.values()) == {"ben"}
+    assert len(unavailable) == 5  # Ben's calendars, busy and next-event sensors
+    assert await _titles(google_harness, calendars["anna-combined"]) == []
+    google_requests = google_harness.server.api_request_count()
+    result = await _reauth_form(hass)
+    assert result["step_id"] == "reauth_caldav"
+    assert google_harness.server.api_request_count() == google_requests
+
+    caldav_harness.proxy.heal()
+    result = await _submit(hass, result, {"password": USERS[USER]})
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert not _unavailable(hass, entry)
+    assert await _titles(caldav_harness, calendars["ben-combined"]) == ["Dentist"]
 
 
 def test_english_translation_is_the_strings_file() -> None:

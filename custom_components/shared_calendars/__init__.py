@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
-from .accounts import async_build_providers
+from .accounts import async_build_providers, async_keep_unique_id
 from .const import DOMAIN
 from .coordinator import (
     SharedCalendarsConfigEntry,
     SharedCalendarsCoordinator,
     SharedCalendarsRuntimeData,
+    async_remove_state,
+    not_shared_issue_id,
 )
-from .providers.base import AuthFailed
 from .repairs import async_delete_emptied_issues
 from .services import async_setup_services
 
@@ -45,14 +45,8 @@ async def async_setup_entry(
     hass: HomeAssistant, entry: SharedCalendarsConfigEntry
 ) -> bool:
     """Set up a sharing group: its accounts, its state and its first sync."""
-    try:
-        providers = await async_build_providers(hass, entry)
-    except AuthFailed as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN,
-            translation_key="invalid_key",
-            translation_placeholders={"error": str(err)},
-        ) from err
+    async_keep_unique_id(hass, entry)
+    providers = await async_build_providers(hass, entry)
     coordinator = SharedCalendarsCoordinator(hass, entry, providers)
     entry.runtime_data = SharedCalendarsRuntimeData(
         coordinator=coordinator, providers=providers
@@ -80,8 +74,13 @@ async def async_unload_entry(
 async def async_remove_entry(
     hass: HomeAssistant, entry: SharedCalendarsConfigEntry
 ) -> None:
-    """Drop the repairs issues of a removed group: nothing is left to answer."""
+    """Forget a removed group: its repairs issues and its stored state.
+
+    Home Assistant removes its devices and entities with the entry.
+    """
     async_delete_emptied_issues(hass, entry.entry_id)
+    ir.async_delete_issue(hass, DOMAIN, not_shared_issue_id(entry.entry_id))
+    await async_remove_state(hass, entry.entry_id)
 
 
 async def _async_close(entry: SharedCalendarsConfigEntry) -> None:

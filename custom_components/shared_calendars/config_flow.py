@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 from homeassistant.components.file_upload import process_uploaded_file
 from homeassistant.config_entries import (
-    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentry,
@@ -49,7 +48,13 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import slugify
 import probatio
 
-from .accounts import async_build_provider, caldav_account_id, google_account_id
+from .accounts import (
+    REFUSED_ACCOUNTS,
+    accounts_of,
+    async_build_provider,
+    caldav_account_id,
+    google_account_id,
+)
 from .const import (
     ACCOUNT_CALDAV,
     ACCOUNT_GOOGLE,
@@ -89,6 +94,7 @@ from .const import (
     SUBENTRY_ACCOUNT,
     SUBENTRY_MEMBER,
 )
+from .coordinator import SharedCalendarsConfigEntry
 from .engine.model import CalendarInfo, EventColor, Privacy
 from .providers.base import (
     AuthFailed,
@@ -167,6 +173,8 @@ async def _async_use[T](
     except InvalidKey as err:
         raise _FormError("invalid_key", key_error=str(err)) from None
     except AuthFailed:
+        if settings[CONF_ACCOUNT_TYPE] == ACCOUNT_GOOGLE:
+            raise _FormError("key_refused") from None
         raise _FormError("invalid_auth") from None
     except RateLimited:
         raise _FormError("rate_limited") from None
@@ -286,19 +294,10 @@ def _account_in_use(hass: HomeAssistant, account_id: str) -> bool:
     )
 
 
-def _accounts_of(entry: ConfigEntry[Any]) -> dict[str, ConfigSubentry]:
-    """Return the group's account subentries by account id."""
-    return {
-        subentry.unique_id: subentry
-        for subentry in entry.subentries.values()
-        if subentry.subentry_type == SUBENTRY_ACCOUNT and subentry.unique_id
-    }
-
-
-def _group_name_taken(hass: HomeAssistant, name: str, entry_id: str | None) -> bool:
+def _group_name_taken(hass: HomeAssistant, name: str) -> bool:
     folded = name.casefold()
     return any(
-        entry.title.casefold() == folded and entry.entry_id != entry_id
+        entry.title.casefold() == folded
         for entry in hass.config_entries.async_entries(DOMAIN, include_ignore=False)
     )
 
@@ -400,6 +399,11 @@ class _AccountSteps[ResultT: (ConfigFlowResult, SubentryFlowResult)](
     _account: _Account | None
     _uploads: dict[str, bytes]
 
+    async def _async_check_new(self, account: _Account) -> None:
+        """Abort (`AbortFlow`) when the account that signed in may not be added."""
+        if _account_in_use(self.hass, account.id):
+            raise AbortFlow("already_configured")
+
     def _async_account_ready(self) -> ResultT:
         """Finish once `_account` is signed in."""
         raise NotImplementedError
@@ -422,8 +426,7 @@ class _AccountSteps[ResultT: (ConfigFlowResult, SubentryFlowResult)](
                 errors = err.errors
                 placeholders.update(err.placeholders)
             else:
-                if _account_in_use(self.hass, account.id):
-                    return self.async_abort(reason="already_configured")
+                await self._async_check_new(account)
                 self._account = account
                 return await self.async_step_share()
         return self.async_show_form(
@@ -454,10 +457,12 @@ class _AccountSteps[ResultT: (ConfigFlowResult, SubentryFlowResult)](
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
-                self._account = await _async_caldav_account(self.hass, user_input)
+                account = await _async_caldav_account(self.hass, user_input)
             except _FormError as err:
                 errors = err.errors
             else:
+                await self._async_check_new(account)
+                self._account = account
                 return self._async_account_ready()
         return self.async_show_form(
             step_id="caldav",
@@ -480,13 +485,15 @@ class SharedCalendarsConfigFlow(
         self._name = ""
         self._account: _Account | None = None
         self._uploads: dict[str, bytes] = {}
-        self._reauth_account: str | None = None
+        self._refused: list[str] = []
+        """Subentry ids of the accounts still to reauthenticate, in order."""
+        self._new_credentials: dict[str, dict[str, Any]] = {}
 
     @classmethod
     @callback
     @override
     def async_get_supported_subentry_types(
-        cls, config_entry: ConfigEntry
+        cls, config_entry: SharedCalendarsConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Accounts and members are added to a group as subentries."""
         return {
@@ -497,7 +504,7 @@ class SharedCalendarsConfigFlow(
     @staticmethod
     @callback
     @override
-    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+    def async_get_options_flow(config_entry: SharedCalendarsConfigEntry) -> OptionsFlow:
         """Return the flow for the group's sync settings."""
         return SharedCalendarsOptionsFlow()
 
@@ -510,7 +517,7 @@ class SharedCalendarsConfigFlow(
             name = user_input[CONF_GROUP_NAME].strip()
             if not name:
                 errors[CONF_GROUP_NAME] = "name_required"
-            elif _group_name_taken(self.hass, name, None):
+            elif _group_name_taken(self.hass, name):
                 errors[CONF_GROUP_NAME] = "name_in_use"
             else:
                 self._name = name
@@ -525,11 +532,15 @@ class SharedCalendarsConfigFlow(
             errors=errors,
         )
 
+    async def _async_check_new(self, account: _Account) -> None:
+        """Refuse a group that exists: a group is known by its first account."""
+        await self.async_set_unique_id(account.id)
+        self._abort_if_unique_id_configured()
+        await super()._async_check_new(account)
+
     def _async_account_ready(self) -> ConfigFlowResult:
         """Create the group with its first account."""
         assert self._account is not None
-        if _account_in_use(self.hass, self._account.id):
-            return self.async_abort(reason="already_configured")
         return self.async_create_entry(
             title=self._name,
             data={CONF_GROUP_NAME: self._name},
@@ -541,38 +552,55 @@ class SharedCalendarsConfigFlow(
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
     ) -> ConfigFlowResult:
-        """Find the account whose credentials are refused and ask for new ones.
+        """Ask for new credentials of the accounts whose credentials were refused.
 
-        A group with one account asks for it at once. With several, each signs in
-        again: that names the one to fix, whether the group failed while setting up
-        or in a later sync cycle.
+        A sync cycle or the setup names them. A reauthentication started without
+        names (a group with several accounts) signs each account in again to
+        find the refused ones.
         """
         entry = self._get_reauth_entry()
-        accounts = list(_accounts_of(entry).values())
-        if len(accounts) == 1:
-            return await self._async_step_reauth_account(accounts[0])
+        accounts = accounts_of(entry)
+        refused = [
+            accounts[account_id]
+            for account_id in entry_data.get(REFUSED_ACCOUNTS, ())
+            if account_id in accounts
+        ]
+        if not refused and len(accounts) == 1:
+            refused = list(accounts.values())
+        if not refused:
+            subentries = list(accounts.values())
 
-        async def check(subentry: ConfigSubentry) -> str | None:
-            try:
-                await _async_list_calendars(self.hass, subentry.data)
-            except _FormError as err:
-                return err.error
-            return None
+            async def check(subentry: ConfigSubentry) -> str | None:
+                try:
+                    await _async_list_calendars(self.hass, subentry.data)
+                except _FormError as err:
+                    return err.error
+                return None
 
-        results = await asyncio.gather(*(check(subentry) for subentry in accounts))
-        for subentry, error in zip(accounts, results, strict=True):
-            if error in ("invalid_auth", "invalid_key"):
-                return await self._async_step_reauth_account(subentry)
-        if any(results):
-            return self.async_abort(reason="cannot_connect")
-        # Every account signs in again (a key restored, a server back): start over.
-        self.hass.config_entries.async_schedule_reload(entry.entry_id)
-        return self.async_abort(reason="reauth_not_needed")
+            results = await asyncio.gather(*(check(sub) for sub in subentries))
+            refused = [
+                subentry
+                for subentry, error in zip(subentries, results, strict=True)
+                if error in ("invalid_auth", "invalid_key", "key_refused")
+            ]
+            if not refused and any(results):
+                return self.async_abort(reason="cannot_connect")
+        if not refused:
+            # Every account signs in again (a key restored, a server back): start over.
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+            return self.async_abort(reason="reauth_not_needed")
+        self._refused = [subentry.subentry_id for subentry in refused]
+        self.context["title_placeholders"] = {
+            "name": entry.title,
+            "accounts": ", ".join(subentry.title for subentry in refused),
+        }
+        return await self._async_step_next_refused()
 
-    async def _async_step_reauth_account(
-        self, subentry: ConfigSubentry
-    ) -> ConfigFlowResult:
-        self._reauth_account = subentry.subentry_id
+    async def _async_step_next_refused(self) -> ConfigFlowResult:
+        """Ask for the next refused account, or finish once each has new credentials."""
+        if not self._refused:
+            return self._async_finish_reauth()
+        subentry = self._get_reauth_entry().subentries[self._refused[0]]
         if subentry.data[CONF_ACCOUNT_TYPE] == ACCOUNT_GOOGLE:
             return await self.async_step_reauth_google()
         return await self.async_step_reauth_caldav()
@@ -581,7 +609,7 @@ class SharedCalendarsConfigFlow(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for a new key of the same service account."""
-        entry, subentry = self._reauth_subentry()
+        subentry = self._reauth_subentry()
         errors: dict[str, str] = {}
         placeholders = _google_placeholders(account=subentry.title)
         if user_input is not None:
@@ -597,7 +625,7 @@ class SharedCalendarsConfigFlow(
                 placeholders.update(err.placeholders)
             else:
                 if account.id == subentry.unique_id:
-                    return self._async_finish_reauth(entry, subentry, account.data)
+                    return await self._async_reauthenticated(subentry, account.data)
                 errors = {"base": "wrong_account"}
                 placeholders["other"] = account.title
         return self.async_show_form(
@@ -611,7 +639,7 @@ class SharedCalendarsConfigFlow(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for the new password of a CalDAV login."""
-        entry, subentry = self._reauth_subentry()
+        subentry = self._reauth_subentry()
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**subentry.data, CONF_PASSWORD: user_input[CONF_PASSWORD]}
@@ -620,7 +648,7 @@ class SharedCalendarsConfigFlow(
             except _FormError as err:
                 errors = err.errors
             else:
-                return self._async_finish_reauth(entry, subentry, data)
+                return await self._async_reauthenticated(subentry, data)
         return self.async_show_form(
             step_id="reauth_caldav",
             data_schema=probatio.Schema(_password_field()),
@@ -631,47 +659,34 @@ class SharedCalendarsConfigFlow(
             },
         )
 
-    def _reauth_subentry(self) -> tuple[ConfigEntry[Any], ConfigSubentry]:
+    def _reauth_subentry(self) -> ConfigSubentry:
+        return self._get_reauth_entry().subentries[self._refused[0]]
+
+    async def _async_reauthenticated(
+        self, subentry: ConfigSubentry, data: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """Keep the account's new credentials; go on with the next refused account."""
+        self._new_credentials[subentry.subentry_id] = data
+        self._refused.pop(0)
+        return await self._async_step_next_refused()
+
+    def _async_finish_reauth(self) -> ConfigFlowResult:
+        """Store the new credentials, and start syncing again in any case.
+
+        A loaded group reloads through its update listener when a subentry
+        changes. Credentials entered unchanged (the server refused them only for
+        a while) change nothing, and a group that failed to set up has no
+        listener: both are reloaded here, as the refusal stopped their syncing.
+        """
         entry = self._get_reauth_entry()
-        assert self._reauth_account is not None
-        return entry, entry.subentries[self._reauth_account]
-
-    def _async_finish_reauth(
-        self, entry: ConfigEntry[Any], subentry: ConfigSubentry, data: dict[str, Any]
-    ) -> ConfigFlowResult:
-        self.hass.config_entries.async_update_subentry(entry, subentry, data=data)
-        # A loaded group reloads through its update listener when a subentry
-        # changes; one that failed to set up has no listener and is reloaded here.
-        return self.async_update_reload_and_abort(
-            entry, reload_even_if_entry_is_unchanged=not entry.update_listeners
-        )
-
-    # -- reconfigure: rename the group
-
-    async def async_step_reconfigure(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Rename the group."""
-        entry = self._get_reconfigure_entry()
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            name = user_input[CONF_GROUP_NAME].strip()
-            if not name:
-                errors[CONF_GROUP_NAME] = "name_required"
-            elif _group_name_taken(self.hass, name, entry.entry_id):
-                errors[CONF_GROUP_NAME] = "name_in_use"
-            else:
-                return self.async_update_and_abort(
-                    entry, title=name, data_updates={CONF_GROUP_NAME: name}
-                )
-        return self.async_show_form(
-            step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(
-                probatio.Schema({probatio.Required(CONF_GROUP_NAME): TextSelector()}),
-                user_input or {CONF_GROUP_NAME: entry.title},
-            ),
-            errors=errors,
-        )
+        changed = False
+        for subentry_id, data in self._new_credentials.items():
+            changed |= self.hass.config_entries.async_update_subentry(
+                entry, entry.subentries[subentry_id], data=data
+            )
+        if not (changed and entry.update_listeners):
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return self.async_abort(reason="reauth_successful")
 
 
 def _share_placeholders(account: _Account) -> dict[str, str]:
@@ -700,8 +715,6 @@ class AccountSubentryFlow(_AccountSteps[SubentryFlowResult], ConfigSubentryFlow)
     def _async_account_ready(self) -> SubentryFlowResult:
         """Add the account to the group."""
         assert self._account is not None
-        if _account_in_use(self.hass, self._account.id):
-            return self.async_abort(reason="already_configured")
         return self.async_create_entry(
             title=self._account.title,
             data=self._account.data,
@@ -818,11 +831,19 @@ class AccountSubentryFlow(_AccountSteps[SubentryFlowResult], ConfigSubentryFlow)
         if entry.update_listeners:
             # Loaded: the update listener reloads the group when the data changed.
             return self.async_update_and_abort(
-                entry, subentry, title=account.title, data=account.data
+                entry,
+                subentry,
+                title=account.title,
+                data=account.data,
+                reason="reconfigure_successful",
             )
         # Not loaded (perhaps because of these very credentials): try again now.
         return self.async_update_reload_and_abort(
-            entry, subentry, title=account.title, data=account.data
+            entry,
+            subentry,
+            title=account.title,
+            data=account.data,
+            reason="reconfigure_successful",
         )
 
 
@@ -1125,7 +1146,7 @@ class MemberSubentryFlow(ConfigSubentryFlow):
         current: ConfigSubentry | None,
     ) -> SubentryFlowResult:
         entry = self._get_entry()
-        accounts = _accounts_of(entry)
+        accounts = accounts_of(entry)
         if not accounts:
             return self.async_abort(reason="no_accounts")
         if self._choices is None:
@@ -1156,7 +1177,12 @@ class MemberSubentryFlow(ConfigSubentryFlow):
                         title=title, data=data, unique_id=unique_id
                     )
                 return self.async_update_and_abort(
-                    entry, current, title=title, unique_id=unique_id, data=data
+                    entry,
+                    current,
+                    title=title,
+                    unique_id=unique_id,
+                    data=data,
+                    reason="reconfigure_successful",
                 )
         suggested = user_input
         if suggested is None and current is not None:
@@ -1203,7 +1229,7 @@ class MemberSubentryFlow(ConfigSubentryFlow):
     async def _async_member(
         self,
         user_input: Mapping[str, Any],
-        entry: ConfigEntry[Any],
+        entry: SharedCalendarsConfigEntry,
         accounts: Mapping[str, ConfigSubentry],
         current: ConfigSubentry | None,
     ) -> tuple[str, str, dict[str, Any]]:
@@ -1219,7 +1245,7 @@ class MemberSubentryFlow(ConfigSubentryFlow):
             and (current is None or subentry.subentry_id != current.subentry_id)
         ]
         if any(other.unique_id == unique_id for other in others):
-            raise AbortFlow("already_configured")
+            raise _FormError("name_in_use", field=CONF_NAME)
 
         sources = [
             await self._resolve(value, accounts, CONF_SOURCES)

@@ -14,6 +14,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from .accounts import account_names, async_ask_for_credentials
 from .const import (
     CONF_CONCURRENCY,
     CONF_KEEP_COPIES_OF_REMOVED_MEMBERS,
@@ -50,6 +51,21 @@ class SharedCalendarsRuntimeData:
 type SharedCalendarsConfigEntry = ConfigEntry[SharedCalendarsRuntimeData]
 
 
+def not_shared_issue_id(entry_id: str) -> str:
+    """Return the id of the issue naming the calendars a group can no longer reach."""
+    return f"not_shared_{entry_id}"
+
+
+def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Return where a group keeps its state (mirror, ledger) between runs."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True)
+
+
+async def async_remove_state(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete a removed group's stored state."""
+    await _store(hass, entry_id).async_remove()
+
+
 class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
     """Runs the group's sync cycles; entities read the synced state it keeps."""
 
@@ -74,9 +90,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         )
         self.providers = providers
         self.state = SyncState()
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}", private=True
-        )
+        self._store = _store(hass, entry.entry_id)
         self._cycle: SyncCycle | None = None
         self.last_synced: datetime | None = None
         """When a cycle last finished without failing as a whole."""
@@ -198,13 +212,17 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         await async_update_emptied_issues(self, report)
         self._update_not_shared_issue(report)
         if report.auth_failed:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="auth_failed",
-                translation_placeholders={
-                    "accounts": ", ".join(sorted(report.auth_failed))
-                },
-            )
+            async_ask_for_credentials(self.hass, self.config_entry, report.auth_failed)
+            if set(report.auth_failed) >= set(self.providers):
+                # Nothing works until new credentials: stop until reauthentication
+                # reloads the group. With an account left, the others keep syncing.
+                raise ConfigEntryAuthFailed(
+                    translation_domain=DOMAIN,
+                    translation_key="auth_failed",
+                    translation_placeholders={
+                        "accounts": account_names(self.config_entry, report.auth_failed)
+                    },
+                )
         calendars = set(self.calendars())
         if calendars and set(report.errors) >= calendars:
             raise UpdateFailed(
@@ -217,7 +235,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
 
     def _update_not_shared_issue(self, report: SyncReport) -> None:
         """Say which calendars the group's accounts lost access to, and how to fix it."""
-        issue_id = f"not_shared_{self.config_entry.entry_id}"
+        issue_id = not_shared_issue_id(self.config_entry.entry_id)
         lost = sorted(
             key for key, kind in report.error_kinds.items() if kind == "NotShared"
         )

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-from homeassistant.config_entries import ConfigEntry
+from typing import TYPE_CHECKING, Any
 
 from .const import (
     CONF_ACCOUNT,
@@ -24,6 +22,9 @@ from .const import (
     SUBENTRY_MEMBER,
 )
 from .engine.model import CalendarRef, EventColor, Member, MemberPolicy, Privacy
+
+if TYPE_CHECKING:
+    from .coordinator import SharedCalendarsConfigEntry
 
 
 def calendar_ref(data: Mapping[str, Any]) -> CalendarRef:
@@ -56,7 +57,7 @@ def member_from_subentry(
     )
 
 
-def members_of(entry: ConfigEntry[Any]) -> list[Member]:
+def members_of(entry: SharedCalendarsConfigEntry) -> list[Member]:
     """Return the group's members, in the order they were added."""
     return [
         member_from_subentry(subentry.subentry_id, subentry.title, subentry.data)
