@@ -1020,6 +1020,53 @@ async def test_member_is_changed_with_its_current_settings_filled_in(
     assert subentry.data["privacy"] == "full"
 
 
+def _options(result: Any, field: str) -> dict[str, str]:
+    """Return a select field's options, label by value."""
+    options = result["data_schema"].schema[field].config["options"]
+    return {option["value"]: option["label"] for option in options}
+
+
+async def test_member_form_shows_each_chosen_calendar_by_its_label(
+    hass: HomeAssistant, google_harness: GoogleHarness
+) -> None:
+    """A value that is no option is shown raw (`account|calendar`): each is one."""
+    google = google_account(google_harness)
+    anna = await google_harness.new_calendar("Anna")
+    combined = await google_harness.new_read_only_calendar("Anna combined")
+    entry = group_entry(
+        google,
+        member(
+            "Anna",
+            sources=[(google["unique_id"] or "", anna)],
+            combined=(google["unique_id"] or "", combined),
+        ),
+    )
+    entry.add_to_hass(hass)
+    [subentry_id] = [
+        s.subentry_id for s in entry.subentries.values() if s.title == "Anna"
+    ]
+
+    # Shared read only since: still shown by its name, and refused when kept.
+    result = await _reconfigure_subentry(hass, entry, subentry_id)
+    assert _options(result, "combined")[_choice(google, combined)] == (
+        f"Anna combined ({SERVICE_ACCOUNT})"
+    )
+    family = google_harness.unshared_calendar_id()
+    google_harness.server.share(
+        family, SERVICE_ACCOUNT, "writer", in_calendar_list=False
+    )
+    result = await _submit(
+        hass, result, _member_input("Anna", [family], _choice(google, combined))
+    )
+    assert result["errors"] == {"combined": "combined_read_only"}
+    # The typed id is shown as the calendar it was found to be.
+    shown = _suggested(result)
+    assert shown["sources"] == [_choice(google, family)]
+    assert shown["combined"] == _choice(google, combined)
+    assert _choice(google, family) in _options(result, "sources")
+    assert shown["combined"] in _options(result, "combined")
+
+
 async def test_member_who_only_shares_gets_a_combined_calendar(
     hass: HomeAssistant, caldav_harness: CalDavHarness
 ) -> None:

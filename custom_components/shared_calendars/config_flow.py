@@ -895,19 +895,36 @@ class _Choices:
     """By option value."""
     unavailable: list[str] = field(default_factory=list)
     """Titles of the accounts that could not list their calendars."""
+    typed: dict[str, str] = field(default_factory=dict)
+    """Option value of each calendar id the user typed and that was found."""
 
     def add(self, calendar: _Calendar) -> None:
         self.calendars.setdefault(calendar.value, calendar)
 
-    def options(self, *, writable_only: bool = False) -> list[SelectOptionDict]:
+    def options(
+        self, *, writable_only: bool = False, keep: str | None = None
+    ) -> list[SelectOptionDict]:
+        """Return the calendars to pick from, by label; `keep` is offered in any case.
+
+        A value that is not among the options is shown raw by the frontend.
+        """
         return sorted(
             (
                 SelectOptionDict(value=calendar.value, label=calendar.label)
                 for calendar in self.calendars.values()
-                if calendar.writable or not writable_only
+                if calendar.writable or not writable_only or calendar.value == keep
             ),
             key=lambda option: option["label"].casefold(),
         )
+
+    def shown(self, user_input: Mapping[str, Any]) -> dict[str, Any]:
+        """Return the form's values with each typed calendar as the option found."""
+        values = dict(user_input)
+        if sources := values.get(CONF_SOURCES):
+            values[CONF_SOURCES] = [self.typed.get(value, value) for value in sources]
+        if combined := values.get(CONF_COMBINED):
+            values[CONF_COMBINED] = self.typed.get(combined, combined)
+        return values
 
 
 async def _async_choices(
@@ -1012,7 +1029,7 @@ async def _async_find_calendar(
     )
 
 
-def _member_schema(choices: _Choices) -> probatio.Schema:
+def _member_schema(choices: _Choices, combined: str | None) -> probatio.Schema:
     return probatio.Schema(
         {
             probatio.Required(CONF_NAME): TextSelector(),
@@ -1026,7 +1043,7 @@ def _member_schema(choices: _Choices) -> probatio.Schema:
             ),
             probatio.Optional(CONF_COMBINED): SelectSelector(
                 SelectSelectorConfig(
-                    options=choices.options(writable_only=True),
+                    options=choices.options(writable_only=True, keep=combined),
                     custom_value=True,
                     mode=SelectSelectorMode.DROPDOWN,
                 )
@@ -1184,13 +1201,15 @@ class MemberSubentryFlow(ConfigSubentryFlow):
                     data=data,
                     reason="reconfigure_successful",
                 )
-        suggested = user_input
-        if suggested is None and current is not None:
+        suggested: dict[str, Any] = {}
+        if user_input is not None:
+            suggested = choices.shown(user_input)
+        elif current is not None:
             suggested = _member_form_values(current.title, current.data)
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(
-                _member_schema(choices), suggested
+                _member_schema(choices, suggested.get(CONF_COMBINED)), suggested
             ),
             errors=errors,
             description_placeholders=placeholders,
@@ -1224,6 +1243,7 @@ class MemberSubentryFlow(ConfigSubentryFlow):
         calendar = await _async_find_calendar(self.hass, accounts, value, field_name)
         # Offered from now on, so the form shows it with its name.
         self._choices.add(calendar)
+        self._choices.typed[value] = calendar.value
         return self._choices.calendars[calendar.value]
 
     async def _async_member(
