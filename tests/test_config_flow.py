@@ -790,10 +790,18 @@ async def test_member_picks_calendars_of_google_and_caldav_accounts(
     assert result["unique_id"] == "anna"
     assert result["data"] == {
         "sources": [
-            {"account": google["unique_id"], "calendar_id": anna},
-            {"account": google["unique_id"], "calendar_id": holidays},
+            {"account": google["unique_id"], "calendar_id": anna, "name": "Anna"},
+            {
+                "account": google["unique_id"],
+                "calendar_id": holidays,
+                "name": "Holidays",
+            },
         ],
-        "combined": {"account": caldav["unique_id"], "calendar_id": combined},
+        "combined": {
+            "account": caldav["unique_id"],
+            "calendar_id": combined,
+            "name": "Anna combined",
+        },
         "receive_own": True,
         "privacy": "busy_only",
         "title_prefix": "Anna: ",
@@ -830,7 +838,7 @@ async def test_typed_google_calendar_must_be_shared_with_the_service_account(
     result = await _submit(hass, result, _member_input("Anna", [family]))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["sources"] == [
-        {"account": google["unique_id"], "calendar_id": family}
+        {"account": google["unique_id"], "calendar_id": family, "name": "Not shared"}
     ]
 
 
@@ -1353,8 +1361,11 @@ def _unavailable(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str |
         for entity in er.async_entries_for_config_entry(
             er.async_get(hass), entry.entry_id
         )
-        if (state := hass.states.get(entity.entity_id)) is None
-        or state.state == STATE_UNAVAILABLE
+        if entity.disabled_by is None
+        and (
+            (state := hass.states.get(entity.entity_id)) is None
+            or state.state == STATE_UNAVAILABLE
+        )
     }
 
 

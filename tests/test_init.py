@@ -54,7 +54,11 @@ async def test_removed_group_leaves_no_issue_device_entity_or_state(
     google_harness.server.unshare(family.calendars["ben-combined"], SERVICE_ACCOUNT)
     await family.coordinator.async_refresh()
     issues = ir.async_get(hass)
-    assert issues.async_get_issue(DOMAIN, f"not_shared_{ENTRY_ID}") is not None
+    assert [
+        issue.translation_key
+        for (domain, _), issue in issues.issues.items()
+        if domain == DOMAIN
+    ] == ["not_shared"]
     assert f"{DOMAIN}.{ENTRY_ID}" in hass_storage
     assert len(dr.async_entries_for_config_entry(device_registry, ENTRY_ID)) == 3
 
@@ -100,4 +104,5 @@ async def test_removed_member_takes_their_device_and_entities(
     assert all(
         hass.states.get(entity.entity_id) is not None
         for entity in er.async_entries_for_config_entry(entity_registry, ENTRY_ID)
+        if entity.disabled_by is None
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv, issue_registry as ir
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from .accounts import async_build_providers, async_keep_unique_id
@@ -18,9 +18,8 @@ from .coordinator import (
     SharedCalendarsCoordinator,
     SharedCalendarsRuntimeData,
     async_remove_state,
-    not_shared_issue_id,
 )
-from .repairs import async_delete_emptied_issues
+from .repairs import async_delete_issues
 from .services import async_setup_services
 
 __all__ = ["SharedCalendarsConfigEntry"]
@@ -78,8 +77,7 @@ async def async_remove_entry(
 
     Home Assistant removes its devices and entities with the entry.
     """
-    async_delete_emptied_issues(hass, entry.entry_id)
-    ir.async_delete_issue(hass, DOMAIN, not_shared_issue_id(entry.entry_id))
+    async_delete_issues(hass, entry.entry_id)
     await async_remove_state(hass, entry.entry_id)
 
 

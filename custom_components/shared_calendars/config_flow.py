@@ -62,6 +62,7 @@ from .const import (
     CONF_ACCOUNT_TYPE,
     CONF_API_ROOT,
     CONF_CALENDAR_ID,
+    CONF_CALENDAR_NAME,
     CONF_COLOR,
     CONF_COMBINED,
     CONF_CONCURRENCY,
@@ -856,8 +857,14 @@ class _Calendar:
 
     account: str
     calendar_id: str
-    label: str
+    name: str
+    account_title: str
     writable: bool
+
+    @property
+    def label(self) -> str:
+        """Return how the form shows it: its name and the account that reaches it."""
+        return f"{self.name} ({self.account_title})"
 
     @property
     def value(self) -> str:
@@ -871,6 +878,27 @@ class _Calendar:
 
 def _value(account: str, calendar_id: str) -> str:
     return f"{account}|{calendar_id}"
+
+
+def _calendar_data(calendar: _Calendar) -> dict[str, str]:
+    """Return how a member's subentry keeps a calendar: where it is, and its name."""
+    return {
+        CONF_ACCOUNT: calendar.account,
+        CONF_CALENDAR_ID: calendar.calendar_id,
+        CONF_CALENDAR_NAME: calendar.name,
+    }
+
+
+def _names(data: Mapping[str, Any]) -> dict[tuple[str, str], str]:
+    """Return the names a member's subentry keeps for its calendars."""
+    combined = data.get(CONF_COMBINED)
+    return {
+        (calendar[CONF_ACCOUNT], calendar[CONF_CALENDAR_ID]): calendar[
+            CONF_CALENDAR_NAME
+        ]
+        for calendar in (*data.get(CONF_SOURCES, ()), *([combined] if combined else ()))
+        if calendar.get(CONF_CALENDAR_NAME)
+    }
 
 
 def _refs(
@@ -953,7 +981,8 @@ async def _async_choices(
                 _Calendar(
                     account=account_id,
                     calendar_id=info.id,
-                    label=f"{info.name} ({subentry.title})",
+                    name=info.name,
+                    account_title=subentry.title,
                     writable=info.writable,
                 )
             )
@@ -1018,7 +1047,8 @@ async def _async_find_calendar(
         return _Calendar(
             account=account_id,
             calendar_id=info.id,
-            label=f"{info.name} ({subentry.title})",
+            name=info.name,
+            account_title=subentry.title,
             writable=info.writable,
         )
     raise _FormError(
@@ -1221,6 +1251,7 @@ class MemberSubentryFlow(ConfigSubentryFlow):
         """Offer the member's calendars even when their account cannot list them now."""
         assert self._choices is not None
         sources, combined = _refs(current.data)
+        names = _names(current.data)
         for account, calendar_id in sorted(
             sources | ({combined} if combined else set())
         ):
@@ -1229,7 +1260,8 @@ class MemberSubentryFlow(ConfigSubentryFlow):
                 _Calendar(
                     account=account,
                     calendar_id=calendar_id,
-                    label=f"{calendar_id} ({title})",
+                    name=names.get((account, calendar_id), calendar_id),
+                    account_title=title,
                     writable=True,
                 )
             )
@@ -1310,15 +1342,8 @@ class MemberSubentryFlow(ConfigSubentryFlow):
         sharing = user_input.get(SECTION_SHARING) or {}
         filters = user_input.get(SECTION_FILTERS) or {}
         data: dict[str, Any] = {
-            CONF_SOURCES: [
-                {CONF_ACCOUNT: source.account, CONF_CALENDAR_ID: source.calendar_id}
-                for source in sources
-            ],
-            CONF_COMBINED: (
-                {CONF_ACCOUNT: combined.account, CONF_CALENDAR_ID: combined.calendar_id}
-                if combined
-                else None
-            ),
+            CONF_SOURCES: [_calendar_data(source) for source in sources],
+            CONF_COMBINED: (_calendar_data(combined) if combined else None),
             CONF_RECEIVE_OWN: sharing.get(CONF_RECEIVE_OWN, False),
             CONF_PRIVACY: sharing.get(CONF_PRIVACY, Privacy.FULL.value),
             CONF_TITLE_PREFIX: sharing.get(CONF_TITLE_PREFIX) or "",

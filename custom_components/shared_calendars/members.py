@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .const import (
     CONF_ACCOUNT,
     CONF_CALENDAR_ID,
+    CONF_CALENDAR_NAME,
     CONF_COLOR,
     CONF_COMBINED,
     CONF_EXCLUDE_KEYWORDS,
@@ -55,6 +56,26 @@ def member_from_subentry(
             exclude_keywords=tuple(data.get(CONF_EXCLUDE_KEYWORDS, ())),
         ),
     )
+
+
+def calendar_names(entry: SharedCalendarsConfigEntry) -> dict[str, str]:
+    """Return the name each member's calendar had when it was picked, by key.
+
+    Kept with the member, so that a message can name a calendar its server does
+    not answer for. Members set up before names were kept have none.
+    """
+    names: dict[str, str] = {}
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type != SUBENTRY_MEMBER:
+            continue
+        combined = subentry.data.get(CONF_COMBINED)
+        for data in (
+            *subentry.data.get(CONF_SOURCES, ()),
+            *([combined] if combined else ()),
+        ):
+            if name := data.get(CONF_CALENDAR_NAME):
+                names[calendar_ref(data).key] = name
+    return names
 
 
 def members_of(entry: SharedCalendarsConfigEntry) -> list[Member]:
