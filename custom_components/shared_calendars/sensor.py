@@ -24,7 +24,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .const import SUBENTRY_ACCOUNT
+from .accounts import accounts_of
 from .coordinator import SharedCalendarsConfigEntry, SharedCalendarsCoordinator
 from .engine.content import instant
 from .engine.model import Event
@@ -61,9 +61,8 @@ class GroupSensorDescription(SensorEntityDescription):
 def _backlog(coordinator: SharedCalendarsCoordinator) -> dict[str, Any]:
     """Say how fast each paced account writes, and how many writes wait for it."""
     titles = {
-        subentry.unique_id: subentry.title
-        for subentry in coordinator.config_entry.subentries.values()
-        if subentry.subentry_type == SUBENTRY_ACCOUNT
+        account_id: subentry.title
+        for account_id, subentry in accounts_of(coordinator.config_entry).items()
     }
     report = coordinator.data
     return {
@@ -85,12 +84,20 @@ def _parked(coordinator: SharedCalendarsCoordinator) -> dict[str, Any]:
         "refused_copies": [
             {
                 "title": parked.title,
-                "calendar": owners.get(key, parked.record.target.calendar_id),
+                "calendar": owners.get(key)
+                or coordinator.calendar_label(parked.record.target),
                 "reason": parked.reason,
             }
             for (key, _), parked in sorted(coordinator.state.parked.items())
         ]
     }
+
+
+def _sync_errors(coordinator: SharedCalendarsCoordinator) -> int:
+    """Count the calendars the last cycle could not sync: all, when it failed outright."""
+    if (report := coordinator.latest) is None:
+        return len(coordinator.calendars())
+    return len(report.errors)
 
 
 MEMBER_SENSORS: tuple[MemberSensorDescription, ...] = (
@@ -114,6 +121,8 @@ GROUP_SENSORS: tuple[GroupSensorDescription, ...] = (
         translation_key="last_synced",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # It changes every cycle: each would be an entry in the logbook.
+        entity_registry_enabled_default=False,
         value_fn=lambda coordinator: coordinator.last_synced,
     ),
     GroupSensorDescription(
@@ -129,6 +138,7 @@ GROUP_SENSORS: tuple[GroupSensorDescription, ...] = (
         translation_key="copies_managed",
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         value_fn=lambda coordinator: sum(
             not record.hidden for record in coordinator.state.copies.values()
         ),
@@ -138,6 +148,7 @@ GROUP_SENSORS: tuple[GroupSensorDescription, ...] = (
         translation_key="pending_changes",
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         value_fn=lambda coordinator: coordinator.data.pending,
         attributes_fn=_backlog,
     ),
@@ -146,7 +157,7 @@ GROUP_SENSORS: tuple[GroupSensorDescription, ...] = (
         translation_key="sync_errors",
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda coordinator: len(coordinator.data.errors),
+        value_fn=_sync_errors,
         attributes_fn=_parked,
     ),
 )
@@ -211,9 +222,19 @@ class NextEventSensor(SharedCalendarsTimedEntity, SensorEntity):
 
 
 class GroupSensor(SharedCalendarsEntity, SensorEntity):
-    """A number or time about a group's sync."""
+    """A number or time about a group's sync.
+
+    Available when a cycle failed: that is when the health of the sync is read.
+    The values are those of the last cycle that worked, but the error count.
+    """
 
     entity_description: GroupSensorDescription
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Stay readable when the sync fails."""
+        return True
 
     @property
     @override

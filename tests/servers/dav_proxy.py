@@ -182,6 +182,11 @@ class DavProxy:
         """Answer the next `requests` requests with 429 (or 503) and Retry-After."""
         self._failures.append(_Fault(requests, status, retry_after))
 
+    def heal(self) -> None:
+        """Serve every request as the server answers it again: drop unused faults."""
+        self._failures.clear()
+        self._stalls.clear()
+
     def stall_next(self, requests: int, seconds: float) -> None:
         """Hold the next `requests` requests for `seconds` before forwarding them."""
         self._stalls.append(_Fault(requests, 0, seconds=seconds))
