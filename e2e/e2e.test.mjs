@@ -165,8 +165,8 @@ step('adds a group through Settings > Devices & services > Add integration', asy
   await flow.getByRole('button', { name: 'Submit' }).click();
 
   await flow.getByText('Sign in to a CalDAV server').waitFor();
-  await flow.getByRole('textbox', { name: 'Server URL' }).fill(CALDAV_URL);
-  await flow.getByRole('textbox', { name: 'User name' }).fill(CALDAV_USERNAME);
+  await flow.getByRole('textbox', { name: /^URL/ }).fill(CALDAV_URL);
+  await flow.getByRole('textbox', { name: 'Username' }).fill(CALDAV_USERNAME);
   await flow.getByRole('textbox', { name: 'Password' }).fill(CALDAV_PASSWORD);
   await page.waitForTimeout(SECOND); // the floating labels settle
   await page.screenshot({ path: path.join(SCREENSHOTS, 'setup-dialog.png') });

@@ -819,11 +819,10 @@ def dashboard(entities: Mapping[tuple[str, str], str]) -> dict[str, Any]:
                     "type": "entities",
                     "entities": [
                         {"entity": entity("", key), "name": name}
+                        # The sensors that are on by default; the developers'
+                        # (last sync, copies, pending changes) are off.
                         for key, name in (
-                            ("last_synced", "Last successful sync"),
                             ("events_shared", "Events shared"),
-                            ("copies_managed", "Copies managed"),
-                            ("pending_changes", "Pending changes"),
                             ("sync_errors", "Sync errors"),
                             ("sync_now", "Sync now"),
                         )

@@ -13,10 +13,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import RELOAD_AFTER_UPDATE_DELAY, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.shared_calendars.coordinator import SharedCalendarsCoordinator
@@ -173,7 +177,25 @@ def snapshot_domain(
     assert entries
     for entry in sorted(entries, key=lambda entry: entry.entity_id):
         assert entry == snapshot(name=f"{entry.entity_id}-entry")
-        assert entry.disabled_by is None, "every entity is enabled by default"
         state = hass.states.get(entry.entity_id)
+        if entry.disabled_by is not None:
+            assert state is None, f"{entry.entity_id} is disabled but has a state"
+            continue
         assert state is not None, f"no state for {entry.entity_id}"
         assert state == snapshot(name=f"{entry.entity_id}-state")
+
+
+async def enable(hass: HomeAssistant, *entity_ids: str) -> None:
+    """Enable entities that are disabled by default, as a user does.
+
+    Home Assistant reloads the group once the registry settles; so does this.
+    """
+    registry = er.async_get(hass)
+    for entity_id in entity_ids:
+        registry.async_update_entity(entity_id, disabled_by=None)
+    async_fire_time_changed(
+        hass, dt_util.utcnow() + timedelta(seconds=RELOAD_AFTER_UPDATE_DELAY + 1)
+    )
+    await hass.async_block_till_done()
+    for entity_id in entity_ids:
+        assert hass.states.get(entity_id) is not None, f"{entity_id} was not enabled"

@@ -14,6 +14,7 @@ stored and loaded.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import json
@@ -344,11 +345,16 @@ async def test_broken_xml_fails_one_calendar_for_one_cycle(group_factory: Any) -
 class _BrokenReader(MemoryProvider):
     """A provider whose reading of one calendar fails with what no provider raises."""
 
-    async def changes(self, calendar_id: str, cursor: str | None) -> ChangeSet:
+    async def changes(
+        self,
+        calendar_id: str,
+        cursor: str | None,
+        known: Mapping[str, Event] | None = None,
+    ) -> ChangeSet:
         """Fail on the calendar "broken", as a reader's bug would on odd data."""
         if calendar_id == "broken":
             raise KeyError("Therapy at ten")  # messages may quote private data
-        return await super().changes(calendar_id, cursor)
+        return await super().changes(calendar_id, cursor, known)
 
 
 async def test_a_reader_failing_unexpectedly_fails_only_its_calendar(

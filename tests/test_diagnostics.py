@@ -15,6 +15,8 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
 from custom_components.shared_calendars.const import DOMAIN
+from custom_components.shared_calendars.engine.model import CalendarRef
+from custom_components.shared_calendars.repairs import not_shared_issue_id
 
 from .group import caldav_account, google_account, group_entry, member
 from .providers.caldav_harness import USER, CalDavHarness
@@ -79,7 +81,12 @@ async def test_diagnostics_show_the_sync_and_hide_everything_private(
         assert private not in text
     assert google_harness.server.issued_tokens
     assert leaks([text]) == []
-    issue = issue_registry.async_get_issue(DOMAIN, f"not_shared_{entry.entry_id}")
+    cleos = CalendarRef(
+        account=dav_id, calendar_id=caldav_harness.unshared_calendar_id()
+    )
+    issue = issue_registry.async_get_issue(
+        DOMAIN, not_shared_issue_id(entry.entry_id, cleos.key)
+    )
     assert issue is not None
     assert issue.translation_placeholders is not None
-    assert "Cleo" in issue.translation_placeholders["calendars"]
+    assert issue.translation_placeholders["member"] == "Cleo"

@@ -22,6 +22,8 @@ from homeassistant.exceptions import (
     ServiceValidationError,
     Unauthorized,
 )
+from homeassistant.helpers import device_registry as dr, entity_registry as er, selector
+from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from homeassistant.util.yaml import load_yaml_dict
@@ -38,6 +40,7 @@ from custom_components.shared_calendars.engine.model import (
     Event,
     Transparency,
 )
+from custom_components.shared_calendars.event_fields import TEXT_LIMITS
 
 from .group import caldav_account, google_account, group_entry, member
 from .providers.caldav_harness import CalDavHarness
@@ -108,15 +111,49 @@ class Family:
 
     async def call(self, service: str, **data: Any) -> dict[str, Any]:
         """Call an action of the group and return its response."""
+        return await self.call_unnamed(
+            service, config_entry_id=self.entry.entry_id, **data
+        )
+
+    async def call_unnamed(self, service: str, **data: Any) -> dict[str, Any]:
+        """Call an action without naming the group; return its response."""
         response = await self.hass.services.async_call(
-            DOMAIN,
-            service,
-            {"config_entry_id": self.entry.entry_id, **data},
-            blocking=True,
-            return_response=True,
+            DOMAIN, service, data, blocking=True, return_response=True
         )
         assert response is not None
         return response
+
+    def member_id(self, name: str) -> str:
+        """Return the id of a member's subentry."""
+        members = self.entry.runtime_data.coordinator.members
+        return str(next(member.id for member in members if member.name == name))
+
+    def device(self, name: str | None) -> str:
+        """Return the id of a member's device, or of the group's for None."""
+        subentry = self.member_id(name) if name is not None else None
+        devices = dr.async_entries_for_config_entry(
+            dr.async_get(self.hass), self.entry.entry_id
+        )
+        return next(d.id for d in devices if d.config_subentry_id == subentry)
+
+    def entity(self, name: str) -> str:
+        """Return the entity id of a calendar: a source, `<member>-combined`, `everyone`."""
+        if name == "everyone":
+            suffix = "_everyone"
+        elif name.endswith("-combined"):
+            suffix = (
+                f"_{self.member_id(name.split('-', maxsplit=1)[0].title())}_combined"
+            )
+        else:
+            suffix = f"_source_{_account(self)}|{self.calendars[name]}"
+        entities = er.async_entries_for_config_entry(
+            er.async_get(self.hass), self.entry.entry_id
+        )
+        return next(
+            entity.entity_id
+            for entity in entities
+            if entity.domain == "calendar" and entity.unique_id.endswith(suffix)
+        )
 
     async def events(self, name: str) -> dict[str, Event]:
         """List a calendar on its server, by event id."""
@@ -584,17 +621,6 @@ async def test_a_failing_server_is_reported_and_nothing_is_removed(
 REFUSALS: list[tuple[str, str, dict[str, Any], str]] = [
     # (case, action, data, translation key of the refusal); calendars by name
     (
-        "create-naive-start",
-        "create_event",
-        {
-            "member": "Anna",
-            "summary": "x",
-            **TIMES,
-            "start_date_time": "2026-12-06 10:00",
-        },
-        "naive_datetime",
-    ),
-    (
         "create-end-before-start",
         "create_event",
         {
@@ -649,6 +675,52 @@ REFUSALS: list[tuple[str, str, dict[str, Any], str]] = [
         "create_event",
         {"member": "Anna", "summary": "x", "start_date": "2026-12-06"},
         "missing_time",
+    ),
+    (
+        "create-neither-member-nor-calendar",
+        "create_event",
+        {"summary": "x", **TIMES},
+        "member_or_calendar_needed",
+    ),
+    (
+        "create-title-too-long",
+        "create_event",
+        {"member": "Anna", "summary": "x" * 1_001, **TIMES},
+        "summary_too_long",
+    ),
+    (
+        "create-description-too-long",
+        "create_event",
+        {"member": "Anna", "summary": "x", "description": "x" * 8_001, **TIMES},
+        "description_too_long",
+    ),
+    (
+        "update-location-too-long",
+        "update_event",
+        {"member": "Anna", "event_id": DENTIST.id, "location": "x" * 1_001},
+        "location_too_long",
+    ),
+    (
+        "update-rrule-too-long",
+        "update_event",
+        {
+            "member": "Anna",
+            "event_id": DENTIST.id,
+            "rrule": "FREQ=DAILY;" + "BYDAY=MO;" * 111,
+        },
+        "rrule_too_long",
+    ),
+    (
+        "upsert-own-id-too-long",
+        "upsert_event",
+        {"member": "Ben", "event_id": "b" * 1_001, "summary": "x", **TIMES},
+        "event_id_too_long",
+    ),
+    (
+        "delete-id-too-long",
+        "delete_event",
+        {"member": "Ben", "event_id": "b" * 1_001},
+        "event_id_too_long",
     ),
     (
         "create-unknown-member",
@@ -737,16 +809,6 @@ REFUSALS: list[tuple[str, str, dict[str, Any], str]] = [
         "mixed_date_types",
     ),
     (
-        "update-naive",
-        "update_event",
-        {
-            "member": "Anna",
-            "event_id": DENTIST.id,
-            "start_date_time": "2026-12-02T15:00",
-        },
-        "naive_datetime",
-    ),
-    (
         "delete-managed-copy",
         "delete_event",
         {"member": "Anna", "calendar": "anna-work", "event_id": LEFTOVER.id},
@@ -757,18 +819,6 @@ REFUSALS: list[tuple[str, str, dict[str, Any], str]] = [
         "delete_event",
         {"member": "Carol", "event_id": "anything"},
         "read_only_calendar",
-    ),
-    (
-        "upsert-naive",
-        "upsert_event",
-        {
-            "member": "Ben",
-            "event_id": "booking-1",
-            "summary": "x",
-            "start_date_time": "2026-12-06T10:00",
-            "end_date_time": "2026-12-06T11:00",
-        },
-        "naive_datetime",
     ),
     (
         "upsert-bad-until",
@@ -799,15 +849,6 @@ REFUSALS: list[tuple[str, str, dict[str, Any], str]] = [
             "end_date_time": "2026-12-01T00:00:00+00:00",
         },
         "end_not_after_start",
-    ),
-    (
-        "free-busy-naive",
-        "get_free_busy",
-        {
-            "start_date_time": "2026-12-02 00:00",
-            "end_date_time": "2026-12-03T00:00:00+00:00",
-        },
-        "naive_datetime",
     ),
     (
         "free-busy-unknown-member",
@@ -858,11 +899,292 @@ async def test_bad_data_is_refused_with_a_translated_error_and_nothing_is_writte
             named["calendars"] = [family.calendars.get(c, c) for c in data["calendars"]]
         with pytest.raises(ServiceValidationError) as refused:
             await family.call(service, **named)
-        assert refused.value.translation_domain == DOMAIN, case
-        assert refused.value.translation_key == key, case
-        message = str(refused.value)
-        assert message != key, case
-        assert "{" not in message, f"{case}: {message}"
+        _assert_translated(refused.value, key, case)
+        assert family.writes() == writes, case
+
+    assert await family.everything() == before
+
+
+def _assert_translated(error: HomeAssistantError, key: str, case: str) -> None:
+    """Check that an error is ours, has the key, and reads as a filled-in sentence."""
+    assert error.translation_domain == DOMAIN, case
+    assert error.translation_key == key, case
+    message = str(error)
+    assert message != key, case
+    assert "{" not in message, f"{case}: {message}"
+
+
+async def test_text_at_its_limit_is_written_whole(family: Family) -> None:
+    """A title of exactly 1,000 characters and a description of 8,000 are fine."""
+    title, text = "T" * TEXT_LIMITS["summary"], "D" * TEXT_LIMITS["description"]
+
+    created = await family.call(
+        "create_event", member="Anna", summary=title, description=text, **TIMES
+    )
+
+    stored = (await family.events("anna"))[created["event_id"]]
+    assert (stored.summary, stored.description) == (title, text)
+
+
+# ----------------------------------------------------------- times as HA takes them
+
+
+ZONE_FREE_TIMES: dict[str, tuple[dict[str, Any], tuple[Any, Any]]] = {
+    # (the call's fields, the start and end the calendar then holds)
+    "naive": (
+        {
+            "start_date_time": "2026-12-06 10:00:00",
+            "end_date_time": "2026-12-06 11:30:00",
+        },
+        (datetime(2026, 12, 6, 10), datetime(2026, 12, 6, 11, 30)),
+    ),
+    "aware": (
+        {
+            "start_date_time": "2026-12-06T10:00:00+01:00",
+            "end_date_time": "2026-12-06T11:30:00+01:00",
+        },
+        (
+            datetime(2026, 12, 6, 9, tzinfo=UTC),
+            datetime(2026, 12, 6, 10, 30, tzinfo=UTC),
+        ),
+    ),
+    "date": (
+        {"start_date": "2026-12-06", "end_date": "2026-12-08"},
+        (date(2026, 12, 6), date(2026, 12, 8)),
+    ),
+}
+"""A naive time is in HA's zone (set to US/Pacific by the harness), an aware one is
+the moment its offset says, dates make an all-day event: as `calendar.create_event`."""
+
+
+def _in_zone(value: Any) -> Any:
+    """Return an expected time in HA's zone when it is naive; anything else as is."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt_util.get_default_time_zone())
+    return value
+
+
+@pytest.mark.parametrize("action", ["create_event", "update_event", "upsert_event"])
+async def test_every_event_action_takes_naive_aware_and_date_times(
+    any_family: Family, action: str
+) -> None:
+    """Each way of giving a time gives the event Home Assistant's own action would."""
+    family = any_family
+    for kind, (times, expected) in ZONE_FREE_TIMES.items():
+        call: dict[str, Any] = {"member": "Anna", "summary": f"{action} {kind}"}
+        if action == "update_event":
+            call["event_id"] = DENTIST.id
+        elif action == "upsert_event":
+            call["event_id"] = f"booking-{kind}"
+
+        response = await family.call(action, **call, **times)
+
+        stored = (await family.events("anna"))[response["event_id"]]
+        start, end = (_in_zone(value) for value in expected)
+        assert (stored.summary, stored.start, stored.end) == (
+            call["summary"],
+            start,
+            end,
+        ), kind
+        assert type(stored.start) is type(start), kind
+
+
+async def test_free_busy_takes_naive_aware_and_date_bounds(family: Family) -> None:
+    """A naive bound is in HA's zone, an aware one keeps its moment, a date is its midnight."""
+    zone = dt_util.get_default_time_zone()
+    start = datetime(2026, 12, 2, tzinfo=zone)
+    end = datetime(2026, 12, 4, tzinfo=zone)
+    bounds = {
+        "naive": ("2026-12-02 00:00:00", "2026-12-04 00:00:00"),
+        "aware": ("2026-12-02T09:00:00+01:00", "2026-12-04T08:00:00Z"),
+        "date as text": ("2026-12-02", "2026-12-04"),
+        "date": (date(2026, 12, 2), date(2026, 12, 4)),
+    }
+    assert start.utcoffset() == timedelta(hours=-8), "US/Pacific in December"
+
+    for kind, (first, last) in bounds.items():
+        response = await family.call(
+            "get_free_busy", members=["Anna"], start_date_time=first, end_date_time=last
+        )
+
+        assert (response["start"], response["end"]) == (
+            start.isoformat(),
+            end.isoformat(),
+        ), kind
+        assert response["members"] == {
+            "Anna": [
+                {"start": _local(AT_3PM), "end": _local(AT_3PM + timedelta(hours=2))}
+            ]
+        }, kind
+
+
+# ------------------------------------------------------- members and calendars picked
+
+
+async def test_members_are_picked_as_devices_and_calendars_as_entities(
+    family: Family,
+) -> None:
+    """A device or a calendar entity names its member and its group at once."""
+    copies = await family.call_unnamed(
+        "remove_managed_copies",
+        calendar=family.entity("ben-combined"),
+        dry_run=True,
+    )
+    assert [item["calendar_id"] for item in copies["calendars"]] == [
+        family.calendars["ben-combined"]
+    ]
+    assert copies["total"] == 3
+
+    by_device = await family.call_unnamed(
+        "create_event",
+        member=family.device("Anna"),
+        summary="Piano",
+        **TIMES,
+    )
+    by_entity = await family.call_unnamed(
+        "create_event",
+        calendar=family.entity("anna-work"),
+        summary="Budget",
+        **TIMES,
+    )
+    both = await family.call(
+        "update_event",
+        member=family.device("Anna"),
+        calendar=family.entity("anna-work"),
+        event_id=by_entity["event_id"],
+        summary="Budget (final)",
+    )
+
+    assert by_device["calendar_id"] == family.calendars["anna"]
+    assert (
+        by_entity["calendar_id"] == both["calendar_id"] == family.calendars["anna-work"]
+    )
+    assert "Piano" in await family.titles("anna")
+    assert "Budget (final)" in await family.titles("anna-work")
+
+    span = {
+        "start_date_time": "2026-12-02 00:00:00",
+        "end_date_time": "2026-12-03 00:00:00",
+    }
+    by_devices = await family.call_unnamed(
+        "get_free_busy", members=[family.device("Ben")], **span
+    )
+    # Names and member entry ids work too; the only group is the group.
+    by_id = await family.call_unnamed(
+        "get_free_busy", members=[family.member_id("Ben")], **span
+    )
+    by_name = await family.call_unnamed(
+        "create_event", member="ben", summary="Swim", **TIMES
+    )
+    assert by_name["calendar_id"] == family.calendars["ben"]
+    assert by_id["members"] == by_devices["members"]
+    by_entities = await family.call_unnamed(
+        "get_free_busy", calendars=[family.entity("anna-work")], **span
+    )
+    assert list(by_devices["members"]) == ["Ben"]
+    assert by_entities["members"] == {
+        "Anna": [
+            {
+                "start": _local(AT_3PM + timedelta(minutes=30)),
+                "end": _local(AT_3PM + timedelta(hours=2)),
+            }
+        ]
+    }
+
+
+async def test_a_device_or_calendar_that_does_not_fit_is_refused(
+    family: Family,
+) -> None:
+    """Each picked device or calendar that cannot be used is refused by name.
+
+    The group's own device, another integration's device, a calendar that is not
+    a source, a read-only one, someone else's: nothing is written.
+    """
+    other = MockConfigEntry(domain="demo", title="Elsewhere")
+    other.add_to_hass(family.hass)
+    foreign = dr.async_get(family.hass).async_get_or_create(
+        config_entry_id=other.entry_id, identifiers={("demo", "lamp")}, name="Lamp"
+    )
+    busy_sensor = next(
+        entity.entity_id
+        for entity in er.async_entries_for_config_entry(
+            er.async_get(family.hass), family.entry.entry_id
+        )
+        if entity.domain == "binary_sensor"
+    )
+    before = await family.everything()
+    writes = family.writes()
+    cases: list[tuple[str, str, dict[str, Any], str]] = [
+        (
+            "group-device-as-member",
+            "create_event",
+            {"member": family.device(None), "summary": "x", **TIMES},
+            "device_not_a_member",
+        ),
+        (
+            "device-of-another-integration",
+            "create_event",
+            {"member": foreign.id, "summary": "x", **TIMES},
+            "device_not_in_group",
+        ),
+        (
+            "entity-that-is-no-calendar",
+            "create_event",
+            {"calendar": busy_sensor, "summary": "x", **TIMES},
+            "calendar_not_in_group",
+        ),
+        (
+            "combined-calendar-entity",
+            "create_event",
+            {"calendar": family.entity("anna-combined"), "summary": "x", **TIMES},
+            "not_a_source_calendar",
+        ),
+        (
+            "everyone-calendar-entity",
+            "upsert_event",
+            {
+                "calendar": family.entity("everyone"),
+                "event_id": "b-1",
+                "summary": "x",
+                **TIMES,
+            },
+            "not_a_source_calendar",
+        ),
+        (
+            "calendar-of-another-member",
+            "create_event",
+            {
+                "member": family.device("Anna"),
+                "calendar": family.entity("ben"),
+                "summary": "x",
+                **TIMES,
+            },
+            "calendar_of_another_member",
+        ),
+        (
+            "read-only-calendar-entity",
+            "create_event",
+            {"calendar": family.entity("carol"), "summary": "x", **TIMES},
+            "read_only_calendar",
+        ),
+        (
+            "combined-calendar-for-free-busy",
+            "get_free_busy",
+            {"calendars": [family.entity("ben-combined")], **TIMES},
+            "not_a_source_calendar",
+        ),
+        (
+            "everyone-calendar-for-removal",
+            "remove_managed_copies",
+            {"calendar": family.entity("everyone")},
+            "calendar_not_in_group",
+        ),
+    ]
+
+    for case, service, data, key in cases:
+        with pytest.raises(ServiceValidationError) as refused:
+            await family.call(service, **data)
+        _assert_translated(refused.value, key, case)
         assert family.writes() == writes, case
 
     assert await family.everything() == before
@@ -919,6 +1241,71 @@ async def test_every_action_is_described_translated_and_has_an_icon(
             required = isinstance(key, probatio.Required)
             assert fields[field].get("required", False) == required, (name, field)
             assert "selector" in fields[field], (name, field)
-    raised = set(re.findall(r'_(?:refused|failed)\(\s*"(\w+)"', _read("services.py")))
+    raised = {
+        key
+        for module in ("services.py", "targets.py", "event_fields.py", "helpers.py")
+        for key in re.findall(r'(?:refused|failed)\(\s*"(\w+)"', _read(module))
+    }
+    raised |= {f"{field}_too_long" for field in (*TEXT_LIMITS, "event_id")}
     assert raised <= set(strings["exceptions"])
+    for name, service in strings["services"].items():
+        for field, text in service["fields"].items():
+            assert text["name"] and text["description"], (name, field)
     assert json.loads(_read("translations/en.json")) == strings
+
+
+def _selector(field: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Return a field's selector type and its settings."""
+    ((kind, config),) = field["selector"].items()
+    return kind, config or {}
+
+
+async def test_the_action_editor_picks_groups_members_calendars_and_times(
+    hass: HomeAssistant,
+) -> None:
+    """Pickers for groups, members' devices, calendar entities, dates and times.
+
+    Every field has an example or a default, and Home Assistant accepts every
+    selector and reads every field of services.yaml.
+    """
+    described = load_yaml_dict(str(PACKAGE / "services.yaml"))
+    writable = ["calendar.CalendarEntityFeature.CREATE_EVENT"]
+
+    for name, action in described.items():
+        for field, spec in action["fields"].items():
+            where = (name, field)
+            selector.validate_selector(spec["selector"])
+            assert "example" in spec or "default" in spec, where
+            kind, config = _selector(spec)
+            if field == "config_entry_id":
+                assert (kind, config) == ("config_entry", {"integration": DOMAIN})
+            elif field in ("member", "members"):
+                assert kind == "device", where
+                assert config["filter"] == [{"integration": DOMAIN}], where
+                assert config.get("multiple", False) == (field == "members"), where
+                assert config["entity"], "only members' devices, not the group's"
+            elif field in ("calendar", "calendars"):
+                assert kind == "entity", where
+                (wanted,) = config["filter"]
+                assert (wanted["integration"], wanted["domain"]) == (DOMAIN, "calendar")
+                assert config.get("multiple", False) == (field == "calendars"), where
+            elif field.endswith("_date_time"):
+                assert kind == "datetime", where
+            elif field in ("start_date", "end_date"):
+                assert kind == "date", where
+    for name in ("create_event", "update_event", "delete_event", "upsert_event"):
+        fields = described[name]["fields"]
+        assert (
+            _selector(fields["calendar"])[1]["filter"][0]["supported_features"]
+            == writable
+        ), "only calendars the group may write to"
+        assert (
+            _selector(fields["member"])[1]["entity"][0]["supported_features"]
+            == writable
+        ), "only members with such a calendar"
+
+    assert await async_setup_component(hass, DOMAIN, {})
+    descriptions = (await async_get_all_descriptions(hass))[DOMAIN]
+    assert {name: set(d["fields"]) for name, d in descriptions.items()} == {
+        name: set(action["fields"]) for name, action in described.items()
+    }

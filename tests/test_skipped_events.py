@@ -25,12 +25,10 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.shared_calendars.const import DOMAIN
-from custom_components.shared_calendars.coordinator import (
-    StateNotSaved,
-    skipped_issue_id,
-)
+from custom_components.shared_calendars.coordinator import StateNotSaved
 from custom_components.shared_calendars.engine.ids import copy_id
-from custom_components.shared_calendars.engine.model import Event
+from custom_components.shared_calendars.engine.model import Event, SkipReason
+from custom_components.shared_calendars.repairs import skipped_issue_id
 
 from .group import google_account, group_entry, member
 from .providers.google_harness import GoogleHarness
@@ -70,7 +68,7 @@ def _bad(**fields: Any) -> dict[str, Any]:
 
 async def _setup(
     hass: HomeAssistant, harness: GoogleHarness
-) -> tuple[MockConfigEntry, str, str]:
+) -> tuple[MockConfigEntry, str, str, str]:
     """Load a group: Anna's calendar holds a good and a bad event; Ben receives."""
     anna = await harness.new_calendar("Anna's diary")
     ben = await harness.new_calendar("Ben's combined")
@@ -88,7 +86,10 @@ async def _setup(
     assert await async_setup_component(hass, "repairs", {})
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    return entry, anna, ben
+    issue_id = skipped_issue_id(
+        entry.entry_id, f"{account_id}|{anna}", SkipReason.INVALID_VALUE
+    )
+    return entry, anna, ben, issue_id
 
 
 async def _titles(harness: GoogleHarness, calendar: str) -> list[str]:
@@ -104,22 +105,25 @@ async def test_an_event_that_cannot_be_read_is_named_in_a_repairs_issue(
 ) -> None:
     """The issue names title, member, calendar and reason; the rest syncs."""
     caplog.set_level(logging.DEBUG)
-    entry, _, ben = await _setup(hass, google_harness)
+    entry, _, ben, issue_id = await _setup(hass, google_harness)
 
     assert entry.runtime_data.coordinator.last_update_success
     assert await _titles(google_harness, ben) == ["Event 1"]
-    issue = issue_registry.async_get_issue(DOMAIN, skipped_issue_id(entry.entry_id))
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert (issue.severity, issue.is_fixable) == (ir.IssueSeverity.WARNING, False)
-    assert issue.translation_key == "skipped_events"
-    placeholders = issue.translation_placeholders or {}
-    strings = STRINGS["issues"]["skipped_events"]
-    for text in strings.values():
-        assert set(PLACEHOLDER.findall(text)) <= set(placeholders), text
-    assert placeholders["events"] == (
-        f"- \"{BAD_TITLE}\" in Anna's calendar Anna's diary: "
-        "a field holds a value calendars do not use"
-    )
+    assert issue.translation_key == "skipped_invalid_value"
+    assert issue.translation_placeholders == {
+        "group": "Family",
+        "member": "Anna",
+        "calendar": "Anna's diary",
+        "events": f'- "{BAD_TITLE}"',
+    }
+    for reason in SkipReason:
+        for text in STRINGS["issues"][f"skipped_{reason}"].values():
+            assert set(PLACEHOLDER.findall(text)) <= set(
+                issue.translation_placeholders
+            ), text
     ours = "\n".join(
         record.getMessage()
         for record in caplog.records
@@ -136,14 +140,14 @@ async def test_the_issue_goes_once_the_event_is_fixed_and_it_syncs(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """A fixed event is read in the next cycle: copied, and no longer named."""
-    entry, anna, ben = await _setup(hass, google_harness)
-    assert issue_registry.async_get_issue(DOMAIN, skipped_issue_id(entry.entry_id))
+    entry, anna, ben, issue_id = await _setup(hass, google_harness)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id)
 
     google_harness.server.put_raw(anna, _bad(status="confirmed"))
     await entry.runtime_data.coordinator.async_refresh()
 
     assert await _titles(google_harness, ben) == ["Event 1", BAD_TITLE]
-    assert not issue_registry.async_get_issue(DOMAIN, skipped_issue_id(entry.entry_id))
+    assert not issue_registry.async_get_issue(DOMAIN, issue_id)
 
 
 async def test_the_issue_survives_a_restart(
@@ -152,8 +156,7 @@ async def test_the_issue_survives_a_restart(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """After a reload the first cycle is incremental: the state still knows."""
-    entry, _, _ = await _setup(hass, google_harness)
-    issue_id = skipped_issue_id(entry.entry_id)
+    entry, _, _, issue_id = await _setup(hass, google_harness)
     ir.async_delete_issue(hass, DOMAIN, issue_id)
 
     assert await hass.config_entries.async_reload(entry.entry_id)
@@ -168,7 +171,7 @@ async def test_a_state_that_cannot_be_saved_fails_the_cycle_with_the_reason(
     hass: HomeAssistant, google_harness: GoogleHarness
 ) -> None:
     """A failed write is a translated error of the cycle, and the next one recovers."""
-    entry, _, _ = await _setup(hass, google_harness)
+    entry, _, _, _ = await _setup(hass, google_harness)
     coordinator = entry.runtime_data.coordinator
 
     with patch.object(

@@ -8,20 +8,18 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import config_validation as cv, issue_registry as ir
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
-from .accounts import async_build_providers
+from .accounts import async_build_providers, async_keep_unique_id
 from .const import DOMAIN
 from .coordinator import (
     SharedCalendarsConfigEntry,
     SharedCalendarsCoordinator,
     SharedCalendarsRuntimeData,
-    skipped_issue_id,
+    async_remove_state,
 )
-from .providers.base import AuthFailed
-from .repairs import async_delete_emptied_issues
+from .repairs import async_delete_issues
 from .services import async_setup_services
 
 __all__ = ["SharedCalendarsConfigEntry"]
@@ -46,14 +44,8 @@ async def async_setup_entry(
     hass: HomeAssistant, entry: SharedCalendarsConfigEntry
 ) -> bool:
     """Set up a sharing group: its accounts, its state and its first sync."""
-    try:
-        providers = await async_build_providers(hass, entry)
-    except AuthFailed as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN,
-            translation_key="invalid_key",
-            translation_placeholders={"error": str(err)},
-        ) from err
+    async_keep_unique_id(hass, entry)
+    providers = await async_build_providers(hass, entry)
     coordinator = SharedCalendarsCoordinator(hass, entry, providers)
     entry.runtime_data = SharedCalendarsRuntimeData(
         coordinator=coordinator, providers=providers
@@ -81,9 +73,12 @@ async def async_unload_entry(
 async def async_remove_entry(
     hass: HomeAssistant, entry: SharedCalendarsConfigEntry
 ) -> None:
-    """Drop the repairs issues of a removed group: nothing is left to answer."""
-    async_delete_emptied_issues(hass, entry.entry_id)
-    ir.async_delete_issue(hass, DOMAIN, skipped_issue_id(entry.entry_id))
+    """Forget a removed group: its repairs issues and its stored state.
+
+    Home Assistant removes its devices and entities with the entry.
+    """
+    async_delete_issues(hass, entry.entry_id)
+    await async_remove_state(hass, entry.entry_id)
 
 
 async def _async_close(entry: SharedCalendarsConfigEntry) -> None:

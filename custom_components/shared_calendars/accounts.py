@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
-from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util.ssl import get_default_context, get_default_no_verify_context
 
@@ -21,11 +22,18 @@ from .const import (
     CONF_URL,
     CONF_USERNAME,
     CONF_VERIFY_SSL,
+    DOMAIN,
     SUBENTRY_ACCOUNT,
 )
-from .providers.base import CalendarProvider
+from .providers.base import AuthFailed, CalendarProvider
 from .providers.caldav import CalDavProvider
 from .providers.google import DEFAULT_API_ROOT, GoogleProvider, async_parse_key
+
+if TYPE_CHECKING:
+    from .coordinator import SharedCalendarsConfigEntry
+
+REFUSED_ACCOUNTS: Final = "refused_accounts"
+"""Reauthentication data: the ids of the accounts whose credentials were refused."""
 
 
 async def async_build_provider(
@@ -68,17 +76,73 @@ def caldav_account_id(username: str, url: str) -> str:
     return f"{ACCOUNT_CALDAV}:{username}@{urlsplit(url).netloc.lower()}"
 
 
+def accounts_of(entry: SharedCalendarsConfigEntry) -> dict[str, ConfigSubentry]:
+    """Return the group's account subentries by account id, in the order added."""
+    return {
+        subentry.unique_id: subentry
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type == SUBENTRY_ACCOUNT and subentry.unique_id
+    }
+
+
+def account_names(entry: SharedCalendarsConfigEntry, account_ids: Iterable[str]) -> str:
+    """Return accounts as the user knows them (their titles), for a message."""
+    accounts = accounts_of(entry)
+    return ", ".join(
+        sorted(
+            accounts[account_id].title if account_id in accounts else account_id
+            for account_id in account_ids
+        )
+    )
+
+
+@callback
+def async_ask_for_credentials(
+    hass: HomeAssistant, entry: SharedCalendarsConfigEntry, account_ids: Iterable[str]
+) -> None:
+    """Start reauthentication for the accounts whose credentials were refused.
+
+    The flow asks for these accounts only. One already under way is left alone.
+    """
+    entry.async_start_reauth(hass, data={REFUSED_ACCOUNTS: sorted(account_ids)})
+
+
+@callback
+def async_keep_unique_id(
+    hass: HomeAssistant, entry: SharedCalendarsConfigEntry
+) -> None:
+    """Keep the group known by an account it has: the first, once that one is removed.
+
+    The group's unique id is the account it was created with, so that the same
+    group cannot be added twice; a group set up before it had one gets it here.
+    """
+    accounts = list(accounts_of(entry))
+    if accounts and entry.unique_id not in accounts:
+        hass.config_entries.async_update_entry(entry, unique_id=accounts[0])
+
+
 async def async_build_providers(
-    hass: HomeAssistant, entry: ConfigEntry[Any]
+    hass: HomeAssistant, entry: SharedCalendarsConfigEntry
 ) -> dict[str, CalendarProvider]:
-    """Return a provider per account subentry of a group, by account id."""
+    """Return a provider per account subentry of a group, by account id.
+
+    An unusable key starts reauthentication of its account and fails the setup.
+    """
     providers: dict[str, CalendarProvider] = {}
     try:
-        for subentry in entry.subentries.values():
-            if subentry.subentry_type == SUBENTRY_ACCOUNT and subentry.unique_id:
-                providers[subentry.unique_id] = await async_build_provider(
-                    hass, subentry.data
-                )
+        for account_id, subentry in accounts_of(entry).items():
+            try:
+                providers[account_id] = await async_build_provider(hass, subentry.data)
+            except AuthFailed as err:
+                async_ask_for_credentials(hass, entry, [account_id])
+                raise ConfigEntryAuthFailed(
+                    translation_domain=DOMAIN,
+                    translation_key="invalid_key",
+                    translation_placeholders={
+                        "account": subentry.title,
+                        "error": str(err),
+                    },
+                ) from err
     except BaseException:
         for provider in providers.values():
             await provider.close()

@@ -38,6 +38,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 import probatio
 
+from .accounts import account_names
 from .const import DOMAIN, LOGGER
 from .coordinator import SharedCalendarsConfigEntry, SharedCalendarsCoordinator
 from .engine.content import instant
@@ -81,6 +82,8 @@ THIS_AND_FUTURE = "THISANDFUTURE"
 EVERYONE = CalendarEntityDescription(key="everyone", translation_key="everyone")
 COMBINED = CalendarEntityDescription(key="combined", translation_key="combined")
 SOURCE = CalendarEntityDescription(key="source", translation_key="source")
+SOURCE_NAMED_AFTER_MEMBER = "source_named_after_member"
+"""A source calendar whose name is the member's: shown as their "Calendar"."""
 
 
 async def async_setup_entry(
@@ -92,11 +95,15 @@ async def async_setup_entry(
     coordinator = entry.runtime_data.coordinator
     group_device_id = async_group_device_id(hass, entry)
     members = coordinator.members
-    sources = list({ref for member in members for ref in member.sources})
+    # Every calendar's name, for messages too; a source's rights, for its entity.
+    calendars = list(coordinator.calendars().values())
     found = await asyncio.gather(
-        *(_async_calendar_info(entry.runtime_data.providers, ref) for ref in sources)
+        *(_async_calendar_info(entry.runtime_data.providers, ref) for ref in calendars)
     )
-    infos = {ref.key: info for ref, info in zip(sources, found, strict=True)}
+    infos = {ref.key: info for ref, info in zip(calendars, found, strict=True)}
+    for ref, info in zip(calendars, found, strict=True):
+        if info is not None:
+            coordinator.remember_calendar_name(ref, info.name)
     group = [EveryoneCalendarEntity(coordinator, EVERYONE)]
     async_add_entities(group)
     unique_ids = [entity.unique_id for entity in group]
@@ -127,7 +134,7 @@ async def async_setup_entry(
 async def _async_calendar_info(
     providers: dict[str, CalendarProvider], ref: CalendarRef
 ) -> CalendarInfo | None:
-    """Return a source calendar's name and rights, or None when it cannot be asked now.
+    """Return a calendar's name and rights, or None when it cannot be asked now.
 
     Asked once at setup. Unknown rights count as writable: a refused write says so,
     while a calendar wrongly shown read-only could not be fixed without a reload.
@@ -139,6 +146,21 @@ async def _async_calendar_info(
     except ProviderError as err:
         LOGGER.warning("Could not read the settings of %s: %s", ref.calendar_id, err)
         return None
+
+
+def name_under_member(calendar: str, member: str) -> str:
+    """Return a source calendar's name as its entity shows it under its member.
+
+    Home Assistant puts the member (the device) first, so a calendar named after
+    its member loses that part: Anna's "Anna's calendar" shows as "Anna
+    Calendar", not "Anna Anna's calendar". Empty when nothing else is left.
+    """
+    after = calendar[len(member) :]
+    if not calendar.casefold().startswith(member.casefold()) or after[:1].isalnum():
+        return calendar  # not hers, or another name: "Annabel" for Anna
+    # Its possessive (' or U+2019), then spaces and punctuation (- or U+2013).
+    rest = re.sub(r"^(?:['\u2019]s\b)?[\s:,\u2013-]*", "", after)
+    return rest[:1].upper() + rest[1:]
 
 
 def format_recurrence_id(value: DateOrDateTime) -> str:
@@ -319,10 +341,11 @@ class SourceCalendarEntity(SharedCalendarsCalendarEntity):
             unique_key=f"source_{ref.key}",
         )
         self._ref = ref
-        self.calendar_name = (
-            info.name if info else ref.calendar_id.rstrip("/").rsplit("/", 1)[-1]
-        )
-        self._attr_translation_placeholders = {"calendar": self.calendar_name}
+        self.calendar_name = info.name if info else coordinator.calendar_label(ref)
+        if shown := name_under_member(self.calendar_name, member.name):
+            self._attr_translation_placeholders = {"calendar": shown}
+        else:
+            self._attr_translation_key = SOURCE_NAMED_AFTER_MEMBER
         if info is None or info.writable:
             self._attr_supported_features = (
                 CalendarEntityFeature.CREATE_EVENT
@@ -408,7 +431,10 @@ class SourceCalendarEntity(SharedCalendarsCalendarEntity):
 
     def _provider_errors(self) -> AbstractContextManager[None]:
         """Turn a provider's failure into the translated error the actions raise too."""
-        return provider_errors(self.calendar_name, self._ref.account)
+        return provider_errors(
+            self.calendar_name,
+            account_names(self.coordinator.config_entry, [self._ref.account]),
+        )
 
     async def _async_original(self, uid: str) -> Event:
         """Return the event as the calendar holds it now, if a person may change it.

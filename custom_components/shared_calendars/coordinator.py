@@ -9,13 +9,13 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 from homeassistant.util.file import WriteError
 from homeassistant.util.json import SerializationError
 
+from .accounts import account_names, async_ask_for_credentials
 from .const import (
     CONF_CONCURRENCY,
     CONF_KEEP_COPIES_OF_REMOVED_MEMBERS,
@@ -35,24 +35,13 @@ from .cycle import SyncCycle, SyncReport
 from .engine.model import CalendarRef, Member, SyncWindow
 from .engine.plan import PlanOptions
 from .engine.state import Confirm, SyncState
-from .members import members_of
+from .members import calendar_names, members_of
 from .providers.base import CalendarProvider, ProviderError
-from .repairs import async_update_emptied_issues
-
-SKIPPED_SHOWN = 20
-"""Events that cannot be read named in the repair issue; the rest are counted."""
-_SKIP_REASONS = {  # by `SkipReason`
-    "missing_time": "it has no start or no end",
-    "invalid_time": "a date or time in it is not valid",
-    "invalid_value": "a field holds a value calendars do not use",
-    "invalid_recurrence": "its repeat rule cannot be followed",
-    "unreadable": "it is not readable as an event",
-}
-
-
-def skipped_issue_id(entry_id: str) -> str:
-    """Return the id of a group's repairs issue about events that cannot be read."""
-    return f"skipped_events_{entry_id}"
+from .repairs import (
+    async_update_emptied_issues,
+    async_update_not_shared_issues,
+    async_update_skipped_issues,
+)
 
 
 class StateNotSaved(UpdateFailed):
@@ -86,6 +75,16 @@ class SharedCalendarsRuntimeData:
 type SharedCalendarsConfigEntry = ConfigEntry[SharedCalendarsRuntimeData]
 
 
+def _store(hass: HomeAssistant, entry_id: str) -> _StateStore:
+    """Return where a group keeps its state (mirror, ledger) between runs."""
+    return _StateStore(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True)
+
+
+async def async_remove_state(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete a removed group's stored state."""
+    await _store(hass, entry_id).async_remove()
+
+
 class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
     """Runs the group's sync cycles; entities read the synced state it keeps."""
 
@@ -110,9 +109,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         )
         self.providers = providers
         self.state = SyncState()
-        self._store = _StateStore(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}", private=True
-        )
+        self._store = _store(hass, entry.entry_id)
         self._cycle: SyncCycle | None = None
         self.last_synced: datetime | None = None
         """When a cycle last finished without failing as a whole."""
@@ -120,6 +117,9 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         self._confirm_next: dict[str, Confirm] = {}
         self._restore_hidden_next = False
         self._calendar_names: dict[str, str] = {}
+        self.latest: SyncReport | None = None
+        """The last cycle's report, also of a cycle that failed; None while one
+        runs or when one failed without a report."""
 
     @property
     def members(self) -> list[Member]:
@@ -162,8 +162,8 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
     def plan_options(self) -> PlanOptions:
         """Return the group-wide planning settings from the entry's options."""
         options = self.config_entry.options
-        # The window moves once a day, not every cycle: a new window makes the next
-        # cycle plan every event again (to let those entering it in), which is O(all).
+        # The window moves once a day, not every cycle: the cycle after a move
+        # plans the groups of the events entering or leaving it (found by index).
         now = dt_util.start_of_local_day()
         window = SyncWindow(
             start=now
@@ -222,21 +222,46 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
             )
         }
 
-    async def async_calendar_name(self, ref: CalendarRef) -> str | None:
-        """Return a calendar's name as its owner sees it, asked once, or None."""
+    def remember_calendar_name(self, ref: CalendarRef, name: str) -> None:
+        """Keep a calendar's name as its server gave it, for messages."""
+        self._calendar_names[ref.key] = name
+
+    def calendar_label(self, ref: CalendarRef) -> str:
+        """Return a calendar as the user knows it, without asking its server.
+
+        Its name as the server last gave it, or as it was when it was picked;
+        failing both, the members whose calendar it is. Never its id or URL.
+        """
+        return (
+            self._calendar_names.get(ref.key)
+            or calendar_names(self.config_entry).get(ref.key)
+            or self.owners(ref)
+        )
+
+    def owners(self, ref: CalendarRef) -> str:
+        """Return the members whose source or combined calendar `ref` is."""
+        return ", ".join(
+            member.name
+            for member in self.members
+            if ref in member.sources or ref == member.combined
+        )
+
+    async def async_calendar_name(self, ref: CalendarRef) -> str:
+        """Return a calendar's name as its owner sees it, asked once."""
         if (name := self._calendar_names.get(ref.key)) is None:
             if (provider := self.providers.get(ref.account)) is None:
-                return None
+                return self.calendar_label(ref)
             try:
                 name = (await provider.get_calendar(ref.calendar_id)).name
             except ProviderError as err:
                 LOGGER.debug("No name for %s: %s", ref.calendar_id, err)
-                return None
+                return self.calendar_label(ref)
             self._calendar_names[ref.key] = name
         return name
 
     async def _async_update_data(self) -> SyncReport:
         assert self._cycle is not None, "set up before the first refresh"
+        self.latest = None
         try:
             report = await self._cycle.run(
                 self.members,
@@ -247,100 +272,36 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         finally:
             self._full_next = self._restore_hidden_next = False
             self._confirm_next = {}
+        self.latest = report
         await async_update_emptied_issues(self, report)
-        self._update_not_shared_issue(report)
-        await self._async_update_skipped_issue(report)
+        async_update_not_shared_issues(self, report)
+        await async_update_skipped_issues(self, report)
         if report.auth_failed:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="auth_failed",
-                translation_placeholders={
-                    "accounts": ", ".join(sorted(report.auth_failed))
-                },
-            )
-        calendars = set(self.calendars())
-        if calendars and set(report.errors) >= calendars:
+            async_ask_for_credentials(self.hass, self.config_entry, report.auth_failed)
+            if set(report.auth_failed) >= set(self.providers):
+                # Nothing works until new credentials: stop until reauthentication
+                # reloads the group. With an account left, the others keep syncing.
+                raise ConfigEntryAuthFailed(
+                    translation_domain=DOMAIN,
+                    translation_key="auth_failed",
+                    translation_placeholders={
+                        "accounts": account_names(self.config_entry, report.auth_failed)
+                    },
+                )
+        calendars = self.calendars()
+        if calendars and set(report.errors) >= set(calendars):
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="no_calendar_reachable",
-                translation_placeholders={"error": next(iter(report.errors.values()))},
+                translation_placeholders={
+                    "group": self.config_entry.title,
+                    "calendars": ", ".join(
+                        sorted(
+                            f"{self.calendar_label(ref)} ({self.owners(ref)})"
+                            for ref in calendars.values()
+                        )
+                    ),
+                },
             )
         self.last_synced = dt_util.utcnow()
         return report
-
-    async def _async_update_skipped_issue(self, report: SyncReport) -> None:
-        """Name the events that cannot be read, where they are, and why."""
-        issue_id = skipped_issue_id(self.config_entry.entry_id)
-        owners = {
-            ref.key: (member.name, ref)
-            for member in self.members
-            for ref in (
-                *member.sources,
-                *([member.combined] if member.combined else []),
-            )
-        }
-        lines: list[str] = []
-        for key, held in sorted(report.skipped.items()):
-            if key not in owners:
-                continue
-            name, ref = owners[key]
-            calendar = await self.async_calendar_name(ref) or ref.calendar_id
-            lines += [
-                f"- {f'"{item.title}"' if item.title else 'An untitled event'} in "
-                f"{name}'s calendar {calendar}: {_SKIP_REASONS[item.reason]}"
-                for item in held
-            ]
-        if not lines:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        if len(lines) > SKIPPED_SHOWN:
-            more = len(lines) - SKIPPED_SHOWN
-            lines = [*lines[:SKIPPED_SHOWN], f"- and {more} more"]
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="skipped_events",
-            translation_placeholders={
-                "group": self.config_entry.title,
-                "events": "\n".join(lines),
-            },
-        )
-
-    def _update_not_shared_issue(self, report: SyncReport) -> None:
-        """Say which calendars the group's accounts lost access to, and how to fix it."""
-        issue_id = f"not_shared_{self.config_entry.entry_id}"
-        lost = sorted(
-            key for key, kind in report.error_kinds.items() if kind == "NotShared"
-        )
-        if not lost:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        owners = {
-            ref.key: (member.name, ref)
-            for member in self.members
-            for ref in (
-                *member.sources,
-                *([member.combined] if member.combined else []),
-            )
-        }
-        lines = []
-        for key in lost:
-            name, ref = owners[key]
-            provider = self.providers.get(ref.account)
-            account = provider.account if provider else ref.account
-            lines.append(f"- {name}: {ref.calendar_id} (share it with {account})")
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key="not_shared",
-            translation_placeholders={
-                "group": self.config_entry.title,
-                "calendars": "\n".join(lines),
-            },
-        )

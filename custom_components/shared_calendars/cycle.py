@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+import hashlib
+import itertools
 import logging
 from pathlib import Path
 import time
@@ -18,12 +20,23 @@ import traceback
 from typing import Any
 
 from .engine.model import CalendarRef, ChangeSet, Member, SkippedEvent
-from .engine.plan import Action, DeleteCopy, ForgetCopy, Plan, PlanOptions, plan
+from .engine.plan import (
+    PLAN_VERSION,
+    Action,
+    DeleteCopy,
+    ForgetCopy,
+    Plan,
+    PlanOptions,
+    PutCopy,
+    plan,
+)
 from .engine.state import Confirm, Loss, SyncState
+from .pacing import Deferred, Pacer
 from .providers.base import (
     AuthFailed,
     CalendarProvider,
     CursorExpired,
+    InvalidEvent,
     ProviderError,
     RateLimited,
     Unreachable,
@@ -37,8 +50,13 @@ BATCH_SIZE = 25
 PLAN_SLICE = 500
 """Groups planned between two turns of the event loop (about 50 ms here)."""
 MAX_ATTEMPTS = 4
+MAX_RATE_LIMITED = 8
+"""Refusals of one write in one cycle before it waits for the next cycle."""
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 60.0
+WRITE_BUDGET = 240.0
+"""Seconds into a cycle after which a paced or paused account starts no more
+writes: the rest waits for the next cycle, which reads the calendars anew."""
 
 
 @dataclass(kw_only=True)
@@ -63,6 +81,14 @@ class SyncReport:
     the change set waits for the user's confirmation (see `SyncState.apply`)."""
     pending: int = 0
     """Groups still to be made right after this cycle."""
+    refused: int = 0
+    """Writes the servers refused as over their rate limits (each retried later)."""
+    deferred: int = 0
+    """Writes left for a later cycle because their account's pace or pause."""
+    parked: int = 0
+    """Copies refused as invalid in this cycle, parked until their original changes."""
+    pace: dict[str, float] = field(default_factory=dict)
+    """Account -> writes a minute, for the accounts whose writes are paced."""
     duration: float = 0.0
     """Seconds the cycle took."""
     skipped: dict[str, tuple[SkippedEvent, ...]] = field(default_factory=dict)
@@ -78,6 +104,9 @@ class SyncReport:
             "unchanged": self.unchanged,
             "skipped_by_filter": self.skipped_by_filter,
             "pending": self.pending,
+            "refused": self.refused,
+            "deferred": self.deferred,
+            "parked": self.parked,
             "requests": dict(self.requests),
             "duration": round(self.duration, 3),
         }
@@ -97,14 +126,20 @@ class SyncCycle:
         save: Callable[[], Awaitable[None]],
         concurrency: int = DEFAULT_CONCURRENCY,
         sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Use `providers` by account id; call `save` whenever the state should be kept."""
+        """Use `providers` by account id; call `save` whenever the state should be kept.
+
+        `sleep` and `clock` (seconds) pace the writes; tests pass a clock they move.
+        """
         self._providers = providers
         self._state = state
         self._save = save
         self._concurrency = max(1, concurrency)
         self._sleep = sleep
-        self._planned_for: tuple[tuple[Member, ...], PlanOptions] | None = None
+        self._clock = clock
+        self._pacers: dict[str, Pacer] = {}
+        self._deadline = 0.0
 
     async def run(
         self,
@@ -123,6 +158,7 @@ class SyncCycle:
         report = SyncReport()
         if full:
             self._state.reset_cursors()
+            self._state.parked.clear()  # a full resync tries refused copies again
         sources = {ref.key: ref for member in members for ref in member.sources}
         combined = {
             member.combined.key: member.combined
@@ -148,20 +184,42 @@ class SyncCycle:
             key: tuple(held.values()) for key, held in self._state.skipped.items()
         }
 
-        groups = set(self._state.pending)
-        if full or self._planned_for != (members, options):
-            groups |= self._state.all_groups()
+        groups = self._state.pending | self._groups_to_replan(members, options, full)
         self._state.pending |= groups
+        self._state.planned_for = plan_digest(members, options)
+        self._state.planned_window = options.window
         await self._save()
 
         planned = await self._plan(members, groups, options)
-        self._planned_for = (members, options)
         report.skipped_by_filter = planned.skipped_by_filter
         report.unchanged = planned.unchanged
+        self._deadline = self._clock() + WRITE_BUDGET
         await self._execute(planned, report)
         report.pending = len(self._state.pending)
+        report.pace = {
+            account: pace
+            for account, pacer in self._pacers.items()
+            if (pace := pacer.per_minute()) is not None
+        }
         report.duration = time.monotonic() - started
         return report
+
+    def _groups_to_replan(
+        self, members: tuple[Member, ...], options: PlanOptions, full: bool
+    ) -> set[str]:
+        """Return the groups to plan though no change touched them.
+
+        All of them when the members or the options changed since the last plan
+        (after a restart too, which keeps the last plan's digest), or when asked
+        to; when only the window moved, those with an original entering or
+        leaving it.
+        """
+        state = self._state
+        if full or options.restore_hidden:
+            return state.all_groups()
+        if state.planned_for != plan_digest(members, options):
+            return state.all_groups()
+        return state.groups_crossing(state.planned_window, options.window)
 
     async def _plan(
         self, members: tuple[Member, ...], groups: set[str], options: PlanOptions
@@ -173,7 +231,7 @@ class SyncCycle:
         """
         ordered = sorted(groups)
         actions: list[Action] = []
-        skipped = unchanged = 0
+        skipped = unchanged = parked = 0
         for start in range(0, len(ordered), PLAN_SLICE):
             part = plan(
                 members, self._state, ordered[start : start + PLAN_SLICE], options
@@ -181,9 +239,13 @@ class SyncCycle:
             actions.extend(part.actions)
             skipped += part.skipped_by_filter
             unchanged += part.unchanged
+            parked += part.parked
             await asyncio.sleep(0)
         return Plan(
-            actions=tuple(actions), skipped_by_filter=skipped, unchanged=unchanged
+            actions=tuple(actions),
+            skipped_by_filter=skipped,
+            unchanged=unchanged,
+            parked=parked,
         )
 
     async def _fetch(self, ref: CalendarRef, report: SyncReport) -> ChangeSet | None:
@@ -192,11 +254,14 @@ class SyncCycle:
             report.errors[ref.key] = f"No account {ref.account} in this group"
             report.error_kinds[ref.key] = "UnknownAccount"
             return None
-        cursor = self._state.calendar(ref.key).cursor
+        held = self._state.calendar(ref.key)
+        cursor = held.cursor
         try:
             try:
                 changes = await self._with_retries(
-                    lambda: provider.changes(ref.calendar_id, cursor), report, "changes"
+                    lambda: provider.changes(ref.calendar_id, cursor, held.events),
+                    report,
+                    "changes",
                 )
             except CursorExpired:
                 _LOGGER.info(
@@ -222,61 +287,133 @@ class SyncCycle:
 
     async def _execute(self, planned: Plan, report: SyncReport) -> None:
         failed_groups: set[str] = set()
-        semaphore = asyncio.Semaphore(self._concurrency)
-        # A calendar that could not be read this cycle is not written either.
-        actions = [
-            action
-            for action in planned.actions
-            if action.target.key not in report.errors
-        ]
-        failed_groups.update(
-            action.group
-            for action in planned.actions
-            if action.target.key in report.errors
-        )
+        lanes: dict[str, list[Action]] = {}
+        for action in planned.actions:
+            if action.target.key in report.errors:
+                # A calendar that could not be read this cycle is not written either.
+                failed_groups.add(action.group)
+            else:
+                lanes.setdefault(action.target.account, []).append(action)
 
-        async def run_one(action: Action) -> None:
-            async with semaphore:
-                try:
-                    await self._perform(action, report)
-                except ProviderError as err:
+        async def run_one(action: Action, semaphore: asyncio.Semaphore) -> None:
+            try:
+                await self._perform(action, report, semaphore)
+            except Deferred:
+                failed_groups.add(action.group)
+                report.deferred += 1
+            except InvalidEvent as err:
+                if not isinstance(action, PutCopy):
                     failed_groups.add(action.group)
                     _record_error(report, action.target, err)
+                    return
+                self._state.park(
+                    action.record, action.event.id, action.event.summary, str(err)[:300]
+                )
+                report.parked += 1
+                _LOGGER.warning(
+                    "Copy %s refused by %s, kept aside until its original changes: %s",
+                    action.event.id,
+                    action.target.calendar_id,
+                    type(err).__name__,
+                )
+            except ProviderError as err:
+                failed_groups.add(action.group)
+                _record_error(report, action.target, err)
 
-        for start in range(0, len(actions), BATCH_SIZE):
-            batch = actions[start : start + BATCH_SIZE]
-            try:
-                await asyncio.gather(*(run_one(action) for action in batch))
-            finally:
-                await self._save()
+        async def run_lane(actions: list[Action]) -> None:
+            """Write one account's actions in batches: a slow account holds no other."""
+            semaphore = asyncio.Semaphore(self._concurrency)
+            for start in range(0, len(actions), BATCH_SIZE):
+                batch = actions[start : start + BATCH_SIZE]
+                try:
+                    await asyncio.gather(
+                        *(run_one(action, semaphore) for action in batch)
+                    )
+                finally:
+                    await self._save()
+
+        await asyncio.gather(*(run_lane(actions) for actions in lanes.values()))
         # Every pending group was planned; what did not fail is right now.
         self._state.pending = failed_groups
         await self._save()
 
-    async def _perform(self, action: Action, report: SyncReport) -> None:
+    async def _perform(
+        self, action: Action, report: SyncReport, semaphore: asyncio.Semaphore
+    ) -> None:
         target = action.target
         if isinstance(action, ForgetCopy):
             self._state.forget_copy(target, action.event_id)
             return
         provider = self._providers[target.account]
         if isinstance(action, DeleteCopy):
-            await self._with_retries(
+            await self._write(
+                target.account,
                 lambda: provider.delete_event(target.calendar_id, action.event_id),
                 report,
+                semaphore,
                 "delete",
             )
             self._state.record_delete(target, action.event_id)
             report.deleted += 1
             return
-        existed = action.event.id in self._state.calendar(target.key).events
-        stored = await self._with_retries(
-            lambda: provider.put_event(target.calendar_id, action.event), report, "put"
+        # The copy as the calendar holds it, when the mirror knows it exists: the
+        # provider then writes only what changed, and need not ask first.
+        previous = self._state.calendar(target.key).events.get(action.event.id)
+        stored = await self._write(
+            target.account,
+            lambda: provider.put_event(target.calendar_id, action.event, previous),
+            report,
+            semaphore,
+            "put",
         )
         self._state.record_put(action.record, stored)
-        if existed:
+        if previous is not None:
             report.updated += 1
         else:
             report.created += 1
+
+    async def _write[T](
+        self,
+        account: str,
+        call: Callable[[], Awaitable[T]],
+        report: SyncReport,
+        semaphore: asyncio.Semaphore,
+        kind: str,
+    ) -> T:
+        """Write at the account's pace; a rate limit pauses all of its writes.
+
+        Raises `Deferred` when the account's pace or pause leaves no turn before
+        the cycle's deadline, or the server keeps refusing.
+        """
+        pacer = self._pacers.get(account)
+        if pacer is None:
+            pacer = self._pacers[account] = Pacer(clock=self._clock, sleep=self._sleep)
+        refusals = 0
+        for attempt in itertools.count(1):
+            try:
+                # The turn is taken with a slot in hand, so that a pause holds the
+                # writes that were about to start, not only the ones that follow.
+                async with semaphore:
+                    started = await pacer.turn(self._deadline)
+                    report.requests[kind] += 1
+                    result = await call()
+            except RateLimited as err:
+                report.refused += 1
+                pacer.refused(started, err.retry_after)
+                _LOGGER.debug("%s refused, pausing the account's writes: %s", kind, err)
+                refusals += 1
+                if refusals == MAX_RATE_LIMITED:
+                    raise Deferred from err
+            except Unreachable as err:
+                if attempt - refusals >= MAX_ATTEMPTS:
+                    raise
+                delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - refusals - 1))
+                _LOGGER.debug("Retrying %s in %.1f s: %s", kind, delay, err)
+                await self._sleep(delay)
+            else:
+                pacer.accepted()
+                return result
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _with_retries[T](
         self, call: Callable[[], Awaitable[T]], report: SyncReport, kind: str
@@ -295,6 +432,17 @@ class SyncCycle:
                 _LOGGER.debug("Retrying %s in %.1f s: %s", kind, delay, err)
                 await self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def plan_digest(members: Iterable[Member], options: PlanOptions) -> str:
+    """Return what a plan depends on besides the events: members, options, version.
+
+    The window and a one-off restore of hidden copies are left out: the cycle
+    handles those itself.
+    """
+    settings = replace(options, window=None, restore_hidden=False)
+    text = repr((PLAN_VERSION, tuple(members), settings))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _record_unexpected(report: SyncReport, ref: CalendarRef, err: Exception) -> None:

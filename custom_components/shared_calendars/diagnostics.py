@@ -91,6 +91,7 @@ async def async_get_config_entry_diagnostics(
             "copies": len(state.copies),
             "hidden": sum(1 for record in state.copies.values() if record.hidden),
             "pending_groups": len(state.pending),
+            "parked": len(state.parked),
         },
         "last_cycle": None
         if report is None
@@ -104,6 +105,9 @@ async def async_get_config_entry_diagnostics(
                 calendar_key(key): kind for key, kind in report.error_kinds.items()
             },
             "auth_failed": [account(account_id) for account_id in report.auth_failed],
+            "write_pace": {
+                account(account_id): pace for account_id, pace in report.pace.items()
+            },
         },
         "last_update_success": coordinator.last_update_success,
         "last_synced": coordinator.last_synced.isoformat()

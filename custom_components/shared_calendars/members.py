@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-from homeassistant.config_entries import ConfigEntry
+from typing import TYPE_CHECKING, Any
 
 from .const import (
     CONF_ACCOUNT,
     CONF_CALENDAR_ID,
+    CONF_CALENDAR_NAME,
     CONF_COLOR,
     CONF_COMBINED,
     CONF_EXCLUDE_KEYWORDS,
@@ -24,6 +23,9 @@ from .const import (
     SUBENTRY_MEMBER,
 )
 from .engine.model import CalendarRef, EventColor, Member, MemberPolicy, Privacy
+
+if TYPE_CHECKING:
+    from .coordinator import SharedCalendarsConfigEntry
 
 
 def calendar_ref(data: Mapping[str, Any]) -> CalendarRef:
@@ -56,7 +58,27 @@ def member_from_subentry(
     )
 
 
-def members_of(entry: ConfigEntry[Any]) -> list[Member]:
+def calendar_names(entry: SharedCalendarsConfigEntry) -> dict[str, str]:
+    """Return the name each member's calendar had when it was picked, by key.
+
+    Kept with the member, so that a message can name a calendar its server does
+    not answer for. Members set up before names were kept have none.
+    """
+    names: dict[str, str] = {}
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type != SUBENTRY_MEMBER:
+            continue
+        combined = subentry.data.get(CONF_COMBINED)
+        for data in (
+            *subentry.data.get(CONF_SOURCES, ()),
+            *([combined] if combined else ()),
+        ):
+            if name := data.get(CONF_CALENDAR_NAME):
+                names[calendar_ref(data).key] = name
+    return names
+
+
+def members_of(entry: SharedCalendarsConfigEntry) -> list[Member]:
     """Return the group's members, in the order they were added."""
     return [
         member_from_subentry(subentry.subentry_id, subentry.title, subentry.data)

@@ -1,10 +1,17 @@
-"""Calendars that look emptied: a repairs issue each, and the flow that answers it.
+"""Repairs issues: calendars that look emptied, and calendars no longer shared.
 
 The engine holds back the change set of a calendar that loses all its events, or
 more than half of many, at once (`SyncState.apply`): a server that answers with
 nothing is more often broken than emptied. Each such calendar gets a fixable
 issue naming it; the fix flow gives the user's answer (`Confirm`) to a cycle run
 at once. The issue goes by itself when the calendar lists its events again.
+
+A calendar its account can no longer use gets an issue saying whom to share it
+with; it goes once the calendar is reachable again.
+
+Events a calendar holds but that cannot be read (`SkippedEvent`) get an issue per
+calendar and kind of problem, listing their titles; it goes once they are read,
+deleted, or no longer listed.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from homeassistant.helpers import issue_registry as ir
 import probatio
 
 from .const import DOMAIN
+from .engine.model import SkipReason
 from .engine.state import Confirm
 
 if TYPE_CHECKING:
@@ -30,16 +38,30 @@ DATA_ENTRY = "entry_id"
 DATA_CALENDAR = "calendar"
 ISSUE_SOURCE = "emptied_source"
 ISSUE_COMBINED = "emptied_combined"
+ISSUE_NOT_SHARED = "not_shared"
+ISSUE_SKIPPED = "skipped"
+"""Issue ids start with this; translation keys are `skipped_<SkipReason>`."""
+SKIPPED_SHOWN = 20
+"""Titles an issue lists; the rest are counted."""
 
 
-def _issue_prefix(entry_id: str) -> str:
-    return f"emptied_{entry_id}_"
+def _issue_prefix(entry_id: str, kind: str = "emptied") -> str:
+    return f"{kind}_{entry_id}_"
+
+
+def _digest(calendar: str) -> str:
+    """Return a short stand-in for a calendar key (it holds a URL or an e-mail)."""
+    return hashlib.sha256(calendar.encode()).hexdigest()[:16]
 
 
 def emptied_issue_id(entry_id: str, calendar: str) -> str:
-    """Return the issue id of a held-back calendar (its key holds a URL: hashed)."""
-    digest = hashlib.sha256(calendar.encode()).hexdigest()[:16]
-    return f"{_issue_prefix(entry_id)}{digest}"
+    """Return the issue id of a held-back calendar."""
+    return f"{_issue_prefix(entry_id)}{_digest(calendar)}"
+
+
+def not_shared_issue_id(entry_id: str, calendar: str) -> str:
+    """Return the issue id of a calendar its account can no longer use."""
+    return f"{_issue_prefix(entry_id, ISSUE_NOT_SHARED)}{_digest(calendar)}"
 
 
 async def async_update_emptied_issues(
@@ -73,13 +95,13 @@ async def async_update_emptied_issues(
             translation_placeholders={
                 "group": entry.title,
                 "member": members,
-                "calendar": await coordinator.async_calendar_name(ref) or members,
+                "calendar": await coordinator.async_calendar_name(ref),
                 "gone": str(loss.gone),
                 "held": str(loss.held),
             },
             data={DATA_ENTRY: entry.entry_id, DATA_CALENDAR: key},
         )
-    for issue in _emptied_issues(hass, entry.entry_id):
+    for issue in _issues_of(hass, entry.entry_id):
         if (
             issue.issue_id not in raised
             and (issue.data or {}).get(DATA_CALENDAR) not in report.errors
@@ -88,14 +110,105 @@ async def async_update_emptied_issues(
 
 
 @callback
-def async_delete_emptied_issues(hass: HomeAssistant, entry_id: str) -> None:
-    """Drop every emptied-calendar issue of a group (it was removed)."""
-    for issue in _emptied_issues(hass, entry_id):
-        ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
+def async_update_not_shared_issues(
+    coordinator: SharedCalendarsCoordinator, report: SyncReport
+) -> None:
+    """Name each calendar an account can no longer use, and whom to share it with.
+
+    An issue per calendar, its text all translated: the calendar by its name, the
+    account by its label. A calendar that could be read again loses its issue.
+    """
+    hass = coordinator.hass
+    entry = coordinator.config_entry
+    calendars = coordinator.calendars()
+    lost = {
+        key for key, kind in report.error_kinds.items() if kind == "NotShared"
+    } & set(calendars)
+    raised: set[str] = set()
+    for key in sorted(lost):
+        ref = calendars[key]
+        provider = coordinator.providers.get(ref.account)
+        issue_id = not_shared_issue_id(entry.entry_id, key)
+        raised.add(issue_id)
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=ISSUE_NOT_SHARED,
+            translation_placeholders={
+                "group": entry.title,
+                "member": coordinator.owners(ref),
+                "calendar": coordinator.calendar_label(ref),
+                # The address or login to share with, as the user types it there.
+                "account": provider.account if provider else ref.account,
+            },
+        )
+    for issue in _issues_of(hass, entry.entry_id, ISSUE_NOT_SHARED):
+        if issue.issue_id not in raised:
+            ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
 
 
-def _emptied_issues(hass: HomeAssistant, entry_id: str) -> list[ir.IssueEntry]:
-    prefix = _issue_prefix(entry_id)
+def skipped_issue_id(entry_id: str, calendar: str, reason: SkipReason) -> str:
+    """Return the issue id of the events of a calendar skipped for one reason."""
+    return f"{_issue_prefix(entry_id, ISSUE_SKIPPED)}{_digest(calendar)}_{reason}"
+
+
+async def async_update_skipped_issues(
+    coordinator: SharedCalendarsCoordinator, report: SyncReport
+) -> None:
+    """Name the events that cannot be read, by calendar and kind of problem.
+
+    The titles are the only text of an event shown (the log gets none of it).
+    """
+    hass = coordinator.hass
+    entry = coordinator.config_entry
+    calendars = coordinator.calendars()
+    raised: set[str] = set()
+    for key, held in sorted(report.skipped.items()):
+        if (ref := calendars.get(key)) is None:
+            continue
+        by_reason: dict[SkipReason, list[str]] = {}
+        for item in held:
+            by_reason.setdefault(item.reason, []).append(f'"{item.title}"')
+        for reason, titles in by_reason.items():
+            issue_id = skipped_issue_id(entry.entry_id, key, reason)
+            raised.add(issue_id)
+            shown = sorted(titles)[:SKIPPED_SHOWN]
+            if len(titles) > len(shown):
+                shown.append(f"(+{len(titles) - len(shown)})")
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=f"{ISSUE_SKIPPED}_{reason}",
+                translation_placeholders={
+                    "group": entry.title,
+                    "member": coordinator.owners(ref),
+                    "calendar": await coordinator.async_calendar_name(ref),
+                    "events": "\n".join(f"- {title}" for title in shown),
+                },
+            )
+    for issue in _issues_of(hass, entry.entry_id, ISSUE_SKIPPED):
+        if issue.issue_id not in raised:
+            ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
+
+
+@callback
+def async_delete_issues(hass: HomeAssistant, entry_id: str) -> None:
+    """Drop every issue of a group (it was removed): nothing is left to answer."""
+    for kind in ("emptied", ISSUE_NOT_SHARED, ISSUE_SKIPPED):
+        for issue in _issues_of(hass, entry_id, kind):
+            ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
+
+
+def _issues_of(
+    hass: HomeAssistant, entry_id: str, kind: str = "emptied"
+) -> list[ir.IssueEntry]:
+    prefix = _issue_prefix(entry_id, kind)
     return [
         issue
         for (domain, issue_id), issue in ir.async_get(hass).issues.items()

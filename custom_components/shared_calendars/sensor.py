@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import override
+from typing import Any, override
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -24,6 +24,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
+from .accounts import accounts_of
 from .coordinator import SharedCalendarsConfigEntry, SharedCalendarsCoordinator
 from .engine.content import instant
 from .engine.model import Event
@@ -54,6 +55,49 @@ class GroupSensorDescription(SensorEntityDescription):
     """A sensor of a group's sync."""
 
     value_fn: Callable[[SharedCalendarsCoordinator], StateType | datetime]
+    attributes_fn: Callable[[SharedCalendarsCoordinator], dict[str, Any]] | None = None
+
+
+def _backlog(coordinator: SharedCalendarsCoordinator) -> dict[str, Any]:
+    """Say how fast each paced account writes, and how many writes wait for it."""
+    titles = {
+        account_id: subentry.title
+        for account_id, subentry in accounts_of(coordinator.config_entry).items()
+    }
+    report = coordinator.data
+    return {
+        "deferred_writes": report.deferred,
+        "write_pace": {
+            titles.get(account, account): pace for account, pace in report.pace.items()
+        },
+    }
+
+
+def _parked(coordinator: SharedCalendarsCoordinator) -> dict[str, Any]:
+    """Name the copies their calendars refused: title, whose calendar, and why."""
+    owners = {
+        member.combined.key: member.name
+        for member in coordinator.members
+        if member.combined is not None
+    }
+    return {
+        "refused_copies": [
+            {
+                "title": parked.title,
+                "calendar": owners.get(key)
+                or coordinator.calendar_label(parked.record.target),
+                "reason": parked.reason,
+            }
+            for (key, _), parked in sorted(coordinator.state.parked.items())
+        ]
+    }
+
+
+def _sync_errors(coordinator: SharedCalendarsCoordinator) -> int:
+    """Count the calendars the last cycle could not sync: all, when it failed outright."""
+    if (report := coordinator.latest) is None:
+        return len(coordinator.calendars())
+    return len(report.errors)
 
 
 MEMBER_SENSORS: tuple[MemberSensorDescription, ...] = (
@@ -77,6 +121,8 @@ GROUP_SENSORS: tuple[GroupSensorDescription, ...] = (
         translation_key="last_synced",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # It changes every cycle: each would be an entry in the logbook.
+        entity_registry_enabled_default=False,
         value_fn=lambda coordinator: coordinator.last_synced,
     ),
     GroupSensorDescription(
@@ -92,6 +138,7 @@ GROUP_SENSORS: tuple[GroupSensorDescription, ...] = (
         translation_key="copies_managed",
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         value_fn=lambda coordinator: sum(
             not record.hidden for record in coordinator.state.copies.values()
         ),
@@ -101,14 +148,17 @@ GROUP_SENSORS: tuple[GroupSensorDescription, ...] = (
         translation_key="pending_changes",
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         value_fn=lambda coordinator: coordinator.data.pending,
+        attributes_fn=_backlog,
     ),
     GroupSensorDescription(
         key="sync_errors",
         translation_key="sync_errors",
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda coordinator: len(coordinator.data.errors),
+        value_fn=_sync_errors,
+        attributes_fn=_parked,
     ),
 )
 
@@ -172,12 +222,30 @@ class NextEventSensor(SharedCalendarsTimedEntity, SensorEntity):
 
 
 class GroupSensor(SharedCalendarsEntity, SensorEntity):
-    """A number or time about a group's sync."""
+    """A number or time about a group's sync.
+
+    Available when a cycle failed: that is when the health of the sync is read.
+    The values are those of the last cycle that worked, but the error count.
+    """
 
     entity_description: GroupSensorDescription
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Stay readable when the sync fails."""
+        return True
 
     @property
     @override
     def native_value(self) -> StateType | datetime:
         """Return the value from the last cycle."""
         return self.entity_description.value_fn(self.coordinator)
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the details behind the value, where the sensor has any."""
+        if (attributes_fn := self.entity_description.attributes_fn) is None:
+            return None
+        return attributes_fn(self.coordinator)

@@ -3,16 +3,17 @@
 The event actions write to a member's source calendars and only to originals:
 copies belong to the sync, which fans every change out right after the action.
 Every check that can refuse a call runs before anything is written, and a refusal
-is a translated `ServiceValidationError` that says what to fix.
+is a translated `ServiceValidationError` that says what to fix; a calendar that
+fails is a translated `HomeAssistantError`. What a call names (group, member,
+calendar) is resolved in `targets`, what it says about an event in `event_fields`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID
@@ -24,10 +25,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers.service import (
-    async_get_config_entry,
-    async_register_admin_service,
-)
+from homeassistant.helpers.service import async_register_admin_service
 from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonValueType
 import probatio
@@ -35,13 +33,34 @@ import probatio
 from .const import CONF_CONCURRENCY, DEFAULT_CONCURRENCY, DOMAIN
 from .coordinator import SharedCalendarsConfigEntry, SharedCalendarsCoordinator
 from .cycle import SyncReport
-from .engine.content import instant
-from .engine.edits import rescheduled
-from .engine.ids import copy_id, ical_uid_of, new_event_id, upsert_event_id
-from .engine.model import CalendarRef, DateOrDateTime, Event, Member
-from .engine.occurrences import busy_periods, occurrences
+from .engine.ids import copy_id, new_event_id, upsert_event_id
+from .engine.model import CalendarRef, Event, Member
+from .engine.occurrences import busy_periods
+from .event_fields import (
+    ATTR_DESCRIPTION,
+    ATTR_END_DATE,
+    ATTR_END_DATE_TIME,
+    ATTR_LOCATION,
+    ATTR_RRULE,
+    ATTR_START_DATE,
+    ATTR_START_DATE_TIME,
+    ATTR_SUMMARY,
+    ID_LIMIT,
+    check_length,
+    compose,
+    event_fields,
+    local_time,
+)
 from .helpers import failed, provider_errors, refused
 from .providers.base import CalendarProvider, InvalidEvent, ProviderError
+from .targets import (
+    calendar_label,
+    is_named,
+    loaded_group,
+    member_named,
+    picked_calendar,
+    source_calendar,
+)
 
 SERVICE_RESYNC = "resync"
 SERVICE_CREATE_EVENT = "create_event"
@@ -59,22 +78,12 @@ ATTR_MEMBERS = "members"
 ATTR_CALENDAR = "calendar"
 ATTR_CALENDARS = "calendars"
 ATTR_EVENT_ID = "event_id"
-ATTR_SUMMARY = "summary"
-ATTR_DESCRIPTION = "description"
-ATTR_LOCATION = "location"
-ATTR_START_DATE_TIME = "start_date_time"
-ATTR_END_DATE_TIME = "end_date_time"
-ATTR_START_DATE = "start_date"
-ATTR_END_DATE = "end_date"
-ATTR_RRULE = "rrule"
 ATTR_DRY_RUN = "dry_run"
 
 MAX_FREE_BUSY_SPAN = timedelta(days=62)
 """The longest span one free/busy request may ask for (Google allows about two months)."""
-FREQUENCIES = frozenset({"DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
-"""Series repeat at most daily, as in Home Assistant's own calendar actions."""
 
-GROUP_SCHEMA = probatio.Schema({probatio.Required(ATTR_CONFIG_ENTRY_ID): str})
+GROUP_SCHEMA = probatio.Schema({probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string})
 
 RESYNC_SCHEMA = GROUP_SCHEMA.extend(
     {
@@ -86,7 +95,7 @@ RESYNC_SCHEMA = GROUP_SCHEMA.extend(
 
 TARGET_SCHEMA = GROUP_SCHEMA.extend(
     {
-        probatio.Required(ATTR_MEMBER): cv.string,
+        probatio.Optional(ATTR_MEMBER): cv.string,
         probatio.Optional(ATTR_CALENDAR): cv.string,
     }
 )
@@ -127,12 +136,15 @@ UPSERT_EVENT_SCHEMA = TARGET_SCHEMA.extend(
     }
 )
 
+# A date alone (YAML, a template) is the first moment of that day.
+MOMENT = probatio.Any(cv.datetime, cv.date)
+
 GET_FREE_BUSY_SCHEMA = GROUP_SCHEMA.extend(
     {
         probatio.Optional(ATTR_MEMBERS): probatio.All(cv.ensure_list, [cv.string]),
         probatio.Optional(ATTR_CALENDARS): probatio.All(cv.ensure_list, [cv.string]),
-        probatio.Required(ATTR_START_DATE_TIME): cv.datetime,
-        probatio.Required(ATTR_END_DATE_TIME): cv.datetime,
+        probatio.Required(ATTR_START_DATE_TIME): MOMENT,
+        probatio.Required(ATTR_END_DATE_TIME): MOMENT,
     }
 )
 
@@ -148,52 +160,17 @@ REMOVE_MANAGED_COPIES_SCHEMA = GROUP_SCHEMA.extend(
 # --------------------------------------------------------------- the group's parts
 
 
+def _picks(call: ServiceCall) -> list[str]:
+    """Return the devices and entities a call may have picked, which name its group."""
+    single = (call.data.get(key) for key in (ATTR_CALENDAR, ATTR_MEMBER))
+    lists = (call.data.get(key) or () for key in (ATTR_CALENDARS, ATTR_MEMBERS))
+    return [pick for pick in single if pick is not None] + [
+        pick for picks in lists for pick in picks
+    ]
+
+
 def _loaded_group(call: ServiceCall) -> SharedCalendarsConfigEntry:
-    """Return the group the call names; HA refuses unknown and unloaded entries."""
-    entry: SharedCalendarsConfigEntry = async_get_config_entry(
-        call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID]
-    )
-    return entry
-
-
-def _member(entry: SharedCalendarsConfigEntry, wanted: str) -> Member:
-    """Return the member named by subentry id or by name (any case)."""
-    members = entry.runtime_data.coordinator.members
-    for member in members:
-        if member.id == wanted:
-            return member
-    name = wanted.strip().casefold()
-    for member in members:
-        if member.name.casefold() == name:
-            return member
-    raise refused(
-        "member_not_found",
-        member=wanted,
-        group=entry.title,
-        members=", ".join(member.name for member in members) or "-",
-    )
-
-
-def _is(ref: CalendarRef, wanted: str) -> bool:
-    """Return whether a calendar is the one named by its id (or its ledger key)."""
-    return wanted in (ref.calendar_id, ref.key)
-
-
-def _source_calendar(member: Member, wanted: str | None) -> CalendarRef:
-    """Return the member's source calendar the call names, the first by default."""
-    if not member.sources:
-        raise refused("member_has_no_source", member=member.name)
-    if wanted is None:
-        return member.sources[0]
-    for ref in member.sources:
-        if _is(ref, wanted):
-            return ref
-    raise refused(
-        "not_a_source_calendar",
-        calendar=wanted,
-        scope=member.name,
-        calendars=", ".join(ref.calendar_id for ref in member.sources),
-    )
+    return loaded_group(call.hass, call.data, *_picks(call))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -211,9 +188,14 @@ class _Target:
 
 
 def _target(call: ServiceCall) -> _Target:
+    hass = call.hass
     entry = _loaded_group(call)
-    member = _member(entry, call.data[ATTR_MEMBER])
-    calendar = _source_calendar(member, call.data.get(ATTR_CALENDAR))
+    member = (
+        member_named(hass, entry, wanted)
+        if (wanted := call.data.get(ATTR_MEMBER)) is not None
+        else None
+    )
+    _, calendar = source_calendar(hass, entry, member, call.data.get(ATTR_CALENDAR))
     return _Target(entry=entry, calendar=calendar, provider=_provider(entry, calendar))
 
 
@@ -221,11 +203,7 @@ def _provider(
     entry: SharedCalendarsConfigEntry, calendar: CalendarRef
 ) -> CalendarProvider:
     if (provider := entry.runtime_data.providers.get(calendar.account)) is None:
-        raise failed(
-            "calendar_failed",
-            calendar=calendar.calendar_id,
-            error=f"no account {calendar.account} in this group",
-        )
+        raise failed("account_not_loaded", calendar=calendar.calendar_id)
     return provider
 
 
@@ -277,149 +255,6 @@ async def _put(target: _Target, event: Event) -> Event:
         return await target.provider.put_event(target.calendar.calendar_id, event)
 
 
-# ------------------------------------------------------------------ event fields
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class _Fields:
-    """What a call says about an event, checked; None where it says nothing."""
-
-    summary: str | None
-    description: str | None
-    location: str | None
-    start: DateOrDateTime | None
-    end: DateOrDateTime | None
-    rrule: str | None
-    """The rule without `RRULE:`; "" removes the recurrence."""
-
-
-def _aware(data: Mapping[str, Any], key: str) -> datetime | None:
-    """Return a date-time field in Home Assistant's time zone; refuse a naive one.
-
-    A time without a UTC offset means different instants to different calendars,
-    so it is refused instead of guessed. The local zone (not the fixed offset the
-    caller wrote) is kept, so that a series repeats at the same local time across
-    daylight saving time, and Google gets the zone name it needs for a series.
-    """
-    if (value := data.get(key)) is None:
-        return None
-    if value.tzinfo is None:
-        raise refused(
-            "naive_datetime",
-            field=key,
-            value=value.isoformat(),
-            example=value.replace(tzinfo=dt_util.get_default_time_zone()).isoformat(),
-        )
-    return dt_util.as_local(value)
-
-
-def _day(data: Mapping[str, Any], key: str) -> date | None:
-    value: date | None = data.get(key)
-    if isinstance(value, datetime):
-        raise refused("mixed_date_types")
-    return value
-
-
-def _rule(value: str | None) -> str | None:
-    """Return a recurrence rule as the model keeps it; refuse what is not one."""
-    if value is None:
-        return None
-    rule = value.strip()
-    if rule.upper().startswith("RRULE:"):
-        rule = rule[len("RRULE:") :]
-    if not rule:
-        return ""
-    parts: dict[str, str] = {}
-    for part in rule.split(";"):
-        name, equals, setting = part.partition("=")
-        if not (equals and name.strip() and setting.strip()):
-            raise refused(
-                "invalid_rrule", rrule=value, error=f"{part!r} is not NAME=VALUE"
-            )
-        parts[name.strip().upper()] = setting.strip().upper()
-    if parts.get("FREQ") not in FREQUENCIES:
-        raise refused(
-            "invalid_rrule",
-            rrule=value,
-            error=f"FREQ must be one of {', '.join(sorted(FREQUENCIES))}",
-        )
-    return ";".join(f"{name}={setting}" for name, setting in parts.items())
-
-
-def _fields(data: Mapping[str, Any]) -> _Fields:
-    """Check what needs no calendar: time zones, kinds of time, the rule's form."""
-    start_time = _aware(data, ATTR_START_DATE_TIME)
-    end_time = _aware(data, ATTR_END_DATE_TIME)
-    start_day = _day(data, ATTR_START_DATE)
-    end_day = _day(data, ATTR_END_DATE)
-    if (start_time and start_day) or (end_time and end_day):
-        raise refused("mixed_date_types")
-    return _Fields(
-        summary=data.get(ATTR_SUMMARY),
-        description=data.get(ATTR_DESCRIPTION),
-        location=data.get(ATTR_LOCATION),
-        start=start_time or start_day,
-        end=end_time or end_day,
-        rrule=_rule(data.get(ATTR_RRULE)),
-    )
-
-
-def _compose(
-    fields: _Fields, *, event_id: str, existing: Event | None, complete: bool
-) -> Event:
-    """Return the event to write: `existing` with the call's fields, or a new one.
-
-    `complete` (create, upsert) makes the call the whole event: what it leaves out
-    is empty. Otherwise (update) what it leaves out stays as it is. The series'
-    modified and cancelled occurrences follow `engine.edits.rescheduled`.
-    """
-    keep = existing if existing is not None and not complete else None
-    start = fields.start
-    end = fields.end
-    if keep is not None:
-        start = keep.start if start is None else start
-        end = keep.end if end is None else end
-    if start is None or end is None:
-        raise refused("missing_time")
-    if isinstance(start, datetime) != isinstance(end, datetime):
-        raise refused("mixed_date_types")
-    if end <= start:
-        raise refused("end_not_after_start", start=str(start), end=str(end))
-    if fields.rrule is not None:
-        rrule = fields.rrule or None
-    else:
-        rrule = keep.rrule if keep is not None else None
-
-    def given(value: str | None, kept: str | None) -> str:
-        return value if value is not None else kept or ""
-
-    changed = Event(
-        id=event_id,
-        ical_uid=ical_uid_of(event_id),
-        summary=given(fields.summary, keep.summary if keep else None),
-        description=given(fields.description, keep.description if keep else None),
-        location=given(fields.location, keep.location if keep else None),
-        start=start,
-        end=end,
-        rrule=rrule,
-    )
-    event = rescheduled(existing, changed) if existing is not None else changed
-    _check_recurrence(event)
-    return event
-
-
-def _check_recurrence(event: Event) -> None:
-    """Expand the first occurrence as the engine will, to catch a rule it cannot."""
-    if event.rrule is None:
-        return
-    zone = dt_util.get_default_time_zone()
-    first = instant(event.start, zone)
-    try:
-        next(occurrences(event, first, first + timedelta(days=1), zone), None)
-    except (ValueError, TypeError) as err:
-        raise refused("invalid_rrule", rrule=event.rrule, error=str(err)) from err
-
-
 # ------------------------------------------------------------------- the actions
 
 
@@ -443,13 +278,18 @@ async def _async_resync(call: ServiceCall) -> ServiceResponse:
     return report_response(report)
 
 
+def _event_id(call: ServiceCall) -> str:
+    """Return the event id a call gives, refusing one no calendar would take."""
+    wanted: str = call.data[ATTR_EVENT_ID]
+    check_length(ATTR_EVENT_ID, wanted, ID_LIMIT)
+    return wanted
+
+
 async def _async_create_event(call: ServiceCall) -> ServiceResponse:
     """Create an event in a member's source calendar; return its id."""
+    fields = event_fields(call.data)
     target = _target(call)
-    event_id = new_event_id()
-    event = _compose(
-        _fields(call.data), event_id=event_id, existing=None, complete=True
-    )
+    event = compose(fields, event_id=new_event_id(), existing=None, complete=True)
     await _require_writable(target)
     stored = await _put(target, event)
     await target.coordinator.async_request_refresh()
@@ -458,10 +298,10 @@ async def _async_create_event(call: ServiceCall) -> ServiceResponse:
 
 async def _async_update_event(call: ServiceCall) -> ServiceResponse:
     """Change the given fields of an event in a member's source calendar."""
+    fields = event_fields(call.data)
+    wanted = _event_id(call)
     target = _target(call)
-    fields = _fields(call.data)
     await _require_writable(target)
-    wanted = call.data[ATTR_EVENT_ID]
     if (existing := await _find_event(target, wanted)) is None:
         raise refused(
             "event_not_found", event_id=wanted, calendar=target.calendar.calendar_id
@@ -469,7 +309,7 @@ async def _async_update_event(call: ServiceCall) -> ServiceResponse:
     _refuse_copy(target, existing)
     if existing.recurrence_id is not None:
         raise refused("event_is_occurrence", event_id=existing.id)
-    event = _compose(fields, event_id=existing.id, existing=existing, complete=False)
+    event = compose(fields, event_id=existing.id, existing=existing, complete=False)
     stored = await _put(target, event)
     await target.coordinator.async_request_refresh()
     return {"event_id": stored.id, "calendar_id": target.calendar.calendar_id}
@@ -481,9 +321,9 @@ async def _async_delete_event(call: ServiceCall) -> ServiceResponse:
     Deleting is idempotent, as the REST and Cronofy APIs this follows are: the
     response says whether there was anything to delete.
     """
+    wanted = _event_id(call)
     target = _target(call)
     await _require_writable(target)
-    wanted = call.data[ATTR_EVENT_ID]
     if (existing := await _find_event(target, wanted)) is None:
         return {
             "event_id": wanted,
@@ -503,9 +343,10 @@ async def _async_delete_event(call: ServiceCall) -> ServiceResponse:
 
 async def _async_upsert_event(call: ServiceCall) -> ServiceResponse:
     """Create or replace the event the caller knows by its own id."""
+    fields = event_fields(call.data)
+    wanted = _event_id(call)
     target = _target(call)
-    fields = _fields(call.data)
-    event_id = upsert_event_id(call.data[ATTR_EVENT_ID], target.calendar.key)
+    event_id = upsert_event_id(wanted, target.calendar.key)
     await _require_writable(target)
     with _provider_errors(target.calendar):
         existing = await target.provider.get_event(
@@ -513,7 +354,7 @@ async def _async_upsert_event(call: ServiceCall) -> ServiceResponse:
         )
     if existing is not None:
         _refuse_copy(target, existing)
-    event = _compose(fields, event_id=event_id, existing=existing, complete=True)
+    event = compose(fields, event_id=event_id, existing=existing, complete=True)
     stored = await _put(target, event)
     await target.coordinator.async_request_refresh()
     return {
@@ -527,24 +368,32 @@ def _free_busy_members(
     entry: SharedCalendarsConfigEntry, call: ServiceCall
 ) -> list[tuple[Member, list[CalendarRef]]]:
     """Return the members asked about, each with the source calendars that count."""
+    hass = call.hass
     members = entry.runtime_data.coordinator.members
-    if (names := call.data.get(ATTR_MEMBERS)) is not None:
-        picked = [_member(entry, name) for name in names]
+    if (wanted_members := call.data.get(ATTR_MEMBERS)) is not None:
+        picked = [member_named(hass, entry, wanted) for wanted in wanted_members]
         members = list({member.id: member for member in picked}.values())
     calendars: list[str] | None = call.data.get(ATTR_CALENDARS)
     if calendars is None:
         return [(member, list(member.sources)) for member in members]
     sources = [ref for member in members for ref in member.sources]
+    counted: set[CalendarRef] = set()
     for wanted in calendars:
-        if not any(_is(ref, wanted) for ref in sources):
+        if (picked_entity := picked_calendar(hass, entry, wanted)) is not None:
+            ref = picked_entity[1]
+            found = [ref] if ref is not None and ref in sources else []
+        else:
+            found = [ref for ref in sources if is_named(ref, wanted)]
+        if not found:
             raise refused(
                 "not_a_source_calendar",
-                calendar=wanted,
+                calendar=calendar_label(hass, wanted),
                 scope=entry.title,
                 calendars=", ".join(ref.calendar_id for ref in sources) or "-",
             )
+        counted.update(found)
     chosen = [
-        (member, [ref for ref in member.sources if any(_is(ref, c) for c in calendars)])
+        (member, [ref for ref in member.sources if ref in counted])
         for member in members
     ]
     return [(member, refs) for member, refs in chosen if refs]
@@ -557,9 +406,8 @@ async def _async_get_free_busy(call: ServiceCall) -> ServiceResponse:
     dashboard or an automation may ask as often as it likes.
     """
     entry = _loaded_group(call)
-    start = _aware(call.data, ATTR_START_DATE_TIME)
-    end = _aware(call.data, ATTR_END_DATE_TIME)
-    assert start is not None and end is not None  # required by the schema
+    start = local_time(call.data[ATTR_START_DATE_TIME])
+    end = local_time(call.data[ATTR_END_DATE_TIME])
     if end <= start:
         raise refused("end_not_after_start", start=str(start), end=str(end))
     if end - start > MAX_FREE_BUSY_SPAN:
@@ -595,10 +443,11 @@ def _copy_scope(
     entry: SharedCalendarsConfigEntry, call: ServiceCall
 ) -> list[CalendarRef]:
     """Return the calendars to clear: the group's, a member's, or one of them."""
+    hass = call.hass
     members = entry.runtime_data.coordinator.members
     scope = entry.title
     if (wanted_member := call.data.get(ATTR_MEMBER)) is not None:
-        member = _member(entry, wanted_member)
+        member = member_named(hass, entry, wanted_member)
         members, scope = [member], member.name
     refs = {
         ref.key: ref
@@ -606,9 +455,17 @@ def _copy_scope(
         for ref in (*member.sources, *((member.combined,) if member.combined else ()))
     }
     if (wanted := call.data.get(ATTR_CALENDAR)) is not None:
-        refs = {key: ref for key, ref in refs.items() if _is(ref, wanted)}
+        if (picked := picked_calendar(hass, entry, wanted)) is not None:
+            ref = picked[1]
+            refs = {ref.key: ref} if ref is not None and ref.key in refs else {}
+        else:
+            refs = {key: ref for key, ref in refs.items() if is_named(ref, wanted)}
         if not refs:
-            raise refused("calendar_not_in_group", calendar=wanted, scope=scope)
+            raise refused(
+                "calendar_not_in_group",
+                calendar=calendar_label(hass, wanted),
+                scope=scope,
+            )
     return list(refs.values())
 
 

@@ -1,28 +1,44 @@
-"""The CalDAV `ProviderHarness`: the provider, as alice, talking to Radicale via a proxy.
+"""The CalDAV `ProviderHarness`: the provider, as alice, talking to a server via a proxy.
 
-Calendars are made directly on Radicale (not through the proxy), so that the
-proxy's request count is the provider's alone.
+The server is Radicale, or Xandikos (`XandikosHarness`). Calendars are made directly
+on the server (not through the proxy), so that the proxy's request count is the
+provider's alone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 import uuid
+
+import pytest
 
 from custom_components.shared_calendars.providers.caldav import CalDavProvider
 from tests.servers.dav_proxy import DavProxy
-from tests.servers.radicale import USERS, RadicaleServer, free_port
+from tests.servers.radicale import USERS, free_port
 
 USER = "alice"
 """Whom the harness's provider acts as."""
+
+
+class CalDavServer(Protocol):
+    """What the harness needs of a CalDAV server the tests run."""
+
+    private_calendar_path: str
+    """A calendar alice may not use."""
+
+    async def mkcalendar(
+        self, user: str, slug: str | None = None, *, displayname: str | None = None
+    ) -> str:
+        """Create a calendar for `user`; return its path."""
+        ...
 
 
 @dataclass(kw_only=True)
 class CalDavHarness:
     """A `ProviderHarness` for kind "caldav"."""
 
-    server: RadicaleServer
+    server: CalDavServer
     proxy: DavProxy
     kind: str = "caldav"
     provider: CalDavProvider = field(init=False)
@@ -65,6 +81,10 @@ class CalDavHarness:
         """Return a calendar of bob's that alice may not see."""
         return self.calendar_id(self.server.private_calendar_path)
 
+    def another_client(self) -> CalDavProvider:
+        """Return a second provider for alice: a member's calendar app."""
+        return self.make_provider()
+
     def provider_with_wrong_credentials(self) -> CalDavProvider:
         """Return a provider for alice with a wrong password."""
         return self.make_provider(password="not-alices-password")
@@ -99,3 +119,12 @@ class CalDavHarness:
         """Close every provider the harness made."""
         for provider in self._providers:
             await provider.close()
+
+
+@dataclass(kw_only=True)
+class XandikosHarness(CalDavHarness):
+    """The same provider against Xandikos, behind a proxy that checks passwords."""
+
+    async def new_read_only_calendar(self, name: str) -> str:
+        """Skip: Xandikos has no access control, every calendar is writable."""
+        pytest.skip("Xandikos has no access control: no calendar is read-only")

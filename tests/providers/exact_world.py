@@ -212,7 +212,9 @@ class ExactWorld:
     @property
     def radicale(self) -> RadicaleServer:
         """Return the Radicale behind the proxy."""
-        return self.caldav.server
+        server = self.caldav.server
+        assert isinstance(server, RadicaleServer)
+        return server
 
     @property
     def proxy(self) -> LenientDavProxy:

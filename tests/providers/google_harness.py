@@ -118,6 +118,10 @@ class GoogleHarness:
         """Create a calendar nobody shared with the service account."""
         return self.server.create_calendar("Not shared")
 
+    def another_client(self) -> CalendarProvider:
+        """Return a second provider for the service account: a member's calendar app."""
+        return self.make_provider(self.key)
+
     def provider_with_wrong_credentials(self) -> CalendarProvider:
         """Return a provider whose key is not the one Google knows for the account."""
         wrong = service_account_key(

@@ -29,6 +29,10 @@ class ProviderHarness(Protocol):
         """Return the id of a calendar the account cannot see."""
         ...
 
+    def another_client(self) -> CalendarProvider:
+        """Return a second provider for the same account: a member's calendar app."""
+        ...
+
     def provider_with_wrong_credentials(self) -> CalendarProvider:
         """Return a provider for the same server whose credentials are refused."""
         ...

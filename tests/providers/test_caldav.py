@@ -295,9 +295,10 @@ async def test_changes_report_created_changed_and_deleted_events(
 ) -> None:
     """sync-collection: each listing holds exactly what changed since the cursor."""
     provider = caldav_harness.provider
+    writer = caldav_harness.make_provider()  # another client: its writes are news
     calendar_id = await caldav_harness.new_calendar("Family")
     first = await provider.changes(calendar_id, None)
-    await provider.put_event(calendar_id, an_event("ours"))
+    await writer.put_event(calendar_id, an_event("ours"))
     await radicale_server.put_raw(
         "alice",
         path_of(calendar_id) + "Foreign%20event%40home.ics",
@@ -305,8 +306,8 @@ async def test_changes_report_created_changed_and_deleted_events(
     )
 
     second = await provider.changes(calendar_id, first.cursor)
-    await provider.put_event(calendar_id, an_event("ours", summary="Dentist (moved)"))
-    await provider.delete_event(calendar_id, "Foreign event@home")
+    await writer.put_event(calendar_id, an_event("ours", summary="Dentist (moved)"))
+    await writer.delete_event(calendar_id, "Foreign event@home")
     third = await provider.changes(calendar_id, second.cursor)
 
     assert first.complete
@@ -379,15 +380,16 @@ async def test_without_sync_collection_changes_come_from_ctag_and_etags(
     """A server without RFC 6578: getctag says whether, etags say what changed."""
     dav_proxy.sync_collection_supported = False
     provider = caldav_harness.provider
+    writer = caldav_harness.make_provider()  # another client: its writes are news
     calendar_id = await caldav_harness.new_calendar("Old server")
     first = await provider.changes(calendar_id, None)
-    await provider.put_event(calendar_id, an_event("ours"))
+    await writer.put_event(calendar_id, an_event("ours"))
     await radicale_server.put_raw(
         "alice", path_of(calendar_id) + "theirs.ics", foreign_ics("theirs", "Gym")
     )
 
     second = await provider.changes(calendar_id, first.cursor)
-    await provider.put_event(calendar_id, an_event("ours", summary="Moved"))
+    await writer.put_event(calendar_id, an_event("ours", summary="Moved"))
     await radicale_server.delete_raw("alice", path_of(calendar_id) + "theirs.ics")
     third = await provider.changes(calendar_id, second.cursor)
     mark = caldav_harness.request_count()
@@ -409,14 +411,15 @@ async def test_without_ctag_an_etag_listing_still_finds_every_change(
     dav_proxy.sync_collection_supported = False
     dav_proxy.ctag_supported = False
     provider = caldav_harness.provider
+    writer = caldav_harness.make_provider()  # another client: its writes are news
     calendar_id = await caldav_harness.new_calendar("Older server")
-    await provider.put_event(calendar_id, an_event("a"))
+    await writer.put_event(calendar_id, an_event("a"))
     first = await provider.changes(calendar_id, None)
-    await provider.put_event(calendar_id, an_event("a", summary="Changed"))
-    await provider.put_event(calendar_id, an_event("b"))
+    await writer.put_event(calendar_id, an_event("a", summary="Changed"))
+    await writer.put_event(calendar_id, an_event("b"))
 
     second = await provider.changes(calendar_id, first.cursor)
-    await provider.delete_event(calendar_id, "a")
+    await writer.delete_event(calendar_id, "a")
     third = await provider.changes(calendar_id, second.cursor)
 
     assert {event.id for event in first.changed} == {"a"}

@@ -1,7 +1,8 @@
 """The provider contract: every provider passes the same specification on its server.
 
 Each test runs once against Google (the real gcal-sync client and token exchange,
-on the fake Google Calendar API) and once against CalDAV (Radicale).
+on the fake Google Calendar API) and against CalDAV on two servers, Radicale and
+Xandikos (which has no access control: the read-only cases skip there).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 START = datetime(2026, 12, 1, 9, 30, tzinfo=BERLIN)
 
 
-@pytest.fixture(params=["google_harness", "caldav_harness"])
+@pytest.fixture(params=["google_harness", "caldav_harness", "xandikos_harness"])
 def harness(request: pytest.FixtureRequest) -> ProviderHarness:
     """Run the test once per provider kind."""
     value: ProviderHarness = request.getfixturevalue(request.param)

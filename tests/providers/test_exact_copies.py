@@ -84,6 +84,7 @@ async def test_radicale_refuses_what_the_proxy_serves_in_its_place(
 ) -> None:
     """The lenient proxy stands in only where Radicale really refuses a file."""
     server = lenient_caldav.server
+    assert isinstance(server, RadicaleServer)
     path = await server.mkcalendar(USER)
     refused = [case for case in CASES if case.radicale_refuses]
 

@@ -19,6 +19,10 @@ troubled or a lesser server instead:
   unsupported report, like a server without RFC 6578, and DAV:sync-token is taken
   out of PROPFIND answers.
 - `ctag_supported = False`: CS:getctag is taken out of PROPFIND answers.
+- `lock(path, n)`: the next n requests to `path` get 423 Locked, as Xandikos answers
+  while another write holds a resource or its collection.
+- `require_basic(users)`: clients must send these users' passwords with HTTP Basic,
+  as a reverse proxy in front of Xandikos (which has no authentication) checks them.
 - `require_digest(users)`: clients must use HTTP Digest (RFC 7616, MD5, qop=auth);
   the proxy checks it and passes Basic on to Radicale.
 - `substitute(marker, data)`: every calendar object holding `marker` is served as
@@ -47,7 +51,7 @@ import ssl
 from urllib.request import parse_http_list, parse_keqv_list
 from xml.sax.saxutils import escape
 
-from aiohttp import ClientSession, ClientTimeout, encode_basic_auth, web
+from aiohttp import BasicAuth, ClientSession, ClientTimeout, encode_basic_auth, web
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -105,6 +109,7 @@ class ProxiedRequest:
     if_none_match: str | None
     authorization_scheme: str | None
     """`Basic`, `Digest`, or None when the request carried no credentials."""
+    body: bytes = b""
 
 
 @dataclass
@@ -132,12 +137,14 @@ class DavProxy:
         self._ssl_context = ssl_context
         self._failures: list[_Fault] = []
         self._stalls: list[_Fault] = []
+        self._locks: Counter[str] = Counter()
         self._issued_tokens: set[str] = set()
         self._expired_tokens: set[str] = set()
         self._expired_status = 403
         self._emptied: set[str] = set()
         self._empty_tokens = 0
         self._digest_users: Mapping[str, str] | None = None
+        self._basic_users: Mapping[str, str] | None = None
         self._nonces: set[str] = set()
         self._substitutes: dict[bytes, str] = {}
         self._breaks: dict[str | None, list[_Fault]] = {}
@@ -187,9 +194,18 @@ class DavProxy:
         """Answer the next `requests` requests with 429 (or 503) and Retry-After."""
         self._failures.append(_Fault(requests, status, retry_after))
 
+    def heal(self) -> None:
+        """Serve every request as the server answers it again: drop unused faults."""
+        self._failures.clear()
+        self._stalls.clear()
+
     def stall_next(self, requests: int, seconds: float) -> None:
         """Hold the next `requests` requests for `seconds` before forwarding them."""
         self._stalls.append(_Fault(requests, 0, seconds=seconds))
+
+    def lock(self, path: str, requests: int) -> None:
+        """Answer the next `requests` requests to `path` (unquoted) with 423 Locked."""
+        self._locks[path.rstrip("/")] = requests
 
     def expire_sync_tokens(self, status: int = 403) -> None:
         """Refuse every sync token handed out so far, with `status` (403 or 409)."""
@@ -212,6 +228,10 @@ class DavProxy:
         """Cut the next `requests` REPORT multistatus answers (on `path`) in half."""
         key = path.rstrip("/") if path is not None else None
         self._breaks.setdefault(key, []).append(_Fault(requests, 207))
+
+    def require_basic(self, users: Mapping[str, str]) -> None:
+        """Accept only these users, with these passwords, over HTTP Basic."""
+        self._basic_users = users
 
     def require_digest(self, users: Mapping[str, str]) -> None:
         """Accept only HTTP Digest authentication, for these users and passwords."""
@@ -248,6 +268,7 @@ class DavProxy:
                 authorization_scheme=authorization.split(" ", 1)[0]
                 if authorization
                 else None,
+                body=body,
             )
         )
         if (stall := self._take(self._stalls)) is not None:
@@ -272,11 +293,25 @@ class DavProxy:
                 headers=fault_headers,
             )
 
+        if self._locks[locked := request.path.rstrip("/")] > 0:
+            self._locks[locked] -= 1
+            return web.Response(
+                status=423,
+                body=dav_error("lock-token-submitted"),
+                content_type="application/xml",
+            )
+
         headers = CIMultiDict(
             (key, value)
             for key, value in request.headers.items()
             if key.lower() not in _HOP_BY_HOP
         )
+        if self._basic_users is not None and not self._check_basic(request):
+            return web.Response(
+                status=401,
+                text="basic authentication required",
+                headers={"WWW-Authenticate": f'Basic realm="{DIGEST_REALM}"'},
+            )
         if self._digest_users is not None:
             user = self._check_digest(request)
             if user is None:
@@ -385,6 +420,18 @@ class DavProxy:
                     'qop="auth", algorithm=MD5'
                 )
             },
+        )
+
+    def _check_basic(self, request: web.Request) -> bool:
+        """Return whether the request carries a known user's password (Basic)."""
+        assert self._basic_users is not None
+        try:
+            auth = BasicAuth.decode(request.headers.get("Authorization", ""))
+        except ValueError:
+            return False
+        password = self._basic_users.get(auth.login)
+        return password is not None and hmac.compare_digest(
+            password.encode(), auth.password.encode()
         )
 
     def _check_digest(self, request: web.Request) -> str | None:

@@ -33,12 +33,13 @@ from __future__ import annotations
 
 import asyncio
 from base64 import b32hexencode
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 import functools
 import json
+import math
 import random
 import re
 import secrets
@@ -89,6 +90,9 @@ _RATE_LIMIT_MESSAGES: Final = {
     "userRateLimitExceeded": "User Rate Limit Exceeded",
     "quotaExceeded": "Calendar usage limits exceeded.",
 }
+_EVENT_WRITES: Final = frozenset(
+    {"events.insert", "events.update", "events.patch", "events.delete"}
+)
 _SYNC_INCOMPATIBLE: Final = (
     "iCalUID",
     "orderBy",
@@ -449,6 +453,39 @@ class _PageCursor:
     sync_token: str
 
 
+@dataclass(kw_only=True)
+class WriteQuota:
+    """A sliding quota of event writes (by default a minute's), and what it let through."""
+
+    writes: int
+    period: float
+    status: int
+    reason: str
+    accepted: int = 0
+    """Writes let through (answered by the API, whatever the answer)."""
+    refused: int = 0
+    """Writes refused as over the quota."""
+    _recent: deque[float] = field(default_factory=deque)
+
+    def admit(self, now: float) -> GoogleError | None:
+        """Count a write at `now`; return the refusal when it is over the quota."""
+        while self._recent and self._recent[0] <= now - self.period:
+            self._recent.popleft()
+        if len(self._recent) < self.writes:
+            self._recent.append(now)
+            self.accepted += 1
+            return None
+        self.refused += 1
+        headers = {}
+        if self.status == 429:
+            wait = max(1, math.ceil(self._recent[0] + self.period - now))
+            headers["Retry-After"] = str(wait)
+        message = _RATE_LIMIT_MESSAGES.get(self.reason, "Rate Limit Exceeded")
+        return GoogleError(
+            self.status, self.reason, message, domain="usageLimits", headers=headers
+        )
+
+
 class FakeGoogle:
     """Google Calendar API v3 and its token endpoint on 127.0.0.1.
 
@@ -494,6 +531,10 @@ class FakeGoogle:
         self._forced: list[GoogleError] = []
         self._emptied: set[str] = set()
         self._tokens_while_empty: set[str] = set()
+        self.write_quota: WriteQuota | None = None
+        """A per-minute quota of event writes, when a test sets one (`limit_writes`)."""
+        self.refused_summaries: set[str] = set()
+        """Event writes whose summary contains one of these are refused with 400."""
         self._deliveries: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
@@ -676,6 +717,26 @@ class FakeGoogle:
         else:
             self._emptied.discard(calendar_id)
 
+    def limit_writes(
+        self,
+        writes: int,
+        *,
+        period: float = 60.0,
+        status: int = 429,
+        reason: str = "rateLimitExceeded",
+    ) -> WriteQuota:
+        """Accept at most `writes` event writes in any `period` s of the server's clock.
+
+        A write over the quota is refused: 429 with Retry-After (the seconds until
+        the oldest counted write leaves the period), or 403 with `reason` and no
+        Retry-After, as Google answers for its per-user quotas. Refused writes do
+        not count against the quota.
+        """
+        self.write_quota = WriteQuota(
+            writes=writes, period=period, status=status, reason=reason
+        )
+        return self.write_quota
+
     def expire_sync_tokens(self) -> None:
         """Make every sync token issued so far answer 410 `fullSyncRequired`."""
         self._token_generation += 1
@@ -756,6 +817,12 @@ class FakeGoogle:
                 return self._forced.pop(0).response()
             if self.error_rate and self._random.random() < self.error_rate:
                 return GoogleError(503, "backendError", "Backend Error").response()
+            if (
+                self.write_quota is not None
+                and route in _EVENT_WRITES
+                and (refusal := self.write_quota.admit(self.clock())) is not None
+            ):
+                return refusal.response()
         try:
             if route not in ("token", "unknown"):
                 request["principal"] = self._authenticate(request)
@@ -1165,6 +1232,7 @@ class FakeGoogle:
             request["principal"], request.match_info["calendarId"], write=True
         )
         body = await self._json_body(request)
+        self._check_refused(body)
         return web.json_response(self._insert(calendar, body, request["principal"]))
 
     async def _events_update(self, request: web.Request) -> web.StreamResponse:
@@ -1172,6 +1240,7 @@ class FakeGoogle:
             request["principal"], request.match_info["calendarId"], write=True
         )
         body = await self._json_body(request)
+        self._check_refused(body)
         self._check_if_match(request, calendar)
         return web.json_response(
             self._update(calendar, request.match_info["eventId"], body, patch=False)
@@ -1182,6 +1251,7 @@ class FakeGoogle:
             request["principal"], request.match_info["calendarId"], write=True
         )
         body = await self._json_body(request)
+        self._check_refused(body)
         self._check_if_match(request, calendar)
         return web.json_response(
             self._update(calendar, request.match_info["eventId"], body, patch=True)
@@ -1194,6 +1264,14 @@ class FakeGoogle:
         self._check_if_match(request, calendar)
         self._delete(calendar, request.match_info["eventId"])
         return web.Response(status=204)
+
+    def _check_refused(self, body: dict[str, Any]) -> None:
+        """Refuse a write through the API whose summary the test marked as refused."""
+        summary = body.get("summary")
+        if isinstance(summary, str) and any(
+            text in summary for text in self.refused_summaries
+        ):
+            raise _invalid("Invalid value for: summary")
 
     def _check_if_match(self, request: web.Request, calendar: FakeCalendar) -> None:
         expected = request.headers.get("If-Match")

@@ -1,18 +1,20 @@
 """Fixtures that start the loopback servers, for every test folder.
 
-Registered as a plugin by the root conftest. Radicale runs once per session;
-the fake Google API, the proxy in front of Radicale and the providers are new
-for every test, so that knobs and request counts never leak between tests.
+Registered as a plugin by the root conftest. Radicale and Xandikos run once per
+session (each when a test first asks for it); the fake Google API, the proxies in
+front of the CalDAV servers and the providers are new for every test, so that knobs
+and request counts never leak between tests.
 """
 
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.providers.caldav_harness import CalDavHarness
+from tests.providers.caldav_harness import CalDavHarness, XandikosHarness
 from tests.providers.google_harness import GoogleHarness
 from tests.servers.dav_proxy import DavProxy
-from tests.servers.radicale import RadicaleServer
+from tests.servers.radicale import USERS, RadicaleServer
+from tests.servers.xandikos import XandikosServer
 
 
 @pytest.fixture
@@ -61,3 +63,34 @@ async def caldav_harness(
         yield harness
     finally:
         await harness.close()
+
+
+@pytest.fixture(scope="session")
+def xandikos_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[XandikosServer]:
+    """Run one Xandikos for the whole test session."""
+    server = XandikosServer.start(tmp_path_factory.mktemp("xandikos"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def xandikos_harness(
+    socket_enabled: None, xandikos_server: XandikosServer
+) -> AsyncIterator[CalDavHarness]:
+    """Yield a CalDAV provider (alice) connected to Xandikos through a fresh proxy.
+
+    The proxy checks alice's password, as the reverse proxy Xandikos expects does.
+    """
+    proxy = DavProxy(xandikos_server.url)
+    proxy.require_basic({"alice": USERS["alice"]})
+    await proxy.start()
+    harness = XandikosHarness(server=xandikos_server, proxy=proxy)
+    try:
+        yield harness
+    finally:
+        await harness.close()
+        await proxy.close()

@@ -26,8 +26,12 @@ from .model import (
     Transparency,
 )
 from .state import CopyRecord, SyncState
+from .window import in_window, span
 
 DEFAULT_BUSY_TITLE = "Busy"
+PLAN_VERSION = 1
+"""Raise it when planning changes what copies look like: every group is then
+planned again once, after the update."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -75,6 +79,8 @@ class Plan:
     """Originals that a member's filters or the time window kept from being shared."""
     unchanged: int = 0
     """Copies that already match their source."""
+    parked: int = 0
+    """Copies left aside: their calendar refused this very version of them."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -100,6 +106,7 @@ class _Contribution:
 class _Tally:
     skipped: int = 0
     unchanged: int = 0
+    parked: int = 0
     actions: list[Action] = field(default_factory=list)
 
 
@@ -156,6 +163,7 @@ def plan(
         actions=tuple(tally.actions),
         skipped_by_filter=tally.skipped,
         unchanged=tally.unchanged,
+        parked=tally.parked,
     )
 
 
@@ -226,15 +234,8 @@ def _shared(event: Event, member: Member, window: SyncWindow | None) -> bool:
             and not any(word.casefold() in title for word in policy.include_keywords)
         )
         or any(word.casefold() in title for word in policy.exclude_keywords)
-        or (window is not None and not _in_window(event, window))
+        or (window is not None and not in_window(span(event), window))
     )
-
-
-def _in_window(event: Event, window: SyncWindow) -> bool:
-    """Return whether an event falls in the window; a series counts whole from its start."""
-    if instant(event.start, UTC) >= window.end:
-        return False
-    return event.recurring or instant(event.end, UTC) > window.start
 
 
 def _build_copy(
@@ -356,12 +357,13 @@ def _reconcile(
     event_id = copy_id(group, target.key)
     record = state.copies.get((target.key, event_id))
     present = state.calendar(target.key).events.get(event_id)
+    parked = state.parked.get((target.key, event_id))
     if wanted is None:
         if present is not None and (record is not None or present.copy_of is not None):
             tally.actions.append(
                 DeleteCopy(target=target, event_id=event_id, group=group)
             )
-        elif record is not None:
+        elif record is not None or parked is not None:
             tally.actions.append(
                 ForgetCopy(target=target, event_id=event_id, group=group)
             )
@@ -369,6 +371,9 @@ def _reconcile(
     if record is not None and record.hidden and not options.restore_hidden:
         return
     template, digest = wanted
+    if parked is not None and parked.record.fingerprint == digest:
+        tally.parked += 1
+        return
     if (
         record is not None
         and not record.hidden

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -24,8 +25,10 @@ from .model import (
     Event,
     SkippedEvent,
     SkipReason,
+    SyncWindow,
     resource_of,
 )
+from .window import WindowIndex
 
 STATE_VERSION = 1
 EMPTIED_MIN_HELD = 2
@@ -119,6 +122,16 @@ class Loss:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ParkedCopy:
+    """A copy its calendar refused as invalid: not tried again until its original changes."""
+
+    record: CopyRecord
+    """What would have been written, with the fingerprint that was refused."""
+    title: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ApplyResult:
     """What applying one change set did."""
 
@@ -141,6 +154,13 @@ class SyncState:
     pending: set[str] = field(default_factory=set)
     """Groups whose copies are not known to be right yet: planned again next cycle
     until all their actions succeed, so a cycle that dies loses nothing."""
+    parked: dict[tuple[str, str], ParkedCopy] = field(default_factory=dict)
+    """Copies refused as invalid, keyed as in `copies`."""
+    planned_for: str | None = None
+    """What every group was last planned for (members and options, see
+    `cycle.plan_digest`): the same again needs only changed groups planned."""
+    planned_window: SyncWindow | None = None
+    """The window the groups were last planned for."""
     _sources_of_group: dict[str, set[tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(set)
     )
@@ -150,6 +170,7 @@ class SyncState:
     _copies_seen_of_group: dict[str, set[tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(set)
     )
+    _window: WindowIndex = field(default_factory=WindowIndex, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         """Index the events and copies already held."""
@@ -170,9 +191,16 @@ class SyncState:
         self.copies[key] = record
         self._copies_of_group[record.group].add(key)
 
+    def park(self, record: CopyRecord, event_id: str, title: str, reason: str) -> None:
+        """Keep a refused copy aside until the copy wanted there is another one."""
+        self.parked[(record.target.key, event_id)] = ParkedCopy(
+            record=record, title=title, reason=reason
+        )
+
     def forget_copy(self, target: CalendarRef, event_id: str) -> None:
         """Drop a copy from the ledger, leaving the calendar as it is."""
         key = (target.key, event_id)
+        self.parked.pop(key, None)
         if (record := self.copies.pop(key, None)) is not None:
             keys = self._copies_of_group[record.group]
             keys.discard(key)
@@ -204,6 +232,21 @@ class SyncState:
         """Return the (calendar key, event id) of every original in a group."""
         return self._sources_of_group.get(group, set())
 
+    def groups_crossing(
+        self, old: SyncWindow | None, new: SyncWindow | None
+    ) -> set[str]:
+        """Return the groups with an original one window lets through, the other not."""
+        originals = (
+            ((calendar, event.id), event)
+            for calendar, state in self.calendars.items()
+            for event in state.events.values()
+            if event.copy_of is None
+        )
+        return {
+            group_key(self.calendars[calendar].events[event_id])
+            for calendar, event_id in self._window.crossing(old, new, lambda: originals)
+        }
+
     def all_groups(self) -> set[str]:
         """Return every group known from originals or from copies."""
         return (
@@ -233,19 +276,19 @@ class SyncState:
         """
         state = self.calendar(calendar)
         previous = state.events
+        remaining: dict[str, Event] | None = None
         if changes.complete:
             remaining = {event.id: event for event in changes.changed}
             for event_id in _unreadable(previous, changes) - set(remaining):
                 remaining[event_id] = previous[event_id]
             removed = set(previous) - set(remaining)
         else:
-            remaining = dict(previous)
+            # Applied in place once let through: work grows with the change.
             removed = {event_id for event_id in changes.deleted if event_id in previous}
             removed |= _parts_gone(previous, changes)
-            for event_id in removed:
-                del remaining[event_id]
-            remaining.update((event.id, event) for event in changes.changed)
-        loss = self._loss(calendar, previous, removed) if guard_empty else None
+        loss = (
+            self._loss(calendar, previous, removed) if guard_empty and removed else None
+        )
         if loss is not None and confirm is None:
             return ApplyResult(groups=frozenset(), held_back=loss)
         # Copies that vanished with a confirmed emptying are written again, unless
@@ -266,7 +309,12 @@ class SyncState:
             self._index(calendar, event)
             touched.add(self._group_of(event))
             self._note_divergence(calendar, event)
-        state.events = remaining
+        if remaining is None:
+            for event_id in removed:
+                del previous[event_id]
+            previous.update((event.id, event) for event in changes.changed)
+        else:
+            state.events = remaining
         state.cursor = changes.cursor
         self._note_skipped(calendar, changes)
         self.pending.update(touched)
@@ -319,6 +367,7 @@ class SyncState:
     def record_put(self, record: CopyRecord, stored: Event) -> None:
         """Remember a copy that was written, as the calendar now holds it."""
         self._remember_copy((record.target.key, stored.id), record)
+        self.parked.pop((record.target.key, stored.id), None)
         state = self.calendar(record.target.key)
         if (old := state.events.get(stored.id)) is not None:
             self._unindex(record.target.key, old)
@@ -381,8 +430,11 @@ class SyncState:
     def _index(self, calendar: str, event: Event) -> None:
         index, group = self._index_of(event)
         index[group].add((calendar, event.id))
+        if event.copy_of is None:
+            self._window.add((calendar, event.id), event)
 
     def _unindex(self, calendar: str, event: Event) -> None:
+        self._window.discard((calendar, event.id))
         index, group = self._index_of(event)
         if (keys := index.get(group)) is not None:
             keys.discard((calendar, event.id))
@@ -420,6 +472,24 @@ class SyncState:
                 for key, held in self.skipped.items()
             },
             "pending": sorted(self.pending),
+            "planned_for": self.planned_for,
+            "planned_window": (
+                None
+                if (window := self.planned_window) is None
+                else [window.start.isoformat(), window.end.isoformat()]
+            ),
+            "parked": [
+                {
+                    "group": parked.record.group,
+                    "account": parked.record.target.account,
+                    "calendar": parked.record.target.calendar_id,
+                    "id": copy_event_id,
+                    "fingerprint": parked.record.fingerprint,
+                    "title": parked.title,
+                    "reason": parked.reason,
+                }
+                for (_, copy_event_id), parked in self.parked.items()
+            ],
         }
 
     @classmethod
@@ -459,9 +529,32 @@ class SyncState:
             }
             for key, held in data.get("skipped", {}).items()
         }
+        parked: dict[tuple[str, str], ParkedCopy] = {}
+        for stored in data.get("parked", ()):
+            target = CalendarRef(
+                account=stored["account"], calendar_id=stored["calendar"]
+            )
+            parked[(target.key, stored["id"])] = ParkedCopy(
+                record=CopyRecord(
+                    group=stored["group"],
+                    target=target,
+                    fingerprint=stored["fingerprint"],
+                ),
+                title=stored["title"],
+                reason=stored["reason"],
+            )
+        window = data.get("planned_window")
         return cls(
             calendars=calendars,
             copies=copies,
             pending=set(data["pending"]),
             skipped=skipped,
+            parked=parked,
+            planned_for=data.get("planned_for"),
+            planned_window=None
+            if window is None
+            else SyncWindow(
+                start=datetime.fromisoformat(window[0]),
+                end=datetime.fromisoformat(window[1]),
+            ),
         )

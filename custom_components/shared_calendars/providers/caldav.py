@@ -2,7 +2,8 @@
 
 HTTP goes through the caldav library's async client (`caldav.aio.AsyncDAVClient`):
 it negotiates Basic or Digest authentication from the server's challenge, detects
-429/503 with Retry-After, and parses multistatus answers. The WebDAV requests
+429/503 with Retry-After, and parses multistatus answers. A request answered 423
+Locked is sent again, briefly and at most three times. The WebDAV requests
 themselves are built here, because the library's high-level objects hide what a
 sync needs: it drops properties it does not know from PROPFIND (getctag,
 current-user-privilege-set), and its save/delete send neither `If-None-Match: *`
@@ -17,7 +18,10 @@ Identities, so that reading and writing agree:
 Changes come from the sync-collection REPORT (RFC 6578); the cursor is the sync
 token. A server that refuses that report is read by ctag (CS:getctag) and an etag
 listing instead; that cursor is compact JSON holding the ctag and every resource's
-etag. Floating times are read in the calendar's own time zone
+etag. A managed copy this provider wrote comes back with the ETag its PUT got and
+is not downloaded again: the sync cycle recorded it when it wrote it; after writes,
+sync-collection asks for etags only and a calendar-multiget fetches the rest.
+Floating times are read in the calendar's own time zone
 (CALDAV:calendar-timezone), else in the provider's `default_timezone`, else UTC.
 
 Nothing here blocks the event loop: the TLS context is built in the executor unless
@@ -97,6 +101,10 @@ _INVALID_DATA_PRECONDITIONS = frozenset(
 _ICALENDAR = {"Content-Type": 'text/calendar; charset="utf-8"'}
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _MULTIGET_BATCH = 100
+_LOCKED_TRIES = 3
+"""How often a request answered 423 Locked is sent in all (see `_request`)."""
+_LOCKED_DELAY = 0.1
+"""Seconds before the first repeat of a request answered 423; doubles each time."""
 _MAX_SYNC_PAGES = 1000
 _CURSOR_VERSION = 1
 _SAFE_PATH = "/@:+!$&'()*,;=~"
@@ -237,11 +245,12 @@ def _propfind_body(*props: str) -> str:
     )
 
 
-def _sync_collection_body(token: str) -> str:
+def _sync_collection_body(token: str, *, with_data: bool) -> str:
+    data = "<C:calendar-data/>" if with_data else ""
     return (
         f'<?xml version="1.0" encoding="utf-8"?><D:sync-collection {_NAMESPACES}>'
         f"<D:sync-token>{escape(token)}</D:sync-token><D:sync-level>1</D:sync-level>"
-        "<D:prop><D:getetag/><C:calendar-data/></D:prop></D:sync-collection>"
+        f"<D:prop><D:getetag/>{data}</D:prop></D:sync-collection>"
     )
 
 
@@ -409,6 +418,16 @@ class CalDavProvider:
         self._zones: dict[str, tzinfo] = {}
         self._sync_unsupported: set[str] = set()
         self._resources: dict[str, dict[str, _Resource]] = {}
+        self._written: dict[str, dict[str, str]] = {}
+        """Calendar -> resource path -> the ETag our PUT of a managed copy got.
+
+        Only copies: the sync cycle writes them and records each as written
+        (`SyncState.record_put`), so reading one back tells nothing new. Anything
+        else written here (a user's event, through a service) is news to the
+        engine, which learns of it from `changes`.
+        """
+        self._unsynced_writes: set[str] = set()
+        """Calendars written to since their last sync-collection began."""
 
     @property
     def account(self) -> str:
@@ -500,6 +519,35 @@ class CalDavProvider:
         )
 
     async def _request(
+        self,
+        client: _Client,
+        method: str,
+        url: str,
+        *,
+        body: str,
+        headers: dict[str, str],
+        calendar: str | None,
+    ) -> DAVResponse:
+        """Send a request; repeat it, a few times and briefly, while it meets a lock.
+
+        423 Locked (RFC 4918) is what Xandikos answers while another write holds
+        the resource or its collection: it clears within moments, and the request
+        was not carried out, so sending it again is safe (a PUT keeps its If-Match).
+        """
+        for attempt in range(_LOCKED_TRIES):
+            response = await self._request_once(
+                client, method, url, body=body, headers=headers, calendar=calendar
+            )
+            if response.status != 423:
+                return response
+            if attempt + 1 < _LOCKED_TRIES:
+                await asyncio.sleep(_LOCKED_DELAY * 2**attempt)
+        raise Unreachable(
+            f"{self._host} kept {_path_of(url) or '/'} locked (HTTP 423) for"
+            f" {_LOCKED_TRIES} tries"
+        )
+
+    async def _request_once(
         self,
         client: _Client,
         method: str,
@@ -749,8 +797,16 @@ class CalDavProvider:
 
     # -- reading ----------------------------------------------------------------
 
-    async def changes(self, calendar_id: str, cursor: str | None) -> ChangeSet:
-        """Return what changed since `cursor`; everything when `cursor` is None."""
+    async def changes(
+        self,
+        calendar_id: str,
+        cursor: str | None,
+        known: Mapping[str, Event] | None = None,
+    ) -> ChangeSet:
+        """Return what changed since `cursor`; everything when `cursor` is None.
+
+        A resource holds a whole series: `known` is not needed.
+        """
         counter = [0]
         token = _requests.set(counter)
         try:
@@ -784,12 +840,18 @@ class CalDavProvider:
         fetched: dict[str, _Fetched] = {}
         deleted: dict[str, None] = {}
         current = token or ""
+        # After copies we wrote, ask for etags only: they come back with the
+        # etag their PUT got and need no download; the rest comes by multiget.
+        # Otherwise (a quiet calendar, a first sync after a restart) the data comes
+        # in the same request.
+        with_data = token is None or calendar_id not in self._unsynced_writes
+        self._unsynced_writes.discard(calendar_id)
         for _ in range(_MAX_SYNC_PAGES):
             try:
                 response = await self._send(
                     "REPORT",
                     calendar_id,
-                    body=_sync_collection_body(current),
+                    body=_sync_collection_body(current, with_data=with_data),
                     depth=0,
                     calendar=calendar_id,
                 )
@@ -825,9 +887,11 @@ class CalDavProvider:
             current = result.sync_token
             if not result.truncated:
                 break
-        events, gone, skipped = await self._complete(
-            calendar_id, list(fetched.values()), floating
-        )
+        items = list(fetched.values())
+        if token is not None:
+            items = self._not_own_writes(calendar_id, items)
+        events, gone, skipped = await self._complete(calendar_id, items, floating)
+        self._forget_writes(calendar_id, [*deleted, *gone])
         removed = [event_id_for(_resource_name(path)) for path in [*deleted, *gone]]
         self._forget(calendar_id, removed)
         return ChangeSet(
@@ -885,14 +949,19 @@ class CalDavProvider:
             paths[name] = result.href
         previous = known.etags if known is not None else {}
         wanted = [
-            _Fetched(paths[name], None, None)
+            _Fetched(paths[name], etag, None)
             for name, etag in etags.items()
             if known is None or etag is None or previous.get(name) != etag
         ]
+        if known is not None:
+            wanted = self._not_own_writes(calendar_id, wanted)
         events, gone, skipped = await self._complete(calendar_id, wanted, floating)
         for path in gone:
             etags.pop(_resource_name(path), None)
         removed = [name for name in previous if name not in etags]
+        written = self._written.get(calendar_id, {})
+        for path in [path for path in written if _resource_name(path) not in etags]:
+            del written[path]
         removed_ids = [event_id_for(name) for name in removed]
         removed_ids += [event_id_for(_resource_name(path)) for path in gone]
         self._forget(calendar_id, removed_ids)
@@ -951,6 +1020,33 @@ class CalDavProvider:
             skipped.extend(unreadable)
         return events, gone, skipped
 
+    def _not_own_writes(
+        self, calendar_id: str, items: list[_Fetched]
+    ) -> list[_Fetched]:
+        """Drop the copies that still hold what we wrote; forget the others' PUTs.
+
+        A resource's ETag changes with its content (RFC 4791 5.3.4: a server that
+        alters what it stores sends no ETag with the PUT, so nothing is recorded),
+        so one that still has the ETag of our PUT holds exactly what we wrote, and
+        the engine recorded that when it wrote it.
+        """
+        written = self._written.get(calendar_id)
+        if not written:
+            return items
+        kept = []
+        for item in items:
+            path = item.path.rstrip("/")
+            if item.etag is not None and written.get(path) == item.etag:
+                continue
+            written.pop(path, None)
+            kept.append(item)
+        return kept
+
+    def _forget_writes(self, calendar_id: str, paths: Iterable[str]) -> None:
+        written = self._written.get(calendar_id, {})
+        for path in paths:
+            written.pop(path.rstrip("/"), None)
+
     def _forget(self, calendar_id: str, event_ids: Iterable[str]) -> None:
         known = self._resources.get(calendar_id, {})
         for event_id in event_ids:
@@ -991,8 +1087,13 @@ class CalDavProvider:
 
     # -- writing ----------------------------------------------------------------
 
-    async def put_event(self, calendar_id: str, event: Event) -> Event:
+    async def put_event(
+        self, calendar_id: str, event: Event, previous: Event | None = None
+    ) -> Event:
         """Create `event` as `<id>.ics` (If-None-Match: *) or replace it (If-Match).
+
+        With `previous` (an event known to exist) but no etag seen since this
+        provider started, the resource is replaced without a condition.
 
         A 412 means someone else wrote first: the current etag is read and the
         write repeated, once for a create that found the event there, once more
@@ -1004,7 +1105,10 @@ class CalDavProvider:
         etag = seen.etag if seen is not None else None
         body = await self._run(event_to_ical, event, stamp=datetime.now(UTC))
         for _ in range(3):
-            condition = {"If-Match": etag} if etag else {"If-None-Match": "*"}
+            if etag:
+                condition = {"If-Match": etag}
+            else:
+                condition = {} if previous is not None else {"If-None-Match": "*"}
             response = await self._send(
                 "PUT",
                 url,
@@ -1013,9 +1117,15 @@ class CalDavProvider:
                 calendar=calendar_id,
             )
             if response.status in (200, 201, 204):
+                written = response.headers.get("ETag")
                 self._resources.setdefault(calendar_id, {})[event.id] = _Resource(
-                    url, response.headers.get("ETag")
+                    url, written
                 )
+                if written and event.copy_of is not None:
+                    self._written.setdefault(calendar_id, {})[_path_of(url)] = written
+                    self._unsynced_writes.add(calendar_id)
+                else:
+                    self._forget_writes(calendar_id, [_path_of(url)])
                 return event
             if response.status == 412 or (response.status == 404 and etag):
                 etag = await self._current_etag(calendar_id, url)
@@ -1055,6 +1165,9 @@ class CalDavProvider:
                 break
             if response.status not in (404, 410):
                 raise self._unexpected(response, "DELETE")
+        self._forget_writes(
+            calendar_id, map(_path_of, self._candidate_urls(calendar_id, event_id))
+        )
         self._forget(calendar_id, [event_id])
 
 

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 import json
 import re
-from typing import Any, Final, NamedTuple, TypeGuard
+from typing import Any, Final, TypeGuard
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gcal_sync.exceptions import CalendarParseException
@@ -83,57 +83,7 @@ _NEAR: Final = timedelta(seconds=1)
 # ------------------------------------------------------------ Google -> model
 
 
-class Folded(NamedTuple):
-    """Google's items as the model holds them."""
-
-    changed: list[Event]
-    deleted: list[str]
-    """Ids of deleted events."""
-    skipped: list[SkippedEvent]
-    """Items that could not be read (a series is named by its id, for an override)."""
-
-
-def fold(items: Iterable[object]) -> Folded:
-    """Fold Google's items into model events: exceptions go into their series.
-
-    An exception whose series is not among the items (an invitation to one
-    occurrence) stands alone, and so does a detached override whose series is not.
-    An item that cannot be read is skipped, with the parts of its series.
-    """
-    masters: dict[str, Json] = {}
-    exceptions: dict[str, list[Json]] = {}
-    detached: dict[str, list[Json]] = {}
-    skipped: list[SkippedEvent] = []
-    for item in items:
-        if not well_formed(item):
-            skipped.append(_skipped(item, SkipReason.UNREADABLE))
-        elif master_id := item.get("recurringEventId"):
-            exceptions.setdefault(master_id, []).append(item)
-        elif series_id := series_of(item):
-            detached.setdefault(series_id, []).append(item)
-        else:
-            masters[item["id"]] = item
-    changed: list[Event] = []
-    deleted: list[str] = []
-    strays: list[Json] = []
-    for event_id, master in masters.items():
-        own = exceptions.pop(event_id, [])
-        if master.get("status") == "cancelled":
-            deleted.append(event_id)
-            continue
-        folded = _with_overrides(master, own, detached.pop(event_id, []), skipped)
-        if folded is not None:
-            changed.append(folded[0])
-            strays.extend(folded[1])
-    for orphans in exceptions.values():
-        for item in orphans:
-            if item.get("status") != "cancelled":
-                _take(read(item, occurrence=True), changed, skipped)
-    for items_of_series in detached.values():
-        strays.extend(items_of_series)
-    for item in strays:
-        _take(read(item), changed, skipped)
-    return Folded(changed, deleted, skipped)
+# (`google_fold` folds a listing's items into series with these.)
 
 
 def well_formed(item: object) -> TypeGuard[Json]:
@@ -165,12 +115,13 @@ def read(
         reason = err.reason
     except Exception:  # noqa: BLE001  # whatever else an odd item makes fail
         reason = SkipReason.UNREADABLE
-    return event if reason is None else _skipped(raw, reason)
+    return event if reason is None else skipped_of(raw, reason)
 
 
-def _skipped(
+def skipped_of(
     item: object, reason: SkipReason, series: str | None = None
 ) -> SkippedEvent:
+    """Return what is reported of an item that cannot be read (by `series`' id)."""
     raw = item if isinstance(item, dict) else {}
     event_id = series or raw.get("id")
     return SkippedEvent(
@@ -178,105 +129,6 @@ def _skipped(
         title=title_of(raw.get("summary")),
         reason=reason,
     )
-
-
-def _take(
-    read_one: Event | SkippedEvent, changed: list[Event], skipped: list[SkippedEvent]
-) -> None:
-    if isinstance(read_one, SkippedEvent):
-        skipped.append(read_one)
-    else:
-        changed.append(read_one)
-
-
-def _with_overrides(
-    master: Json,
-    exceptions: list[Json],
-    detached: list[Json],
-    skipped: list[SkippedEvent],
-) -> tuple[Event, list[Json]] | None:
-    """Return a series with its overrides, and the detached items that are not its.
-
-    A cancelled occurrence keeps the series' content at its original time (Google
-    guarantees nothing else of it); an exception that matches its plain occurrence
-    exactly is no override at all, unless it was written as one. A series that
-    cannot be read is skipped (None); an override that cannot, is left out.
-    """
-    series = read(master)
-    if isinstance(series, SkippedEvent):
-        skipped.append(series)
-        return None
-    if not series.recurring:
-        return series, detached
-    duration = _duration(series.start, series.end)
-    overrides: dict[DateOrDateTime, Event] = {}
-    for item in exceptions:
-        try:
-            original = original_start(item)
-        except Exception:  # noqa: BLE001  # a malformed originalStartTime
-            skipped.append(_skipped(item, SkipReason.INVALID_TIME, series.id))
-            continue
-        if original is None:
-            continue
-        plain = replace(
-            series,
-            id=item["id"],
-            start=original,
-            end=_shift(original, duration),
-            rrule=None,
-            extra_rrules=(),
-            rdate=(),
-            exdate=(),
-            recurrence_id=original,
-            updated=updated_of(item) or series.updated,
-        )
-        if item.get("status") == "cancelled":
-            overrides[_key(original)] = replace(plain, status=EventStatus.CANCELLED)
-            continue
-        override = read(item, ical_uid=series.ical_uid, recurrence_id=original)
-        if isinstance(override, SkippedEvent):
-            skipped.append(_skipped(item, override.reason, series.id))
-            continue
-        written = written_recurrence_id(item)
-        if written is not None and _means(series.start, written, original):
-            overrides[_key(original)] = replace(override, recurrence_id=written)
-        elif replace(override, sequence=plain.sequence) != plain:
-            overrides[_key(original)] = override
-    rejected: list[Json] = []
-    for item in detached:
-        rid = written_recurrence_id(item)
-        if rid is None or item["id"] != detached_id(series.id, rid):
-            rejected.append(item)  # not ours (a copy of one made by hand, say)
-            continue
-        override = read(item, ical_uid=series.ical_uid, recurrence_id=rid)
-        if isinstance(override, SkippedEvent):
-            skipped.append(_skipped(item, override.reason, series.id))
-            continue
-        overrides[_key(rid)] = override
-    for rid in _cancelled_ids(master):
-        overrides.setdefault(
-            _key(rid),
-            replace(
-                series,
-                id=detached_id(series.id, rid),
-                start=rid,
-                end=_shift(rid, duration),
-                rrule=None,
-                extra_rrules=(),
-                rdate=(),
-                exdate=(),
-                recurrence_id=rid,
-                status=EventStatus.CANCELLED,
-            ),
-        )
-    ordered = sorted(
-        overrides.values(), key=lambda event: sort_key(event.recurrence_id)
-    )
-    whole = replace(series, overrides=tuple(ordered))
-    if (reason := problem(whole)) is not None:
-        skipped.append(_skipped(master, reason))
-        return None
-    return whole, rejected
 
 
 def event_of(
@@ -443,7 +295,8 @@ def _moment(value: object) -> DateOrDateTime | None:
         return None
 
 
-def _cancelled_ids(master: Json) -> list[DateOrDateTime]:
+def cancelled_ids(master: Json) -> list[DateOrDateTime]:
+    """Return the recurrence ids a master cancels that its series does not make."""
     text = _private(master).get(CANCELLED_PROPERTY)
     try:
         values = json.loads(text) if isinstance(text, str) else []
@@ -648,7 +501,7 @@ def instance_of(series: Event, rid: DateOrDateTime) -> DateOrDateTime | None:
     return next(on_the_day, None)
 
 
-def _means(
+def means(
     start: DateOrDateTime, written: DateOrDateTime, original: DateOrDateTime
 ) -> bool:
     """Return whether a written recurrence id names the instance at `original`.
@@ -728,7 +581,7 @@ def plain_body(series: Event, original: DateOrDateTime) -> Json:
         series,
         id=instance_id(series.id, original),
         start=original,
-        end=_shift(original, _duration(series.start, shown_end(series))),
+        end=shift(original, duration_of(series.start, shown_end(series))),
         rrule=None,
         extra_rrules=(),
         rdate=(),
@@ -839,7 +692,8 @@ def _date_line(name: str, value: DateOrDateTime) -> str:
     return f"{name};TZID={zone}:{value:%Y%m%dT%H%M%S}"
 
 
-def _duration(start: DateOrDateTime, end: DateOrDateTime) -> timedelta:
+def duration_of(start: DateOrDateTime, end: DateOrDateTime) -> timedelta:
+    """Return how long an event lasts (whole days for an all-day one)."""
     if isinstance(start, datetime) and isinstance(end, datetime):
         return end - start
     if not isinstance(start, datetime) and not isinstance(end, datetime):
@@ -847,13 +701,14 @@ def _duration(start: DateOrDateTime, end: DateOrDateTime) -> timedelta:
     raise InvalidEvent("An event starts and ends with different kinds of time.")
 
 
-def _shift(value: DateOrDateTime, delta: timedelta) -> DateOrDateTime:
+def shift(value: DateOrDateTime, delta: timedelta) -> DateOrDateTime:
+    """Return a date or a time moved by a duration."""
     if isinstance(value, datetime):
         return value + delta
     return value + timedelta(days=delta.days)
 
 
-def _key(value: DateOrDateTime) -> DateOrDateTime:
+def occurrence_key(value: DateOrDateTime) -> DateOrDateTime:
     """Return what tells occurrences apart: the instant, or the date."""
     return instant(value, UTC) if isinstance(value, datetime) else value
 

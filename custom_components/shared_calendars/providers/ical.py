@@ -29,7 +29,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Event as VEvent, is_utc, vCalAddress, vRecur, vText
+from icalendar import Calendar, Event as VEvent, vCalAddress, vRecur, vText
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from ..engine.content import instant
@@ -43,6 +43,7 @@ from ..engine.model import (
     SkipReason,
     Transparency,
 )
+from .ical_compat import add_date_list, is_utc
 from .zones import iana_zone_like
 
 MARKER_PROPERTY = "X-SHARED-CALENDARS-SOURCE"
@@ -346,7 +347,8 @@ def _localise(
     if not isinstance(value, datetime):
         return value
     if value.tzinfo is None:
-        value = value.replace(tzinfo=floating)
+        # Floating, or a TZID icalendar 6.3 could not resolve (7 strips vendor prefixes).
+        value = value.replace(tzinfo=(tzid and zone_from_tzid(tzid)) or floating)
     elif not isinstance(value.tzinfo, ZoneInfo) and tzid is not None:
         zone = zone_from_tzid(tzid) or iana_zone_like(value.tzinfo, tzid, value)
         value = value.replace(tzinfo=zone or value.tzinfo)
@@ -494,9 +496,9 @@ def _event_to_vevent(event: Event, uid: str, stamp: datetime) -> VEvent:
     for rule in event.rrules:
         vevent.add("RRULE", _VerbatimRecur.from_ical(rule))
     for rdate in _grouped(event.rdate):
-        vevent.add("RDATE", rdate)
+        add_date_list(vevent, "RDATE", rdate)
     for exdate in _grouped(event.exdate):
-        vevent.add("EXDATE", exdate)
+        add_date_list(vevent, "EXDATE", exdate)
     vevent.add("STATUS", event.status.value.upper())
     if event.sequence:
         vevent.add("SEQUENCE", event.sequence)

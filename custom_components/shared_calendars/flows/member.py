@@ -1,0 +1,355 @@
+"""Adding a member to a group, or changing one: calendars and how they are shared."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from homeassistant.config_entries import (
+    ConfigSubentry,
+    ConfigSubentryFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_NAME
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+)
+from homeassistant.util import slugify
+import probatio
+
+from ..accounts import accounts_of
+from ..const import (
+    CONF_COLOR,
+    CONF_COMBINED,
+    CONF_EXCLUDE_KEYWORDS,
+    CONF_INCLUDE_KEYWORDS,
+    CONF_PRIVACY,
+    CONF_RECEIVE_OWN,
+    CONF_SKIP_ALL_DAY,
+    CONF_SKIP_FREE,
+    CONF_SKIP_TENTATIVE,
+    CONF_SOURCES,
+    CONF_TITLE_PREFIX,
+    SUBENTRY_MEMBER,
+)
+from ..coordinator import SharedCalendarsConfigEntry
+from ..engine.model import EventColor, Privacy
+from .calendars import (
+    Calendar,
+    Choices,
+    async_choices,
+    async_find_calendar,
+    calendar_data,
+    calendar_names_of,
+    calendar_refs,
+    option_value,
+)
+from .signin import FormError
+
+SECTION_SHARING: Final = "sharing"
+SECTION_FILTERS: Final = "filters"
+
+
+def _member_schema(choices: Choices, combined: str | None) -> probatio.Schema:
+    return probatio.Schema(
+        {
+            probatio.Required(CONF_NAME): TextSelector(),
+            probatio.Optional(CONF_SOURCES): SelectSelector(
+                SelectSelectorConfig(
+                    options=choices.options(),
+                    multiple=True,
+                    custom_value=True,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            probatio.Optional(CONF_COMBINED): SelectSelector(
+                SelectSelectorConfig(
+                    options=choices.options(writable_only=True, keep=combined),
+                    custom_value=True,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            probatio.Required(SECTION_SHARING): section(
+                probatio.Schema(
+                    {
+                        probatio.Optional(
+                            CONF_RECEIVE_OWN, default=False
+                        ): BooleanSelector(),
+                        probatio.Optional(
+                            CONF_PRIVACY, default=Privacy.FULL.value
+                        ): SelectSelector(
+                            SelectSelectorConfig(
+                                options=[privacy.value for privacy in Privacy],
+                                mode=SelectSelectorMode.DROPDOWN,
+                                translation_key="privacy",
+                            )
+                        ),
+                        probatio.Optional(CONF_TITLE_PREFIX): TextSelector(),
+                        probatio.Optional(CONF_COLOR): SelectSelector(
+                            SelectSelectorConfig(
+                                options=[color.value for color in EventColor],
+                                mode=SelectSelectorMode.DROPDOWN,
+                                translation_key="event_color",
+                            )
+                        ),
+                    }
+                ),
+                {"collapsed": True},
+            ),
+            probatio.Required(SECTION_FILTERS): section(
+                probatio.Schema(
+                    {
+                        probatio.Optional(
+                            CONF_SKIP_ALL_DAY, default=False
+                        ): BooleanSelector(),
+                        probatio.Optional(
+                            CONF_SKIP_FREE, default=False
+                        ): BooleanSelector(),
+                        probatio.Optional(
+                            CONF_SKIP_TENTATIVE, default=False
+                        ): BooleanSelector(),
+                        probatio.Optional(CONF_INCLUDE_KEYWORDS): TextSelector(
+                            TextSelectorConfig(multiple=True)
+                        ),
+                        probatio.Optional(CONF_EXCLUDE_KEYWORDS): TextSelector(
+                            TextSelectorConfig(multiple=True)
+                        ),
+                    }
+                ),
+                {"collapsed": True},
+            ),
+        }
+    )
+
+
+def _member_form_values(title: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a member subentry as the form's values."""
+    sources, combined = calendar_refs(data)
+    sharing = {
+        CONF_RECEIVE_OWN: data.get(CONF_RECEIVE_OWN, False),
+        CONF_PRIVACY: data.get(CONF_PRIVACY, Privacy.FULL.value),
+        CONF_TITLE_PREFIX: data.get(CONF_TITLE_PREFIX, ""),
+    }
+    if data.get(CONF_COLOR):
+        sharing[CONF_COLOR] = data[CONF_COLOR]
+    values: dict[str, Any] = {
+        CONF_NAME: title,
+        CONF_SOURCES: [option_value(*ref) for ref in sorted(sources)],
+        SECTION_SHARING: sharing,
+        SECTION_FILTERS: {
+            key: data.get(key, default)
+            for key, default in (
+                (CONF_SKIP_ALL_DAY, False),
+                (CONF_SKIP_FREE, False),
+                (CONF_SKIP_TENTATIVE, False),
+                (CONF_INCLUDE_KEYWORDS, []),
+                (CONF_EXCLUDE_KEYWORDS, []),
+            )
+        },
+    }
+    if combined:
+        values[CONF_COMBINED] = option_value(*combined)
+    return values
+
+
+def _keywords(values: Iterable[str] | None) -> list[str]:
+    return [word.strip() for word in values or () if word.strip()]
+
+
+class MemberSubentryFlow(ConfigSubentryFlow):
+    """Add a member to a group, or change one: calendars and how they are shared."""
+
+    def __init__(self) -> None:
+        """Gather the calendars on the first form."""
+        self._choices: Choices | None = None
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Add a member."""
+        return await self._async_member_form("user", user_input, None)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a member."""
+        return await self._async_member_form(
+            "reconfigure", user_input, self._get_reconfigure_subentry()
+        )
+
+    async def _async_member_form(
+        self,
+        step_id: str,
+        user_input: dict[str, Any] | None,
+        current: ConfigSubentry | None,
+    ) -> SubentryFlowResult:
+        entry = self._get_entry()
+        accounts = accounts_of(entry)
+        if not accounts:
+            return self.async_abort(reason="no_accounts")
+        if self._choices is None:
+            self._choices = await async_choices(self.hass, accounts)
+            if current is not None:
+                self._add_current(current, accounts)
+        choices = self._choices
+        errors: dict[str, str] = {}
+        placeholders = {
+            "calendar": "",
+            "account": "",
+            "accounts": ", ".join(choices.unavailable),
+            "key_error": "",
+        }
+        if choices.unavailable:
+            errors["base"] = "accounts_unavailable"
+        if user_input is not None:
+            try:
+                title, unique_id, data = await self._async_member(
+                    user_input, entry, accounts, current
+                )
+            except FormError as err:
+                errors.update(err.errors)
+                placeholders.update(err.placeholders)
+            else:
+                if current is None:
+                    return self.async_create_entry(
+                        title=title, data=data, unique_id=unique_id
+                    )
+                return self.async_update_and_abort(
+                    entry,
+                    current,
+                    title=title,
+                    unique_id=unique_id,
+                    data=data,
+                    reason="reconfigure_successful",
+                )
+        suggested: dict[str, Any] = {}
+        if user_input is not None:
+            suggested = choices.shown(user_input)
+        elif current is not None:
+            suggested = _member_form_values(current.title, current.data)
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(
+                _member_schema(choices, suggested.get(CONF_COMBINED)), suggested
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    def _add_current(
+        self, current: ConfigSubentry, accounts: Mapping[str, ConfigSubentry]
+    ) -> None:
+        """Offer the member's calendars even when their account cannot list them now."""
+        assert self._choices is not None
+        sources, combined = calendar_refs(current.data)
+        names = calendar_names_of(current.data)
+        for account, calendar_id in sorted(
+            sources | ({combined} if combined else set())
+        ):
+            title = accounts[account].title if account in accounts else account
+            self._choices.add(
+                Calendar(
+                    account=account,
+                    calendar_id=calendar_id,
+                    name=names.get((account, calendar_id), calendar_id),
+                    account_title=title,
+                    writable=True,
+                )
+            )
+
+    async def _resolve(
+        self, value: str, accounts: Mapping[str, ConfigSubentry], field_name: str
+    ) -> Calendar:
+        assert self._choices is not None
+        if (calendar := self._choices.calendars.get(value)) is not None:
+            return calendar
+        calendar = await async_find_calendar(self.hass, accounts, value, field_name)
+        # Offered from now on, so the form shows it with its name.
+        self._choices.add(calendar)
+        self._choices.typed[value] = calendar.value
+        return self._choices.calendars[calendar.value]
+
+    async def _async_member(
+        self,
+        user_input: Mapping[str, Any],
+        entry: SharedCalendarsConfigEntry,
+        accounts: Mapping[str, ConfigSubentry],
+        current: ConfigSubentry | None,
+    ) -> tuple[str, str, dict[str, Any]]:
+        """Validate the form; return the member's title, unique id and data."""
+        name = user_input[CONF_NAME].strip()
+        if not name:
+            raise FormError("name_required", field=CONF_NAME)
+        unique_id = slugify(name) or name.casefold()
+        others = [
+            subentry
+            for subentry in entry.subentries.values()
+            if subentry.subentry_type == SUBENTRY_MEMBER
+            and (current is None or subentry.subentry_id != current.subentry_id)
+        ]
+        if any(other.unique_id == unique_id for other in others):
+            raise FormError("name_in_use", field=CONF_NAME)
+
+        sources = [
+            await self._resolve(value, accounts, CONF_SOURCES)
+            for value in dict.fromkeys(user_input.get(CONF_SOURCES) or ())
+            if value.strip()
+        ]
+        combined_value = (user_input.get(CONF_COMBINED) or "").strip()
+        combined = (
+            await self._resolve(combined_value, accounts, CONF_COMBINED)
+            if combined_value
+            else None
+        )
+        if not sources and combined is None:
+            raise FormError("no_calendars")
+
+        other_sources: set[tuple[str, str]] = set()
+        other_combined: set[tuple[str, str]] = set()
+        for other in others:
+            their_sources, their_combined = calendar_refs(other.data)
+            other_sources |= their_sources
+            if their_combined:
+                other_combined.add(their_combined)
+        for source in sources:
+            if source.ref in other_combined:
+                raise FormError(
+                    "source_is_combined", field=CONF_SOURCES, calendar=source.label
+                )
+        if combined is not None:
+            if combined.ref in {source.ref for source in sources} | other_sources:
+                raise FormError(
+                    "combined_is_source", field=CONF_COMBINED, calendar=combined.label
+                )
+            if combined.ref in other_combined:
+                raise FormError(
+                    "combined_in_use", field=CONF_COMBINED, calendar=combined.label
+                )
+            if not combined.writable:
+                raise FormError(
+                    "combined_read_only", field=CONF_COMBINED, calendar=combined.label
+                )
+
+        sharing = user_input.get(SECTION_SHARING) or {}
+        filters = user_input.get(SECTION_FILTERS) or {}
+        data: dict[str, Any] = {
+            CONF_SOURCES: [calendar_data(source) for source in sources],
+            CONF_COMBINED: (calendar_data(combined) if combined else None),
+            CONF_RECEIVE_OWN: sharing.get(CONF_RECEIVE_OWN, False),
+            CONF_PRIVACY: sharing.get(CONF_PRIVACY, Privacy.FULL.value),
+            CONF_TITLE_PREFIX: sharing.get(CONF_TITLE_PREFIX) or "",
+            CONF_SKIP_ALL_DAY: filters.get(CONF_SKIP_ALL_DAY, False),
+            CONF_SKIP_FREE: filters.get(CONF_SKIP_FREE, False),
+            CONF_SKIP_TENTATIVE: filters.get(CONF_SKIP_TENTATIVE, False),
+            CONF_INCLUDE_KEYWORDS: _keywords(filters.get(CONF_INCLUDE_KEYWORDS)),
+            CONF_EXCLUDE_KEYWORDS: _keywords(filters.get(CONF_EXCLUDE_KEYWORDS)),
+        }
+        if color := sharing.get(CONF_COLOR):
+            data[CONF_COLOR] = color
+        return name, unique_id, data

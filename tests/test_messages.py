@@ -1,0 +1,116 @@
+"""Messages speak the user's words: calendars by their names, accounts by their labels.
+
+Never a calendar id (Google's are e-mail addresses) or a CalDAV URL.
+"""
+
+from __future__ import annotations
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+import pytest
+
+from custom_components.shared_calendars.const import DOMAIN
+
+from .family import setup_family
+from .group import caldav_account, group_entry, member
+from .providers.caldav_harness import USER, CalDavHarness
+from .providers.google_harness import SERVICE_ACCOUNT, GoogleHarness
+
+
+def _issues(hass: HomeAssistant) -> list[ir.IssueEntry]:
+    return [
+        issue
+        for (domain, _), issue in ir.async_get(hass).issues.items()
+        if domain == DOMAIN
+    ]
+
+
+async def test_unshared_calendar_is_named_with_its_member_and_account(
+    hass: HomeAssistant, google_harness: GoogleHarness
+) -> None:
+    """The repair names Anna's "School" and the address to share it with."""
+    family = await setup_family(hass, google_harness)
+    school = family.calendars["anna-school"]
+    google_harness.server.unshare(school, SERVICE_ACCOUNT)
+    await family.coordinator.async_refresh()
+
+    [issue] = _issues(hass)
+    assert issue.translation_key == "not_shared"
+    assert issue.translation_placeholders == {
+        "group": "Family",
+        "member": "Anna",
+        "calendar": "School",
+        "account": SERVICE_ACCOUNT,
+    }
+
+    google_harness.server.share(school, SERVICE_ACCOUNT, "reader")
+    await family.coordinator.async_refresh()
+    assert _issues(hass) == []
+
+
+async def test_sync_now_failure_names_the_calendars_not_their_addresses(
+    hass: HomeAssistant, caldav_harness: CalDavHarness
+) -> None:
+    """Every server down: the button's error lists each calendar and its member."""
+    family = await setup_family(hass, caldav_harness)
+    caldav_harness.proxy.fail_next(1000, 500)
+    with pytest.raises(HomeAssistantError) as caught:
+        await hass.services.async_call(
+            "button", "press", {"entity_id": "button.family_sync_now"}, blocking=True
+        )
+    assert caught.value.translation_key == "no_calendar_reachable"
+    assert caught.value.translation_placeholders == {
+        "group": "Family",
+        "calendars": "Combined (Anna), Combined (Ben), Personal (Anna),"
+        " Personal (Ben), School (Anna)",
+    }
+    assert family.calendars["anna"] not in str(caught.value.translation_placeholders)
+
+
+async def test_refused_credentials_name_the_account_by_its_label(
+    hass: HomeAssistant, caldav_harness: CalDavHarness
+) -> None:
+    """Not `caldav:alice@127.0.0.1:port`: the account as the group lists it."""
+    await setup_family(hass, caldav_harness)
+    caldav_harness.proxy.fail_next(1000, 401)
+    with pytest.raises(HomeAssistantError) as caught:
+        await hass.services.async_call(
+            "button", "press", {"entity_id": "button.family_sync_now"}, blocking=True
+        )
+    assert caught.value.translation_key == "auth_failed"
+    assert caught.value.translation_placeholders == {
+        "accounts": f"{USER} on {caldav_harness.proxy.url}"
+    }
+
+
+async def test_calendar_named_after_its_member_does_not_repeat_the_name(
+    hass: HomeAssistant,
+    caldav_harness: CalDavHarness,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Anna's "Anna's calendar" is "Anna Calendar"; "Anna: work" is "Anna Work"."""
+    account = caldav_account(caldav_harness)
+    account_id = account["unique_id"] or ""
+    calendars = [
+        await caldav_harness.new_calendar(name)
+        for name in ("Anna's calendar", "Anna: work", "Annabel")
+    ]
+    entry = group_entry(
+        account,
+        member(
+            "Anna",
+            sources=[(account_id, calendar) for calendar in calendars],
+            combined=None,
+        ),
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    names = sorted(
+        state.name
+        for state in hass.states.async_all("calendar")
+        if state.entity_id != "calendar.family_everyone"
+    )
+    assert names == ["Anna Annabel", "Anna Calendar", "Anna Work"]
