@@ -124,6 +124,12 @@ async def test_an_event_that_cannot_be_read_is_named_in_a_repairs_issue(
             assert set(PLACEHOLDER.findall(text)) <= set(
                 issue.translation_placeholders
             ), text
+    errors = hass.states.get("sensor.family_sync_errors")
+    assert errors is not None
+    assert errors.state == "0"  # a calendar with an unreadable event still syncs
+    assert errors.attributes["skipped_events"] == [
+        {"title": BAD_TITLE, "calendar": "Anna's diary", "reason": "invalid_value"}
+    ]
     ours = "\n".join(
         record.getMessage()
         for record in caplog.records
@@ -148,6 +154,9 @@ async def test_the_issue_goes_once_the_event_is_fixed_and_it_syncs(
 
     assert await _titles(google_harness, ben) == ["Event 1", BAD_TITLE]
     assert not issue_registry.async_get_issue(DOMAIN, issue_id)
+    errors = hass.states.get("sensor.family_sync_errors")
+    assert errors is not None
+    assert errors.attributes["skipped_events"] == []
 
 
 async def test_the_issue_survives_a_restart(
