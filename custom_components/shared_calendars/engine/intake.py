@@ -16,13 +16,18 @@ from typing import Final
 
 from .content import fingerprint, instant
 from .model import CopyMarker, Event, SkipReason
-from .occurrences import occurrences
 from .rule_check import makes_occurrences, rule_problem
 
 _UNSAFE: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 """Control characters but tab and line feed, lone surrogates, and the two
 non-characters XML refuses."""
 _TITLE_LIMIT: Final = 200
+_FIRST_YEAR: Final = 2
+_LAST_YEAR: Final = 9900
+"""Times out of these years are garbage (0000-01-01, 9999-12-31 placeholders), and
+time arithmetic near the ends of `datetime` overflows."""
+_LONGEST_OCCURRENCE: Final = 3660
+"""Days an occurrence of a series may last."""
 
 
 def clean_text(text: str) -> str:
@@ -75,8 +80,10 @@ def sanitised(event: Event) -> Event:
 def problem(event: Event) -> SkipReason | None:
     """Return why the engine cannot take the event in, None when it can.
 
-    Checks what the engine relies on: text, times of one kind and aware, rules it
-    can expand, and that its content and first occurrences can be computed.
+    Checks what the engine relies on: text, times of one kind, aware and far from
+    the ends of the calendar, rules dateutil can expand in bounded time, and that
+    its content can be computed. Cheap, as every event read passes here: dateutil
+    itself is not asked (parsing a rule costs it a millisecond).
     """
     for part in (event, *event.overrides):
         if reason := _times_problem(part):
@@ -89,19 +96,12 @@ def problem(event: Event) -> SkipReason | None:
         fingerprint(event)
     except OverflowError, ValueError, TypeError:
         return SkipReason.INVALID_TIME
-    try:
-        day = event.start.date() if isinstance(event.start, datetime) else event.start
-        if not all(makes_occurrences(rule, day) for rule in event.rrules):
-            return SkipReason.INVALID_RECURRENCE
-        first = instant(event.start, UTC)
-        list(
-            occurrences(
-                event, first - timedelta(days=1), first + timedelta(days=1), UTC
-            )
-        )
-    except OverflowError:
-        return SkipReason.INVALID_TIME
-    except Exception:  # noqa: BLE001  # dateutil raises several types on a bad rule
+    if event.recurring and instant(event.end, UTC) - instant(
+        event.start, UTC
+    ) > timedelta(days=_LONGEST_OCCURRENCE):
+        return SkipReason.INVALID_TIME  # expanding looks back one duration
+    day = event.start.date() if isinstance(event.start, datetime) else event.start
+    if not all(makes_occurrences(rule, day) for rule in event.rrules):
         return SkipReason.INVALID_RECURRENCE
     return None
 
@@ -115,8 +115,10 @@ def _times_problem(event: Event) -> SkipReason | None:
     if event.recurrence_id is not None:
         moments += (event.recurrence_id,)
     for moment in moments:
-        if not isinstance(moment, date) or (
-            isinstance(moment, datetime) and moment.utcoffset() is None
+        if (
+            not isinstance(moment, date)
+            or (isinstance(moment, datetime) and moment.utcoffset() is None)
+            or not _FIRST_YEAR <= moment.year <= _LAST_YEAR
         ):
             return SkipReason.INVALID_TIME
     if isinstance(event.start, datetime) != isinstance(event.end, datetime):

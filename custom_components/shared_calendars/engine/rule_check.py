@@ -10,7 +10,7 @@ Calendars hold such rules now and then; here they are recognised beforehand.
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 import re
 from typing import Final
 
@@ -36,6 +36,7 @@ _ONLY_WITH: Final = {
 }
 _WEEKDAYS: Final = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _WEEKDAY: Final = re.compile(r"([+-]?)(\d{0,2})(MO|TU|WE|TH|FR|SA|SU)")
+_UNTIL: Final = re.compile(r"\d{8}(T\d{6}Z?)?")
 _HORIZON: Final = timedelta(days=41 * 366)
 """How far to look for a first occurrence: a 29 February on a given weekday comes
 back within 40 years (28, or 40 across a century that is no leap year)."""
@@ -58,7 +59,11 @@ def rule_problem(rule: str) -> str | None:
     if frequency not in _FREQUENCIES:
         return "no supported FREQ"
     for name, value in parts.items():
-        if name in ("FREQ", "UNTIL"):
+        if name == "FREQ":
+            continue
+        if name == "UNTIL":
+            if not _until_ok(value):
+                return "UNTIL is no date or UTC time"
             continue
         if frequency not in _ONLY_WITH.get(name, _FREQUENCIES):
             return f"{name} with FREQ={frequency}"
@@ -128,12 +133,26 @@ def makes_occurrences(rule: str, start: date) -> bool:
             steps = day.year - start.year
         return steps % interval == 0
 
-    day, last = start, start + _HORIZON
+    day = start
+    last = start + _HORIZON if start < date.max - _HORIZON else date.max
     while day <= last:
         if allowed(day) and counted(day):
             return True
         day += timedelta(days=1)
     return False
+
+
+def _until_ok(value: str) -> bool:
+    """Return whether UNTIL is a DATE or a DATE-TIME (UTC or floating), as RFC 5545."""
+    if _UNTIL.fullmatch(value) is None:
+        return False
+    try:
+        datetime.strptime(
+            value.rstrip("Z"), "%Y%m%dT%H%M%S" if "T" in value else "%Y%m%d"
+        )
+    except ValueError:
+        return False
+    return True
 
 
 def _weekday_ok(item: str, ordinals: bool) -> bool:
