@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from custom_components.shared_calendars.engine.model import (
@@ -104,8 +105,13 @@ class MemoryProvider:
         self._calendar(calendar_id)
         return CalendarInfo(id=calendar_id, name=calendar_id, writable=True)
 
-    async def changes(self, calendar_id: str, cursor: str | None) -> ChangeSet:
-        """Return what changed since the cursor, or everything."""
+    async def changes(
+        self,
+        calendar_id: str,
+        cursor: str | None,
+        known: Mapping[str, Event] | None = None,
+    ) -> ChangeSet:
+        """Return what changed since the cursor, or everything (whole events)."""
         self.requests["changes"] += 1
         calendar = self._calendar(calendar_id)
         new_cursor = f"{self._cursor_epoch}:{self._sequence}"
@@ -135,7 +141,9 @@ class MemoryProvider:
         self.requests["get_event"] += 1
         return self._calendar(calendar_id).events.get(event_id)
 
-    async def put_event(self, calendar_id: str, event: Event) -> Event:
+    async def put_event(
+        self, calendar_id: str, event: Event, previous: Event | None = None
+    ) -> Event:
         """Create or replace an event under its id."""
         self._calendar(calendar_id)
         self._count_write()

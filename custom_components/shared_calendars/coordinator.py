@@ -121,8 +121,8 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
     def plan_options(self) -> PlanOptions:
         """Return the group-wide planning settings from the entry's options."""
         options = self.config_entry.options
-        # The window moves once a day, not every cycle: a new window makes the next
-        # cycle plan every event again (to let those entering it in), which is O(all).
+        # The window moves once a day, not every cycle: the cycle after a move
+        # plans the groups of the events entering or leaving it (found by index).
         now = dt_util.start_of_local_day()
         window = SyncWindow(
             start=now

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+import hashlib
 import itertools
 import logging
 import time
@@ -18,6 +19,7 @@ from typing import Any
 
 from .engine.model import CalendarRef, ChangeSet, Member
 from .engine.plan import (
+    PLAN_VERSION,
     Action,
     DeleteCopy,
     ForgetCopy,
@@ -133,7 +135,6 @@ class SyncCycle:
         self._clock = clock
         self._pacers: dict[str, Pacer] = {}
         self._deadline = 0.0
-        self._planned_for: tuple[tuple[Member, ...], PlanOptions] | None = None
 
     async def run(
         self,
@@ -175,14 +176,13 @@ class SyncCycle:
         for key in set(self._state.calendars) - set(calendars):
             self._state.forget_calendar(key)
 
-        groups = set(self._state.pending)
-        if full or self._planned_for != (members, options):
-            groups |= self._state.all_groups()
+        groups = self._state.pending | self._groups_to_replan(members, options, full)
         self._state.pending |= groups
+        self._state.planned_for = plan_digest(members, options)
+        self._state.planned_window = options.window
         await self._save()
 
         planned = await self._plan(members, groups, options)
-        self._planned_for = (members, options)
         report.skipped_by_filter = planned.skipped_by_filter
         report.unchanged = planned.unchanged
         self._deadline = self._clock() + WRITE_BUDGET
@@ -195,6 +195,23 @@ class SyncCycle:
         }
         report.duration = time.monotonic() - started
         return report
+
+    def _groups_to_replan(
+        self, members: tuple[Member, ...], options: PlanOptions, full: bool
+    ) -> set[str]:
+        """Return the groups to plan though no change touched them.
+
+        All of them when the members or the options changed since the last plan
+        (after a restart too, which keeps the last plan's digest), or when asked
+        to; when only the window moved, those with an original entering or
+        leaving it.
+        """
+        state = self._state
+        if full or options.restore_hidden:
+            return state.all_groups()
+        if state.planned_for != plan_digest(members, options):
+            return state.all_groups()
+        return state.groups_crossing(state.planned_window, options.window)
 
     async def _plan(
         self, members: tuple[Member, ...], groups: set[str], options: PlanOptions
@@ -229,11 +246,14 @@ class SyncCycle:
             report.errors[ref.key] = f"No account {ref.account} in this group"
             report.error_kinds[ref.key] = "UnknownAccount"
             return None
-        cursor = self._state.calendar(ref.key).cursor
+        held = self._state.calendar(ref.key)
+        cursor = held.cursor
         try:
             try:
                 return await self._with_retries(
-                    lambda: provider.changes(ref.calendar_id, cursor), report, "changes"
+                    lambda: provider.changes(ref.calendar_id, cursor, held.events),
+                    report,
+                    "changes",
                 )
             except CursorExpired:
                 _LOGGER.info(
@@ -317,16 +337,18 @@ class SyncCycle:
             self._state.record_delete(target, action.event_id)
             report.deleted += 1
             return
-        existed = action.event.id in self._state.calendar(target.key).events
+        # The copy as the calendar holds it, when the mirror knows it exists: the
+        # provider then writes only what changed, and need not ask first.
+        previous = self._state.calendar(target.key).events.get(action.event.id)
         stored = await self._write(
             target.account,
-            lambda: provider.put_event(target.calendar_id, action.event),
+            lambda: provider.put_event(target.calendar_id, action.event, previous),
             report,
             semaphore,
             "put",
         )
         self._state.record_put(action.record, stored)
-        if existed:
+        if previous is not None:
             report.updated += 1
         else:
             report.created += 1
@@ -391,6 +413,17 @@ class SyncCycle:
                 _LOGGER.debug("Retrying %s in %.1f s: %s", kind, delay, err)
                 await self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def plan_digest(members: Iterable[Member], options: PlanOptions) -> str:
+    """Return what a plan depends on besides the events: members, options, version.
+
+    The window and a one-off restore of hidden copies are left out: the cycle
+    handles those itself.
+    """
+    settings = replace(options, window=None, restore_hidden=False)
+    text = repr((PLAN_VERSION, tuple(members), settings))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _record_error(report: SyncReport, ref: CalendarRef, err: ProviderError) -> None:

@@ -153,6 +153,26 @@ async def test_after_a_restart_every_change_is_read_as_before(
     ]
 
 
+async def test_after_a_restart_a_copy_the_ledger_knows_is_replaced_with_one_put(
+    caldav_harness: CalDavHarness, dav_proxy: DavProxy
+) -> None:
+    """No etag known yet, but the copy is known to exist: no If-None-Match, no 412."""
+    calendar_id = await caldav_harness.new_calendar("Combined")
+    stored = await caldav_harness.provider.put_event(calendar_id, a_copy("a"))
+    restarted = caldav_harness.make_provider()
+    await restarted.get_calendar(calendar_id)
+    mark = dav_proxy.request_count()
+
+    await restarted.put_event(calendar_id, a_copy("a", summary="Changed"), stored)
+
+    sent = since(dav_proxy, mark)
+    assert [(r.method, r.if_match, r.if_none_match) for r in sent] == [
+        ("PUT", None, None)
+    ]
+    (read,) = (await restarted.changes(calendar_id, None)).changed
+    assert read.summary == "Changed"
+
+
 async def test_a_copy_edited_back_and_forth_is_read_each_time_it_is_not_ours(
     caldav_harness: CalDavHarness, radicale_server: RadicaleServer
 ) -> None:

@@ -26,8 +26,12 @@ from .model import (
     Transparency,
 )
 from .state import CopyRecord, SyncState
+from .window import in_window, span
 
 DEFAULT_BUSY_TITLE = "Busy"
+PLAN_VERSION = 1
+"""Raise it when planning changes what copies look like: every group is then
+planned again once, after the update."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -230,15 +234,8 @@ def _shared(event: Event, member: Member, window: SyncWindow | None) -> bool:
             and not any(word.casefold() in title for word in policy.include_keywords)
         )
         or any(word.casefold() in title for word in policy.exclude_keywords)
-        or (window is not None and not _in_window(event, window))
+        or (window is not None and not in_window(span(event), window))
     )
-
-
-def _in_window(event: Event, window: SyncWindow) -> bool:
-    """Return whether an event falls in the window; a series counts whole from its start."""
-    if instant(event.start, UTC) >= window.end:
-        return False
-    return event.recurring or instant(event.end, UTC) > window.start
 
 
 def _build_copy(

@@ -12,12 +12,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from .codec import decode_event, encode_event
 from .content import fingerprint
-from .model import PART_SEPARATOR, CalendarRef, ChangeSet, Event, resource_of
+from .model import (
+    PART_SEPARATOR,
+    CalendarRef,
+    ChangeSet,
+    Event,
+    SyncWindow,
+    resource_of,
+)
+from .window import WindowIndex
 
 STATE_VERSION = 1
 EMPTIED_MIN_HELD = 2
@@ -130,6 +139,11 @@ class SyncState:
     until all their actions succeed, so a cycle that dies loses nothing."""
     parked: dict[tuple[str, str], ParkedCopy] = field(default_factory=dict)
     """Copies refused as invalid, keyed as in `copies`."""
+    planned_for: str | None = None
+    """What every group was last planned for (members and options, see
+    `cycle.plan_digest`): the same again needs only changed groups planned."""
+    planned_window: SyncWindow | None = None
+    """The window the groups were last planned for."""
     _sources_of_group: dict[str, set[tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(set)
     )
@@ -139,6 +153,7 @@ class SyncState:
     _copies_seen_of_group: dict[str, set[tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(set)
     )
+    _window: WindowIndex = field(default_factory=WindowIndex)
 
     def __post_init__(self) -> None:
         """Index the events and copies already held."""
@@ -200,6 +215,21 @@ class SyncState:
         """Return the (calendar key, event id) of every original in a group."""
         return self._sources_of_group.get(group, set())
 
+    def groups_crossing(
+        self, old: SyncWindow | None, new: SyncWindow | None
+    ) -> set[str]:
+        """Return the groups with an original one window lets through, the other not."""
+        originals = (
+            ((calendar, event.id), event)
+            for calendar, state in self.calendars.items()
+            for event in state.events.values()
+            if event.copy_of is None
+        )
+        return {
+            group_key(self.calendars[calendar].events[event_id])
+            for calendar, event_id in self._window.crossing(old, new, lambda: originals)
+        }
+
     def all_groups(self) -> set[str]:
         """Return every group known from originals or from copies."""
         return (
@@ -229,17 +259,17 @@ class SyncState:
         """
         state = self.calendar(calendar)
         previous = state.events
+        remaining: dict[str, Event] | None = None
         if changes.complete:
             remaining = {event.id: event for event in changes.changed}
             removed = set(previous) - set(remaining)
         else:
-            remaining = dict(previous)
+            # Applied in place once let through: work grows with the change.
             removed = {event_id for event_id in changes.deleted if event_id in previous}
             removed |= _parts_gone(previous, changes)
-            for event_id in removed:
-                del remaining[event_id]
-            remaining.update((event.id, event) for event in changes.changed)
-        loss = self._loss(calendar, previous, removed) if guard_empty else None
+        loss = (
+            self._loss(calendar, previous, removed) if guard_empty and removed else None
+        )
         if loss is not None and confirm is None:
             return ApplyResult(groups=frozenset(), held_back=loss)
         # Copies that vanished with a confirmed emptying are written again, unless
@@ -260,7 +290,12 @@ class SyncState:
             self._index(calendar, event)
             touched.add(self._group_of(event))
             self._note_divergence(calendar, event)
-        state.events = remaining
+        if remaining is None:
+            for event_id in removed:
+                del previous[event_id]
+            previous.update((event.id, event) for event in changes.changed)
+        else:
+            state.events = remaining
         state.cursor = changes.cursor
         self.pending.update(touched)
         return ApplyResult(groups=frozenset(touched))
@@ -358,8 +393,11 @@ class SyncState:
     def _index(self, calendar: str, event: Event) -> None:
         index, group = self._index_of(event)
         index[group].add((calendar, event.id))
+        if event.copy_of is None:
+            self._window.add((calendar, event.id), event)
 
     def _unindex(self, calendar: str, event: Event) -> None:
+        self._window.discard((calendar, event.id))
         index, group = self._index_of(event)
         if (keys := index.get(group)) is not None:
             keys.discard((calendar, event.id))
@@ -390,6 +428,12 @@ class SyncState:
                 for (_, copy_event_id), record in self.copies.items()
             ],
             "pending": sorted(self.pending),
+            "planned_for": self.planned_for,
+            "planned_window": (
+                None
+                if (window := self.planned_window) is None
+                else [window.start.isoformat(), window.end.isoformat()]
+            ),
             "parked": [
                 {
                     "group": parked.record.group,
@@ -442,9 +486,17 @@ class SyncState:
                 title=stored["title"],
                 reason=stored["reason"],
             )
+        window = data.get("planned_window")
         return cls(
             calendars=calendars,
             copies=copies,
             pending=set(data["pending"]),
             parked=parked,
+            planned_for=data.get("planned_for"),
+            planned_window=None
+            if window is None
+            else SyncWindow(
+                start=datetime.fromisoformat(window[0]),
+                end=datetime.fromisoformat(window[1]),
+            ),
         )

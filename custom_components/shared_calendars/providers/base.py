@@ -7,6 +7,7 @@ and CalDAV alike. Messages name calendars and accounts, never a secret.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 from ..engine.model import CalendarInfo, ChangeSet, Event
@@ -67,9 +68,17 @@ class CalendarProvider(Protocol):
         """Return one calendar, or raise `NotShared` when the account cannot use it."""
         ...
 
-    async def changes(self, calendar_id: str, cursor: str | None) -> ChangeSet:
+    async def changes(
+        self,
+        calendar_id: str,
+        cursor: str | None,
+        known: Mapping[str, Event] | None = None,
+    ) -> ChangeSet:
         """Return what changed since `cursor`; everything when `cursor` is None.
 
+        `known` holds the calendar's events as the caller last read them: a
+        provider that learns of a series in parts (Google: one changed exception)
+        folds the parts into the series held there instead of fetching it whole.
         Raises `CursorExpired` when the cursor is no longer valid.
         """
         ...
@@ -78,10 +87,15 @@ class CalendarProvider(Protocol):
         """Return one event (a series with its overrides), or None when it is gone."""
         ...
 
-    async def put_event(self, calendar_id: str, event: Event) -> Event:
+    async def put_event(
+        self, calendar_id: str, event: Event, previous: Event | None = None
+    ) -> Event:
         """Create `event` under its own id, or replace the event with that id.
 
-        Idempotent: calling it twice leaves one event. Returns the stored event.
+        `previous` is the event under that id as the caller last read it (a copy
+        the ledger knows exists): the provider may write only what differs, and
+        need not find out first whether it exists. Idempotent: calling it twice
+        leaves one event. Returns the stored event.
         """
         ...
 

@@ -797,8 +797,16 @@ class CalDavProvider:
 
     # -- reading ----------------------------------------------------------------
 
-    async def changes(self, calendar_id: str, cursor: str | None) -> ChangeSet:
-        """Return what changed since `cursor`; everything when `cursor` is None."""
+    async def changes(
+        self,
+        calendar_id: str,
+        cursor: str | None,
+        known: Mapping[str, Event] | None = None,
+    ) -> ChangeSet:
+        """Return what changed since `cursor`; everything when `cursor` is None.
+
+        A resource holds a whole series: `known` is not needed.
+        """
         counter = [0]
         token = _requests.set(counter)
         try:
@@ -1071,8 +1079,13 @@ class CalDavProvider:
 
     # -- writing ----------------------------------------------------------------
 
-    async def put_event(self, calendar_id: str, event: Event) -> Event:
+    async def put_event(
+        self, calendar_id: str, event: Event, previous: Event | None = None
+    ) -> Event:
         """Create `event` as `<id>.ics` (If-None-Match: *) or replace it (If-Match).
+
+        With `previous` (an event known to exist) but no etag seen since this
+        provider started, the resource is replaced without a condition.
 
         A 412 means someone else wrote first: the current etag is read and the
         write repeated, once for a create that found the event there, once more
@@ -1084,7 +1097,10 @@ class CalDavProvider:
         etag = seen.etag if seen is not None else None
         body = await self._run(event_to_ical, event, stamp=datetime.now(UTC))
         for _ in range(3):
-            condition = {"If-Match": etag} if etag else {"If-None-Match": "*"}
+            if etag:
+                condition = {"If-Match": etag}
+            else:
+                condition = {} if previous is not None else {"If-None-Match": "*"}
             response = await self._send(
                 "PUT",
                 url,

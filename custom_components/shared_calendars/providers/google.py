@@ -15,9 +15,11 @@ short, requests go through the same `AbstractAuth` and this module checks the an
   the status itself, for gcal-sync's calls too;
 - its `Event` drops `updated`, `extendedProperties`, `etag` and `organizer`, and
   rewrites zero-length events and recurrence dates: events are read from the raw JSON
-  (`google_events` converts them, and says how a series maps to Google's instances);
+  (`google_events` converts them, and says how a series maps to Google's instances;
+  `google_fold` folds a listing's items into series);
 - its patch and delete ignore the HTTP status, and it has no insert-with-id, update
-  or watch: those requests are made here.
+  or watch: those requests are made here (`google_writes` writes one event, part by
+  part), and its requests carry no header of ours (If-Match).
 
 Nothing here logs or raises a secret: the key, the signed assertion and the access
 token never reach a message.
@@ -26,12 +28,13 @@ token never reach a message.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import partial
 import json
 import logging
 import time
@@ -47,7 +50,7 @@ from gcal_sync.exceptions import CalendarParseException, GoogleCalendarException
 from gcal_sync.model import Calendar
 import jwt
 
-from ..engine.model import CalendarInfo, ChangeSet, Event, EventStatus
+from ..engine.model import CalendarInfo, ChangeSet, Event
 from .base import (
     AuthFailed,
     CursorExpired,
@@ -60,20 +63,14 @@ from .base import (
 from .google_events import (
     SERIES_PROPERTY,
     Json,
-    Layout,
-    detached_body,
-    detached_id,
     event_of,
-    fold,
     has_detached,
-    instance_body,
-    instance_id,
     layout,
     original_start,
-    plain_body,
     series_of,
-    stray_properties,
 )
+from .google_fold import fold
+from .google_writes import GoogleApiError, SeriesWriter
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -185,19 +182,6 @@ class WatchChannel:
     expiration: datetime | None
 
 
-class _GoogleApiError(Exception):
-    """An HTTP error answer from the Calendar API, before it is given a meaning."""
-
-    def __init__(
-        self, status: int, reason: str, message: str, retry_after: float | None
-    ) -> None:
-        super().__init__(f"{status} {reason}: {message}")
-        self.status = status
-        self.reason = reason
-        self.message = message
-        self.retry_after = retry_after
-
-
 class _RequestCount:
     """How many Calendar API requests one provider call made."""
 
@@ -224,6 +208,7 @@ class ServiceAccountAuth(AbstractAuth):
     ) -> None:
         """Prepare to sign with `key`; no request is made until one is needed."""
         super().__init__(session, api_root.rstrip("/"))
+        self._api_root = api_root.rstrip("/")
         self._session = session
         self._key = key
         self._clock = clock
@@ -302,15 +287,23 @@ class ServiceAccountAuth(AbstractAuth):
         """Make a request; retry once with a new token on 401; raise on HTTP errors.
 
         Overriding this (not gcal-sync's `_raise_for_status`) gives gcal-sync's own
-        calls the same error mapping as ours: it folds every 403 into one type.
+        calls the same error mapping as ours: it folds every 403 into one type. Not
+        calling gcal-sync's own lets a request carry headers (If-Match).
         """
         kwargs.setdefault("timeout", self._timeout)
+        extra = kwargs.pop("headers", None) or {}
+        if not url.startswith(("http://", "https://")):
+            url = f"{self._api_root}/{url}"
+        _LOGGER.debug("request[%s]=%s %s", method, url, kwargs.get("params"))
         for attempt in (1, 2):
             token = await self.async_get_access_token()
             if (count := _REQUESTS.get()) is not None:
                 count.value += 1
+            headers = {**extra, "Authorization": f"Bearer {token}"}
             try:
-                response = await super().request(method, url, **kwargs)
+                response = await self._session.request(
+                    method, url, headers=headers, **kwargs
+                )
             except (ClientError, TimeoutError) as err:
                 raise Unreachable(
                     f"Google Calendar could not be reached: {_describe(err)}"
@@ -348,6 +341,13 @@ class GoogleProvider:
         )
         self._service = GoogleCalendarService(self._auth)
         self._page_size = page_size
+        self._written: dict[str, dict[str, str]] = {}
+        """Calendar -> event id -> the etag our write of a managed copy got.
+
+        Only copies: the sync cycle records each copy as written, so reading one
+        back tells nothing new, and an update of it may say If-Match. Anything else
+        written here (a user's event, through a service) is news to the engine.
+        """
 
     @property
     def account(self) -> str:
@@ -383,7 +383,7 @@ class GoogleProvider:
         with self._errors(calendar_id):
             try:
                 entry = await self._auth.get_json(path)
-            except _GoogleApiError as err:
+            except GoogleApiError as err:
                 if err.status != 404:
                     raise
                 # Shared but not listed: inserting it is how Google lists it.
@@ -394,11 +394,19 @@ class GoogleProvider:
 
     # ------------------------------------------------------------------ reading
 
-    async def changes(self, calendar_id: str, cursor: str | None) -> ChangeSet:
+    async def changes(
+        self,
+        calendar_id: str,
+        cursor: str | None,
+        known: Mapping[str, Event] | None = None,
+    ) -> ChangeSet:
         """Return what changed since the sync token `cursor` (everything without one).
 
-        Series come with all their exceptions: when only an exception changed, the
-        whole series is fetched by its iCalUID. A 410 raises `CursorExpired`.
+        Series come whole. Of an incremental listing, the copies this provider
+        wrote that still hold what it wrote are left out, and the rest is folded
+        into the series `known` holds (the calendar's events as the caller last
+        read them); only a series found nowhere is fetched whole, by its iCalUID.
+        A 410 raises `CursorExpired`.
         """
         count = _RequestCount()
         reset = _REQUESTS.set(count)
@@ -408,9 +416,13 @@ class GoogleProvider:
                 if cursor is not None:
                     params |= {"syncToken": cursor, "showDeleted": "true"}
                 items, sync_token = await self._list(calendar_id, params)
-                if cursor is not None:
-                    items = await self._with_whole_series(calendar_id, items)
-                changed, deleted = fold(items)
+                if cursor is None:
+                    changed, deleted = fold(items)
+                else:
+                    known = known or {}
+                    items = self._not_own_writes(calendar_id, items)
+                    items = await self._with_unknown_series(calendar_id, items, known)
+                    changed, deleted = fold(items, known)
         finally:
             _REQUESTS.reset(reset)
         if sync_token is None:
@@ -435,7 +447,7 @@ class GoogleProvider:
         with self._errors(calendar_id):
             try:
                 raw = await self._auth.get_json(_event_path(calendar_id, event_id))
-            except _GoogleApiError as err:
+            except GoogleApiError as err:
                 if err.status not in (404, 410):
                     raise
                 await self._require_calendar(calendar_id)
@@ -497,19 +509,40 @@ class GoogleProvider:
         items, _ = await self._list(calendar_id, params)
         return [item for item in items if series_of(item) == series_id]
 
-    async def _with_whole_series(
-        self, calendar_id: str, items: list[_Json]
+    def _not_own_writes(self, calendar_id: str, items: list[_Json]) -> list[_Json]:
+        """Drop the copies that still hold what we wrote; forget the others' etags.
+
+        Google gives a resource a new etag with every change, so one that still has
+        the etag of our write holds what we wrote, and the engine recorded that.
+        """
+        written = self._written.get(calendar_id)
+        if not written:
+            return items
+        kept = []
+        for item in items:
+            etag = written.get(item["id"])
+            if etag is not None and etag == item.get("etag"):
+                continue
+            written.pop(item["id"], None)
+            kept.append(item)
+        return kept
+
+    async def _with_unknown_series(
+        self, calendar_id: str, items: list[_Json], known: Mapping[str, Event]
     ) -> list[_Json]:
-        """Replace every touched series in an incremental listing by all of it."""
-        masters = {
-            item["id"]: item
-            for item in items
-            if "recurringEventId" not in item and series_of(item) is None
-        }
-        touched: dict[str, _Json | None] = {}
+        """Replace the items of every series `known` lacks by the whole series.
+
+        Such a series (a new one, or one the caller never read) is fetched by its
+        iCalUID, with its detached overrides; one that is not visible here keeps
+        what was listed.
+        """
+        listed = {item["id"]: item for item in items if "recurringEventId" not in item}
+        unknown: dict[str, _Json | None] = {}
         for item in items:
             if master_id := item.get("recurringEventId") or series_of(item):
-                master = masters.get(master_id)
+                if master_id in known:
+                    continue
+                master = listed.get(master_id)
                 if (
                     master is None
                     and "recurringEventId" in item
@@ -517,18 +550,15 @@ class GoogleProvider:
                 ):
                     # A live exception carries the series' iCalUID: no need to get it.
                     master = {"id": master_id, "iCalUID": item["iCalUID"]}
-                if master is None or master.get("status") != "cancelled":
-                    touched.setdefault(master_id, master)
-            elif item.get("recurrence") and item.get("status") != "cancelled":
-                touched[item["id"]] = item
-        if not touched:
+                unknown.setdefault(master_id, master)
+            elif item.get("recurrence") and item["id"] not in known:
+                unknown[item["id"]] = item
+        if not unknown:
             return items
-        kept = [item for item in items if not _belongs(item, touched)]
-        for master_id, known in touched.items():
-            master = known
-            if master is None:
-                master = await self._master(calendar_id, master_id)
-            if master is None:
+        kept = [item for item in items if not _belongs(item, unknown)]
+        for master_id, listed_master in unknown.items():
+            master = listed_master or await self._master(calendar_id, master_id)
+            if master is None or master.get("status") == "cancelled":
                 # The series is not visible here: keep what we were told.
                 kept.extend(item for item in items if _belongs(item, {master_id: None}))
                 continue
@@ -538,7 +568,7 @@ class GoogleProvider:
     async def _master(self, calendar_id: str, master_id: str) -> _Json | None:
         try:
             return await self._auth.get_json(_event_path(calendar_id, master_id))
-        except _GoogleApiError as err:
+        except GoogleApiError as err:
             if err.status in (404, 410):
                 return None
             raise
@@ -549,161 +579,68 @@ class GoogleProvider:
 
     # ------------------------------------------------------------------ writing
 
-    async def put_event(self, calendar_id: str, event: Event) -> Event:
-        """Create the event under its id, or replace it (409 on insert: update instead).
+    async def put_event(
+        self, calendar_id: str, event: Event, previous: Event | None = None
+    ) -> Event:
+        """Create the event under its id, or replace it.
 
-        A series' overrides are written as its instances `{id}_{original start}`,
-        overrides of instants it does not make as detached events (see
+        `previous` is the event as the caller last read it from the calendar (a
+        copy the ledger knows): only what differs from it is written, one update
+        per resource. Without it the event is inserted, and updated when its id is
+        taken (409). A series' overrides are written as its instances `{id}_{original
+        start}`, overrides of instants it does not make as detached events (see
         `google_events`). Google has no cancelled-but-shown event: a cancelled
         series or event is a deleted one there, and reads back as gone.
         """
         plan = layout(event)
-        series = plan.series
-        with self._errors(calendar_id):
-            master, updated = await self._upsert(calendar_id, plan.master)
-            existing: list[_Json] = []
-            if updated:
-                existing = await self._detached(calendar_id, event.id)
-                if series.recurring and series.status is not EventStatus.CANCELLED:
-                    wanted = {instance_id(series.id, o) for o, _ in plan.instances}
-                    await self._reset_stale_exceptions(
-                        calendar_id, series, master, wanted
-                    )
-            written, refused = [], []
-            for original, override in plan.instances:
-                try:
-                    written.append(
-                        await self._write(
-                            "put",
-                            _event_path(calendar_id, instance_id(series.id, original)),
-                            instance_body(series, override, original),
-                        )
-                    )
-                except _GoogleApiError as err:
-                    if err.status != 404:
-                        raise
-                    refused.append(override)
-            if refused:
-                master = await self._detach_refused(calendar_id, plan, refused)
-            written.extend(
-                await self._put_detached(calendar_id, plan, refused, existing)
-            )
-            changed, _ = fold([master, *written])
-        return next((e for e in changed if e.id == event.id), event_of(master))
-
-    async def _detach_refused(
-        self, calendar_id: str, plan: Layout, refused: list[Event]
-    ) -> _Json:
-        """Mark the master for the overrides Google says are no occurrence after all.
-
-        The engine's expansion and Google's may disagree on a rare rule; such an
-        override is written detached, as one the series does not make.
-        """
-        series = plan.series
-        detached = [*plan.detached, *(o for o in refused if not _cancelled(o))]
-        cancelled = [
-            *plan.cancelled,
-            *(o.recurrence_id for o in refused if _cancelled(o) and o.recurrence_id),
-        ]
-        _LOGGER.debug(
-            "Google says %d overrides of %s are no occurrences: written detached",
-            len(refused),
-            series.id,
+        writer = SeriesWriter(
+            send=partial(self._send_event, calendar_id),
+            delete=partial(self._delete, calendar_id),
+            series=partial(self._series, calendar_id),
+            detached=partial(self._detached, calendar_id),
+            etags=self._written.get(calendar_id, {}),
         )
-        patch = {
-            "extendedProperties": {
-                "private": stray_properties(series.id, detached, cancelled)
-            }
-        }
-        return await self._send("patch", _event_path(calendar_id, series.id), patch)
+        try:
+            with self._errors(calendar_id):
+                stored = await writer.put(plan, previous)
+        finally:
+            # What this write did is what we know of those resources now; a write
+            # that failed half-way is news to the next listing.
+            self._forget_writes(calendar_id, [*writer.written, *writer.removed])
+        if event.copy_of is not None:
+            self._written.setdefault(calendar_id, {}).update(writer.written)
+        return stored
 
-    async def _put_detached(
+    def _forget_writes(self, calendar_id: str, event_ids: Iterable[str]) -> None:
+        written = self._written.get(calendar_id, {})
+        for event_id in event_ids:
+            written.pop(event_id, None)
+
+    async def _send_event(
         self,
         calendar_id: str,
-        plan: Layout,
-        refused: list[Event],
-        existing: list[_Json],
-    ) -> list[_Json]:
-        """Write the detached overrides; delete those the series no longer has."""
-        series = plan.series
-        wanted = [
-            *plan.detached,
-            *(
-                replace(o, id=detached_id(series.id, o.recurrence_id))
-                for o in refused
-                if not _cancelled(o) and o.recurrence_id is not None
-            ),
-        ]
-        ids = {override.id for override in wanted}
-        for item in existing:
-            if item["id"] not in ids:
-                await self._delete(calendar_id, item["id"])
-        present = {item["id"] for item in existing}
-        written: list[_Json] = []
-        for override in wanted:
-            resource = detached_body(series, override)
-            if override.id in present:
-                path = _event_path(calendar_id, override.id)
-                written.append(await self._write("put", path, resource))
-            else:
-                written.append((await self._upsert(calendar_id, resource))[0])
-        return written
+        method: str,
+        event_id: str | None,
+        body: _Json,
+        if_match: str | None,
+    ) -> _Json:
+        """Insert (without `event_id`), update or patch an event."""
+        if event_id is None:
+            path = f"calendars/{_quote(calendar_id)}/events"
+        else:
+            path = _event_path(calendar_id, event_id)
+        headers = {"If-Match": if_match} if if_match else None
+        return await self._send(method, path, body, headers)
 
-    async def _upsert(self, calendar_id: str, body: _Json) -> tuple[_Json, bool]:
-        """Insert an event under its id, or update it when the id is taken (409).
-
-        Returns the stored resource and whether it was an update.
-        """
-        try:
-            return await self._send(
-                "post", f"calendars/{_quote(calendar_id)}/events", body
-            ), False
-        except _GoogleApiError as err:
-            if err.status != 409:
-                raise
-        return await self._write(
-            "put", _event_path(calendar_id, body["id"]), body
-        ), True
-
-    async def _write(self, method: str, path: str, body: _Json) -> _Json:
-        """Update an event; when Google holds a higher SEQUENCE, keep Google's.
-
-        Google refuses an update whose `sequence` is below the stored one (400
-        "Invalid sequence value"), and raises its own when times change: the copy
-        carries the source's SEQUENCE while that is ahead, and never goes back.
-        """
-        try:
-            return await self._send(method, path, body)
-        except _GoogleApiError as err:
-            if not (
-                err.status == 400
-                and "sequence" in body
-                and "sequence" in err.message.lower()
-            ):
-                raise
-        lower = {key: value for key, value in body.items() if key != "sequence"}
-        return await self._send(method, path, lower)
-
-    async def _reset_stale_exceptions(
-        self, calendar_id: str, series: Event, master: _Json, wanted: set[str]
-    ) -> None:
-        """Reset exceptions Google holds but `series` no longer has to plain occurrences.
-
-        Google keeps an exception until the series is deleted; one that matches its
-        plain occurrence exactly reads back as no override at all.
-        """
-        for item in await self._series(calendar_id, master):
-            if item["id"] in wanted or "recurringEventId" not in item:
-                continue
-            (folded,), _ = fold([master, item])
-            original = original_start(item)
-            if folded.overrides and original is not None:
-                path = _event_path(calendar_id, item["id"])
-                await self._write("put", path, plain_body(series, original))
-
-    async def _send(self, method: str, path: str, body: _Json) -> _Json:
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        body: _Json,
+        headers: Mapping[str, str] | None = None,
+    ) -> _Json:
         # gcal-sync has no insert-with-id, update or watch, and returns nothing from writes.
-        response = await self._auth.request(method, path, json=body)
+        response = await self._auth.request(method, path, json=body, headers=headers)
         result = await response.json()
         if not isinstance(result, dict):
             raise Unreachable("Google answered a write with something not an event.")
@@ -714,6 +651,8 @@ class GoogleProvider:
         with self._errors(calendar_id):
             for item in await self._detached(calendar_id, event_id):
                 await self._delete(calendar_id, item["id"])
+                self._forget_writes(calendar_id, [item["id"]])
+            self._forget_writes(calendar_id, [event_id])
             if not await self._delete(calendar_id, event_id):
                 await self._require_calendar(calendar_id)
 
@@ -725,7 +664,7 @@ class GoogleProvider:
                 "delete", _event_path(calendar_id, event_id)
             )
             response.release()
-        except _GoogleApiError as err:
+        except GoogleApiError as err:
             if err.status == 410:
                 return True
             if err.status != 404:
@@ -777,7 +716,7 @@ class GoogleProvider:
                     json={"id": channel.id, "resourceId": channel.resource_id},
                 )
                 response.release()
-            except _GoogleApiError as err:
+            except GoogleApiError as err:
                 if err.status != 404:
                     raise
 
@@ -790,7 +729,7 @@ class GoogleProvider:
             yield
         except ProviderError:
             raise
-        except _GoogleApiError as err:
+        except GoogleApiError as err:
             raise self._meaning(err, calendar_id) from None
         except (ClientError, TimeoutError) as err:
             raise Unreachable(
@@ -804,7 +743,7 @@ class GoogleProvider:
             # gcal-sync wraps transport trouble (e.g. a body that is not JSON).
             raise Unreachable(f"Google Calendar answered unexpectedly: {err}") from None
 
-    def _meaning(self, err: _GoogleApiError, calendar_id: str | None) -> ProviderError:
+    def _meaning(self, err: GoogleApiError, calendar_id: str | None) -> ProviderError:
         status, reason = err.status, err.reason
         if status == 401 or reason == "insufficientPermissions":
             return AuthFailed(
@@ -861,7 +800,7 @@ def _retry_after(response: ClientResponse) -> float | None:
     return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
-async def _api_error(response: ClientResponse) -> _GoogleApiError:
+async def _api_error(response: ClientResponse) -> GoogleApiError:
     """Read Google's error JSON: `{"error": {"code", "message", "errors": [...]}}`."""
     retry_after = _retry_after(response)
     try:
@@ -877,7 +816,7 @@ async def _api_error(response: ClientResponse) -> _GoogleApiError:
         details = error.get("errors")
         if isinstance(details, list) and details and isinstance(details[0], dict):
             reason = str(details[0].get("reason", ""))
-    return _GoogleApiError(response.status, reason, message[:300], retry_after)
+    return GoogleApiError(response.status, reason, message[:300], retry_after)
 
 
 def _quote(value: str) -> str:
@@ -905,7 +844,3 @@ def _belongs(item: _Json, series: Mapping[str, object]) -> bool:
         or item.get("recurringEventId") in series
         or series_of(item) in series
     )
-
-
-def _cancelled(event: Event) -> bool:
-    return event.status is EventStatus.CANCELLED

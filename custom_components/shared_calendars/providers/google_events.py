@@ -75,116 +75,7 @@ _NEAR: Final = timedelta(seconds=1)
 
 
 # ------------------------------------------------------------ Google -> model
-
-
-def fold(items: Iterable[Json]) -> tuple[list[Event], list[str]]:
-    """Fold Google's items into model events: exceptions go into their series.
-
-    Returns the live events and the ids of deleted ones. An exception whose series
-    is not among the items (an invitation to one occurrence) stands alone, and so
-    does a detached override whose series is not.
-    """
-    masters: dict[str, Json] = {}
-    exceptions: dict[str, list[Json]] = {}
-    detached: dict[str, list[Json]] = {}
-    for item in items:
-        if master_id := item.get("recurringEventId"):
-            exceptions.setdefault(master_id, []).append(item)
-        elif series_id := series_of(item):
-            detached.setdefault(series_id, []).append(item)
-        else:
-            masters[item["id"]] = item
-    changed: list[Event] = []
-    deleted: list[str] = []
-    strays: list[Json] = []
-    for event_id, master in masters.items():
-        own = exceptions.pop(event_id, [])
-        if master.get("status") == "cancelled":
-            deleted.append(event_id)
-            continue
-        series, rejected = _with_overrides(master, own, detached.pop(event_id, []))
-        changed.append(series)
-        strays.extend(rejected)
-    for orphans in exceptions.values():
-        changed.extend(
-            event_of(item, recurrence_id=original_start(item))
-            for item in orphans
-            if item.get("status") != "cancelled"
-        )
-    for items_of_series in detached.values():
-        strays.extend(items_of_series)
-    changed.extend(event_of(item) for item in strays)
-    return changed, deleted
-
-
-def _with_overrides(
-    master: Json, exceptions: list[Json], detached: list[Json]
-) -> tuple[Event, list[Json]]:
-    """Return a series with its overrides, and the detached items that are not its.
-
-    A cancelled occurrence keeps the series' content at its original time (Google
-    guarantees nothing else of it); an exception that matches its plain occurrence
-    exactly is no override at all, unless it was written as one.
-    """
-    series = event_of(master)
-    if not series.recurring:
-        return series, detached
-    duration = _duration(series.start, series.end)
-    overrides: dict[DateOrDateTime, Event] = {}
-    for item in exceptions:
-        original = original_start(item)
-        if original is None:
-            continue
-        plain = replace(
-            series,
-            id=item["id"],
-            start=original,
-            end=_shift(original, duration),
-            rrule=None,
-            extra_rrules=(),
-            rdate=(),
-            exdate=(),
-            recurrence_id=original,
-            updated=updated_of(item) or series.updated,
-        )
-        if item.get("status") == "cancelled":
-            overrides[_key(original)] = replace(plain, status=EventStatus.CANCELLED)
-            continue
-        override = event_of(item, ical_uid=series.ical_uid, recurrence_id=original)
-        written = written_recurrence_id(item)
-        if written is not None and _means(series.start, written, original):
-            overrides[_key(original)] = replace(override, recurrence_id=written)
-        elif replace(override, sequence=plain.sequence) != plain:
-            overrides[_key(original)] = override
-    rejected: list[Json] = []
-    for item in detached:
-        rid = written_recurrence_id(item)
-        if rid is None or item["id"] != detached_id(series.id, rid):
-            rejected.append(item)  # not ours (a copy of one made by hand, say)
-            continue
-        overrides[_key(rid)] = event_of(
-            item, ical_uid=series.ical_uid, recurrence_id=rid
-        )
-    for rid in _cancelled_ids(master):
-        overrides.setdefault(
-            _key(rid),
-            replace(
-                series,
-                id=detached_id(series.id, rid),
-                start=rid,
-                end=_shift(rid, duration),
-                rrule=None,
-                extra_rrules=(),
-                rdate=(),
-                exdate=(),
-                recurrence_id=rid,
-                status=EventStatus.CANCELLED,
-            ),
-        )
-    ordered = sorted(
-        overrides.values(), key=lambda event: sort_key(event.recurrence_id)
-    )
-    return replace(series, overrides=tuple(ordered)), rejected
+# (`google_fold` folds a listing's items into series with these.)
 
 
 def event_of(
@@ -304,7 +195,8 @@ def _moment(value: object) -> DateOrDateTime | None:
         return None
 
 
-def _cancelled_ids(master: Json) -> list[DateOrDateTime]:
+def cancelled_ids(master: Json) -> list[DateOrDateTime]:
+    """Return the recurrence ids a master cancels that its series does not make."""
     text = _private(master).get(CANCELLED_PROPERTY)
     try:
         values = json.loads(text) if isinstance(text, str) else []
@@ -512,7 +404,7 @@ def instance_of(series: Event, rid: DateOrDateTime) -> DateOrDateTime | None:
     return next(on_the_day, None)
 
 
-def _means(
+def means(
     start: DateOrDateTime, written: DateOrDateTime, original: DateOrDateTime
 ) -> bool:
     """Return whether a written recurrence id names the instance at `original`.
@@ -592,7 +484,7 @@ def plain_body(series: Event, original: DateOrDateTime) -> Json:
         series,
         id=instance_id(series.id, original),
         start=original,
-        end=_shift(original, _duration(series.start, shown_end(series))),
+        end=shift(original, duration_of(series.start, shown_end(series))),
         rrule=None,
         extra_rrules=(),
         rdate=(),
@@ -703,7 +595,8 @@ def _date_line(name: str, value: DateOrDateTime) -> str:
     return f"{name};TZID={zone}:{value:%Y%m%dT%H%M%S}"
 
 
-def _duration(start: DateOrDateTime, end: DateOrDateTime) -> timedelta:
+def duration_of(start: DateOrDateTime, end: DateOrDateTime) -> timedelta:
+    """Return how long an event lasts (whole days for an all-day one)."""
     if isinstance(start, datetime) and isinstance(end, datetime):
         return end - start
     if not isinstance(start, datetime) and not isinstance(end, datetime):
@@ -711,13 +604,14 @@ def _duration(start: DateOrDateTime, end: DateOrDateTime) -> timedelta:
     raise InvalidEvent("An event starts and ends with different kinds of time.")
 
 
-def _shift(value: DateOrDateTime, delta: timedelta) -> DateOrDateTime:
+def shift(value: DateOrDateTime, delta: timedelta) -> DateOrDateTime:
+    """Return a date or a time moved by a duration."""
     if isinstance(value, datetime):
         return value + delta
     return value + timedelta(days=delta.days)
 
 
-def _key(value: DateOrDateTime) -> DateOrDateTime:
+def occurrence_key(value: DateOrDateTime) -> DateOrDateTime:
     """Return what tells occurrences apart: the instant, or the date."""
     return instant(value, UTC) if isinstance(value, datetime) else value
 
