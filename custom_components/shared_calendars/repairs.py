@@ -86,7 +86,7 @@ async def async_update_emptied_issues(
             translation_placeholders={
                 "group": entry.title,
                 "member": members,
-                "calendar": await coordinator.async_calendar_name(ref),
+                "calendar": coordinator.calendar_label(ref),
                 "gone": str(loss.gone),
                 "held": str(loss.held),
             },
