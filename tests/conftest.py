@@ -1,5 +1,8 @@
 """Fixtures shared by every test."""
 
+from collections.abc import Iterator
+import logging
+
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -8,8 +11,38 @@ from syrupy.assertion import SnapshotAssertion
 # Our package must be importable before Home Assistant looks for custom integrations,
 # or the harness's own testing_config/custom_components would shadow it.
 from custom_components.shared_calendars.const import DOMAIN
+from tests.secret_search import leaks, logged_texts
 
 pytest_plugins = ["tests.servers.fixtures"]
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_secret_is_logged() -> Iterator[None]:
+    """Log at DEBUG through every test; fail it if a line shows a secret.
+
+    Secrets are the tests' passwords, keys and tokens (see tests/secret_search.py).
+    """
+    capture = _Records()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(capture)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.removeHandler(capture)
+        root.setLevel(level)
+    if found := leaks(logged_texts(capture.records)):
+        pytest.fail("Secrets in the log:\n" + "\n".join(found[:10]), pytrace=False)
 
 
 @pytest.fixture(autouse=True)

@@ -21,6 +21,7 @@ from custom_components.shared_calendars.repairs import not_shared_issue_id
 from .group import caldav_account, google_account, group_entry, member
 from .providers.caldav_harness import USER, CalDavHarness
 from .providers.google_harness import SERVICE_ACCOUNT, GoogleHarness
+from .secret_search import leaks
 from .servers.radicale import USERS
 from .test_sync import _original
 
@@ -74,8 +75,12 @@ async def test_diagnostics_show_the_sync_and_hide_everything_private(
         ben_combined,
         caldav_harness.proxy.url,
         "127.0.0.1",
+        *google_harness.server.issued_tokens,
+        *google_harness.server.assertions,
     ):
         assert private not in text
+    assert google_harness.server.issued_tokens
+    assert leaks([text]) == []
     cleos = CalendarRef(
         account=dav_id, calendar_id=caldav_harness.unshared_calendar_id()
     )

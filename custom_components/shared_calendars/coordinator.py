@@ -12,6 +12,8 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
+from homeassistant.util.file import WriteError
+from homeassistant.util.json import SerializationError
 
 from .accounts import account_names, async_ask_for_credentials
 from .const import (
@@ -35,7 +37,30 @@ from .engine.plan import PlanOptions
 from .engine.state import Confirm, SyncState
 from .members import calendar_names, members_of
 from .providers.base import CalendarProvider
-from .repairs import async_update_emptied_issues, async_update_not_shared_issues
+from .repairs import (
+    async_update_emptied_issues,
+    async_update_not_shared_issues,
+    async_update_skipped_issues,
+)
+
+
+class StateNotSaved(UpdateFailed):
+    """The sync state could not be written to disk."""
+
+
+class _StateStore(Store[dict[str, Any]]):
+    """A Store that remembers why its last write failed; Home Assistant's only logs it."""
+
+    failure: Exception | None = None
+
+    async def _async_write_data(self, data: dict[str, Any]) -> None:
+        # Store's own write, inside the one place where Store catches and logs its
+        # failures: the failure is kept for `async_save_state` to raise.
+        try:
+            await super()._async_write_data(data)
+        except (SerializationError, WriteError) as err:
+            self.failure = err
+            raise
 
 
 @dataclass(kw_only=True)
@@ -50,9 +75,9 @@ class SharedCalendarsRuntimeData:
 type SharedCalendarsConfigEntry = ConfigEntry[SharedCalendarsRuntimeData]
 
 
-def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+def _store(hass: HomeAssistant, entry_id: str) -> _StateStore:
     """Return where a group keeps its state (mirror, ledger) between runs."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True)
+    return _StateStore(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True)
 
 
 async def async_remove_state(hass: HomeAssistant, entry_id: str) -> None:
@@ -115,8 +140,24 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         )
 
     async def async_save_state(self) -> None:
-        """Keep the state: after every batch of a cycle, and after an action changed it."""
+        """Keep the state: after every batch of a cycle, and after an action changed it.
+
+        Raises `StateNotSaved` when it could not be written: a cycle then fails
+        (and says why) rather than go on with a state that a restart would lose.
+        """
+        self._store.failure = None
         await self._store.async_save(self.state.to_dict())
+        if (failure := self._store.failure) is not None:
+            raise StateNotSaved(
+                translation_domain=DOMAIN,
+                translation_key="state_not_saved",
+                translation_placeholders={
+                    # HA's message on bad data quotes the data: that may be private.
+                    "error": "data JSON cannot hold"
+                    if isinstance(failure, SerializationError)
+                    else str(failure)
+                },
+            )
 
     def plan_options(self) -> PlanOptions:
         """Return the group-wide planning settings from the entry's options."""
@@ -221,6 +262,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         self.latest = report
         await async_update_emptied_issues(self, report)
         async_update_not_shared_issues(self, report)
+        await async_update_skipped_issues(self, report)
         if report.auth_failed:
             async_ask_for_credentials(self.hass, self.config_entry, report.auth_failed)
             if set(report.auth_failed) >= set(self.providers):

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field, replace
 import hashlib
 import itertools
 import logging
+from pathlib import Path
 import time
+import traceback
 from typing import Any
 
-from .engine.model import CalendarRef, ChangeSet, Member
+from .engine.model import CalendarRef, ChangeSet, Member, SkippedEvent
 from .engine.plan import (
     PLAN_VERSION,
     Action,
@@ -89,6 +91,9 @@ class SyncReport:
     """Account -> writes a minute, for the accounts whose writes are paced."""
     duration: float = 0.0
     """Seconds the cycle took."""
+    skipped: dict[str, tuple[SkippedEvent, ...]] = field(default_factory=dict)
+    """Calendar key -> the events there that cannot be read, left out until they
+    change (see `ChangeSet.skipped`)."""
 
     def counts(self) -> dict[str, Any]:
         """Return what the cycle did, in numbers that name no calendar."""
@@ -175,6 +180,9 @@ class SyncCycle:
                 report.held_back[ref.key] = result.held_back
         for key in set(self._state.calendars) - set(calendars):
             self._state.forget_calendar(key)
+        report.skipped = {
+            key: tuple(held.values()) for key, held in self._state.skipped.items()
+        }
 
         groups = self._state.pending | self._groups_to_replan(members, options, full)
         self._state.pending |= groups
@@ -250,7 +258,7 @@ class SyncCycle:
         cursor = held.cursor
         try:
             try:
-                return await self._with_retries(
+                changes = await self._with_retries(
                     lambda: provider.changes(ref.calendar_id, cursor, held.events),
                     report,
                     "changes",
@@ -259,12 +267,23 @@ class SyncCycle:
                 _LOGGER.info(
                     "Change cursor of %s expired; listing it in full", ref.calendar_id
                 )
-                return await self._with_retries(
+                changes = await self._with_retries(
                     lambda: provider.changes(ref.calendar_id, None), report, "changes"
                 )
         except ProviderError as err:
             _record_error(report, ref, err)
-        return None
+            return None
+        except Exception as err:  # noqa: BLE001  # a reader's bug fails one calendar
+            _record_unexpected(report, ref, err)
+            return None
+        for skipped in changes.skipped:
+            # The kind only: the title or the data may be private.
+            _LOGGER.warning(
+                "Skipped an event of calendar %s that cannot be read (%s)",
+                ref.calendar_id,
+                skipped.reason,
+            )
+        return changes
 
     async def _execute(self, planned: Plan, report: SyncReport) -> None:
         failed_groups: set[str] = set()
@@ -424,6 +443,23 @@ def plan_digest(members: Iterable[Member], options: PlanOptions) -> str:
     settings = replace(options, window=None, restore_hidden=False)
     text = repr((PLAN_VERSION, tuple(members), settings))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _record_unexpected(report: SyncReport, ref: CalendarRef, err: Exception) -> None:
+    """Report an error no provider should raise; log where, but not its message.
+
+    Its message may quote the calendar's data.
+    """
+    frames = traceback.extract_tb(err.__traceback__)
+    where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+    _LOGGER.error(
+        "Reading calendar %s failed: %s at %s",
+        ref.calendar_id,
+        type(err).__name__,
+        where,
+    )
+    report.errors[ref.key] = f"Unexpected {type(err).__name__} at {where}"
+    report.error_kinds[ref.key] = "Unexpected"
 
 
 def _record_error(report: SyncReport, ref: CalendarRef, err: ProviderError) -> None:

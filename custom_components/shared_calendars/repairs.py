@@ -8,6 +8,10 @@ at once. The issue goes by itself when the calendar lists its events again.
 
 A calendar its account can no longer use gets an issue saying whom to share it
 with; it goes once the calendar is reachable again.
+
+Events a calendar holds but that cannot be read (`SkippedEvent`) get an issue per
+calendar and kind of problem, listing their titles; it goes once they are read,
+deleted, or no longer listed.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from homeassistant.helpers import issue_registry as ir
 import probatio
 
 from .const import DOMAIN
+from .engine.model import SkipReason
 from .engine.state import Confirm
 
 if TYPE_CHECKING:
@@ -34,6 +39,10 @@ DATA_CALENDAR = "calendar"
 ISSUE_SOURCE = "emptied_source"
 ISSUE_COMBINED = "emptied_combined"
 ISSUE_NOT_SHARED = "not_shared"
+ISSUE_SKIPPED = "skipped"
+"""Issue ids start with this; translation keys are `skipped_<SkipReason>`."""
+SKIPPED_SHOWN = 20
+"""Titles an issue lists; the rest are counted."""
 
 
 def _issue_prefix(entry_id: str, kind: str = "emptied") -> str:
@@ -141,10 +150,57 @@ def async_update_not_shared_issues(
             ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
 
 
+def skipped_issue_id(entry_id: str, calendar: str, reason: SkipReason) -> str:
+    """Return the issue id of the events of a calendar skipped for one reason."""
+    return f"{_issue_prefix(entry_id, ISSUE_SKIPPED)}{_digest(calendar)}_{reason}"
+
+
+async def async_update_skipped_issues(
+    coordinator: SharedCalendarsCoordinator, report: SyncReport
+) -> None:
+    """Name the events that cannot be read, by calendar and kind of problem.
+
+    The titles are the only text of an event shown (the log gets none of it).
+    """
+    hass = coordinator.hass
+    entry = coordinator.config_entry
+    calendars = coordinator.calendars()
+    raised: set[str] = set()
+    for key, held in sorted(report.skipped.items()):
+        if (ref := calendars.get(key)) is None:
+            continue
+        by_reason: dict[SkipReason, list[str]] = {}
+        for item in held:
+            by_reason.setdefault(item.reason, []).append(f'"{item.title}"')
+        for reason, titles in by_reason.items():
+            issue_id = skipped_issue_id(entry.entry_id, key, reason)
+            raised.add(issue_id)
+            shown = sorted(titles)[:SKIPPED_SHOWN]
+            if len(titles) > len(shown):
+                shown.append(f"(+{len(titles) - len(shown)})")
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=f"{ISSUE_SKIPPED}_{reason}",
+                translation_placeholders={
+                    "group": entry.title,
+                    "member": coordinator.owners(ref),
+                    "calendar": coordinator.calendar_label(ref),
+                    "events": "\n".join(f"- {title}" for title in shown),
+                },
+            )
+    for issue in _issues_of(hass, entry.entry_id, ISSUE_SKIPPED):
+        if issue.issue_id not in raised:
+            ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
+
+
 @callback
 def async_delete_issues(hass: HomeAssistant, entry_id: str) -> None:
     """Drop every issue of a group (it was removed): nothing is left to answer."""
-    for kind in ("emptied", ISSUE_NOT_SHARED):
+    for kind in ("emptied", ISSUE_NOT_SHARED, ISSUE_SKIPPED):
         for issue in _issues_of(hass, entry_id, kind):
             ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
 

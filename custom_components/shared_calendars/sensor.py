@@ -93,6 +93,23 @@ def _parked(coordinator: SharedCalendarsCoordinator) -> dict[str, Any]:
     }
 
 
+def _skipped(coordinator: SharedCalendarsCoordinator) -> dict[str, Any]:
+    """Name the events that cannot be read: title, whose calendar, and why."""
+    calendars = coordinator.calendars()
+    return {
+        "skipped_events": [
+            {
+                "title": item.title,
+                "calendar": coordinator.calendar_label(calendars[key]),
+                "reason": item.reason.value,
+            }
+            for key, held in sorted(coordinator.state.skipped.items())
+            if key in calendars
+            for item in held.values()
+        ]
+    }
+
+
 def _sync_errors(coordinator: SharedCalendarsCoordinator) -> int:
     """Count the calendars the last cycle could not sync: all, when it failed outright."""
     if (report := coordinator.latest) is None:
@@ -158,7 +175,7 @@ GROUP_SENSORS: tuple[GroupSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=_sync_errors,
-        attributes_fn=_parked,
+        attributes_fn=lambda coordinator: _parked(coordinator) | _skipped(coordinator),
     ),
 )
 

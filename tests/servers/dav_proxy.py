@@ -25,6 +25,12 @@ troubled or a lesser server instead:
   as a reverse proxy in front of Xandikos (which has no authentication) checks them.
 - `require_digest(users)`: clients must use HTTP Digest (RFC 7616, MD5, qop=auth);
   the proxy checks it and passes Basic on to Radicale.
+- `substitute(marker, data)`: every calendar object holding `marker` is served as
+  `data` instead (in REPORT answers and to GET), like a server that keeps whatever
+  a client stored (Radicale refuses what it cannot parse). Characters XML cannot
+  hold make the multistatus broken, as a server that writes them raw does.
+- `break_reports_next(n, path)`: the next n multistatus answers to a REPORT (on the
+  collection at `path`, if given) are cut in half: XML that cannot be parsed.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ import re
 import secrets
 import ssl
 from urllib.request import parse_http_list, parse_keqv_list
+from xml.sax.saxutils import escape
 
 from aiohttp import BasicAuth, ClientSession, ClientTimeout, encode_basic_auth, web
 from cryptography import x509
@@ -72,6 +79,9 @@ _PROP_SYNC_TOKEN = re.compile(
 )
 _PROP_GETCTAG = re.compile(
     rb"<(?P<p>[\w-]+:)?getctag(?:\s[^>]*)?>[^<]*</(?P=p)?getctag>"
+)
+_CALENDAR_DATA = re.compile(
+    rb"(<(?:[\w-]+:)?calendar-data[^>]*>)(.*?)(</(?:[\w-]+:)?calendar-data>)", re.DOTALL
 )
 DIGEST_REALM = "shared-calendars-test"
 _EMPTY_TOKEN = "http://127.0.0.1/ns/sync/emptied-"
@@ -136,6 +146,8 @@ class DavProxy:
         self._digest_users: Mapping[str, str] | None = None
         self._basic_users: Mapping[str, str] | None = None
         self._nonces: set[str] = set()
+        self._substitutes: dict[bytes, str] = {}
+        self._breaks: dict[str | None, list[_Fault]] = {}
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
         self._closing = asyncio.Event()
@@ -207,6 +219,15 @@ class DavProxy:
             self._emptied.add(path)
         else:
             self._emptied.discard(path)
+
+    def substitute(self, marker: str, data: str) -> None:
+        """Serve every calendar object that holds `marker` as `data` instead."""
+        self._substitutes[marker.encode()] = data
+
+    def break_reports_next(self, requests: int, path: str | None = None) -> None:
+        """Cut the next `requests` REPORT multistatus answers (on `path`) in half."""
+        key = path.rstrip("/") if path is not None else None
+        self._breaks.setdefault(key, []).append(_Fault(requests, 207))
 
     def require_basic(self, users: Mapping[str, str]) -> None:
         """Accept only these users, with these passwords, over HTTP Basic."""
@@ -340,12 +361,40 @@ class DavProxy:
                 issued = match.group(1).decode().strip()
                 self._issued_tokens.add(issued)
                 self._expired_tokens.discard(issued)
+        if self._substitutes and status in (200, 207):
+            answer = self._substitute_objects(answer, xml=status == 207)
+        if request.method == "REPORT" and status == 207:
+            breaks = self._breaks.get(request.path.rstrip("/"))
+            if (breaks and self._take(breaks)) or self._take(
+                self._breaks.get(None, [])
+            ):
+                answer = answer[: len(answer) // 2]
         if request.method == "PROPFIND":
             if not self.sync_collection_supported:
                 answer = _PROP_SYNC_TOKEN.sub(b"", answer)
             if not self.ctag_supported:
                 answer = _PROP_GETCTAG.sub(b"", answer)
         return web.Response(status=status, body=answer, headers=answer_headers)
+
+    def _substitute_objects(self, answer: bytes, *, xml: bool) -> bytes:
+        def replace(data: bytes) -> bytes | None:
+            for marker, substitute in self._substitutes.items():
+                if marker in data:
+                    return (escape(substitute) if xml else substitute).encode(
+                        errors="surrogatepass"
+                    )
+            return None
+
+        if not xml:
+            return replace(answer) or answer
+        return _CALENDAR_DATA.sub(
+            lambda match: (
+                match.group(1)
+                + (replace(match.group(2)) or match.group(2))
+                + match.group(3)
+            ),
+            answer,
+        )
 
     def _empty_multistatus(self) -> web.Response:
         self._empty_tokens += 1

@@ -378,7 +378,9 @@ class StoredEvent:
     @property
     def cancelled(self) -> bool:
         """Return whether the event is deleted (or, for an exception, cancelled)."""
-        return bool(self.resource.get("status") == "cancelled")
+        return isinstance(self.resource, dict) and self.resource.get("status") == (
+            "cancelled"
+        )
 
     def listed(self) -> dict[str, Any]:
         """Return the event as `events.list` shows it.
@@ -386,6 +388,8 @@ class StoredEvent:
         Google guarantees only `id` on a deleted event, and only `id`,
         `recurringEventId` and `originalStartTime` on a cancelled exception.
         """
+        if not isinstance(self.resource, dict):
+            return self.resource  # stored raw by `put_raw`: listed as it is
         if not self.cancelled:
             return dict(self.resource)
         kept: tuple[str, ...] = ("kind", "etag", "id", "status", "updated")
@@ -635,6 +639,22 @@ class FakeGoogle:
     ) -> dict[str, Any]:
         """Replace an event as the calendar's owner would (events.update)."""
         return self._update(self._calendars[calendar_id], event_id, body, patch=False)
+
+    def put_raw(
+        self, calendar_id: str, resource: Any, *, key: str | None = None
+    ) -> str:
+        """Store `resource` exactly as given, unchecked, and list it as it is.
+
+        For data Google may send but a client cannot read (a missing `start`, a
+        status no documentation names, an item that is no object). It is stored
+        under `key`, else its `id`, else a new id; returns that key.
+        """
+        event_id = resource.get("id") if isinstance(resource, dict) else None
+        key = key or (event_id if isinstance(event_id, str) else _random_id())
+        calendar = self._calendars[calendar_id]
+        calendar.events[key] = StoredEvent(resource=resource, seq=self._next_seq())
+        self._notify(calendar)
+        return key
 
     def delete_event(self, calendar_id: str, event_id: str) -> None:
         """Delete an event as the calendar's owner would (events.delete)."""
@@ -1148,6 +1168,10 @@ class FakeGoogle:
         items = []
         for stored in calendar.events.values():
             resource = stored.resource
+            if not isinstance(resource, dict):
+                if ical_uid is None and not wanted and time_min is time_max is None:
+                    items.append(stored.listed())  # stored raw by `put_raw`
+                continue
             if stored.cancelled and not show_deleted:
                 # Google lists cancelled exceptions of a live series even without
                 # showDeleted (when singleEvents is false), so clients can hide them.
@@ -1156,7 +1180,10 @@ class FakeGoogle:
                     continue
             if ical_uid is not None and resource.get("iCalUID") != ical_uid:
                 continue
-            private = resource.get("extendedProperties", {}).get("private", {})
+            properties = resource.get("extendedProperties")
+            private = properties.get("private") if isinstance(properties, dict) else {}
+            if not isinstance(private, dict):
+                private = {}
             if any(private.get(key) != value for key, value in wanted):
                 continue
             if not self._overlaps(resource, time_min, time_max):

@@ -138,6 +138,34 @@ class CalendarInfo:
     timezone: str | None = None
 
 
+class SkipReason(StrEnum):
+    """Why an event a calendar holds could not be read."""
+
+    MISSING_TIME = "missing_time"
+    """It has no start or no end."""
+    INVALID_TIME = "invalid_time"
+    """A start, end or recurrence date that is no valid date or time, or a start
+    and an end of different kinds."""
+    INVALID_VALUE = "invalid_value"
+    """A field of the wrong type, or a status or transparency no calendar knows."""
+    INVALID_RECURRENCE = "invalid_recurrence"
+    """Recurrence rules or dates that cannot be expanded."""
+    UNREADABLE = "unreadable"
+    """Not an event at all (not iCalendar, no id, not a JSON object)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SkippedEvent:
+    """An event a calendar holds that could not be read: left out, and reported."""
+
+    id: str
+    """The provider's id (the resource name on CalDAV), "" when even that is missing.
+    A series whose override could not be read is named by the series' id."""
+    title: str = ""
+    """Its title, when that much could be read."""
+    reason: SkipReason
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ChangeSet:
     """What changed in one calendar since a cursor.
@@ -157,6 +185,9 @@ class ChangeSet:
     complete: bool = False
     """True when `changed` lists every event of the calendar (a first or a renewed
     listing): whatever is known but absent from it was deleted."""
+    skipped: tuple[SkippedEvent, ...] = ()
+    """Events that changed but could not be read. Neither changed nor deleted: what
+    was known of them stays as it was, even after a complete listing."""
     requests: int = field(default=0, compare=False)
     """How many HTTP requests the provider made to build this."""
 

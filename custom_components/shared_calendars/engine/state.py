@@ -23,6 +23,8 @@ from .model import (
     CalendarRef,
     ChangeSet,
     Event,
+    SkippedEvent,
+    SkipReason,
     SyncWindow,
     resource_of,
 )
@@ -63,13 +65,25 @@ def _parts_gone(previous: dict[str, Event], changes: ChangeSet) -> set[str]:
     resources.update(map(resource_of, changes.deleted))
     if not resources:
         return set()
-    kept = {event.id for event in changes.changed}
+    kept = {event.id for event in changes.changed} | _unreadable(previous, changes)
     return {
         event_id
         for event_id in previous
         if PART_SEPARATOR in event_id
         and resource_of(event_id) in resources
         and event_id not in kept
+    }
+
+
+def _unreadable(previous: dict[str, Event], changes: ChangeSet) -> set[str]:
+    """Return the known events the change set could not read again: they stay."""
+    if not changes.skipped:
+        return set()
+    ids = {skipped.id for skipped in changes.skipped}
+    return {
+        event_id
+        for event_id in previous
+        if event_id in ids or resource_of(event_id) in ids
     }
 
 
@@ -134,6 +148,9 @@ class SyncState:
     calendars: dict[str, CalendarState] = field(default_factory=dict)
     copies: dict[tuple[str, str], CopyRecord] = field(default_factory=dict)
     """Keyed by (target calendar key, copy id)."""
+    skipped: dict[str, dict[str, SkippedEvent]] = field(default_factory=dict)
+    """Calendar key -> id -> an event there that could not be read, until it is
+    read, deleted, or missing from a complete listing."""
     pending: set[str] = field(default_factory=set)
     """Groups whose copies are not known to be right yet: planned again next cycle
     until all their actions succeed, so a cycle that dies loses nothing."""
@@ -262,6 +279,8 @@ class SyncState:
         remaining: dict[str, Event] | None = None
         if changes.complete:
             remaining = {event.id: event for event in changes.changed}
+            for event_id in _unreadable(previous, changes) - set(remaining):
+                remaining[event_id] = previous[event_id]
             removed = set(previous) - set(remaining)
         else:
             # Applied in place once let through: work grows with the change.
@@ -297,8 +316,25 @@ class SyncState:
         else:
             state.events = remaining
         state.cursor = changes.cursor
+        self._note_skipped(calendar, changes)
         self.pending.update(touched)
         return ApplyResult(groups=frozenset(touched))
+
+    def _note_skipped(self, calendar: str, changes: ChangeSet) -> None:
+        """Keep what a calendar holds but cannot be read, until it changes."""
+        held = {} if changes.complete else self.skipped.get(calendar, {})
+        touched = {resource_of(event.id) for event in changes.changed}
+        touched.update(map(resource_of, changes.deleted))
+        held = {
+            event_id: skipped
+            for event_id, skipped in held.items()
+            if resource_of(event_id) not in touched
+        }
+        held.update((skipped.id, skipped) for skipped in changes.skipped)
+        if held:
+            self.skipped[calendar] = held
+        else:
+            self.skipped.pop(calendar, None)
 
     def _loss(
         self, calendar: str, previous: dict[str, Event], removed: set[str]
@@ -347,6 +383,7 @@ class SyncState:
 
     def forget_calendar(self, calendar: str) -> None:
         """Drop a calendar nobody uses any more (its copies' records stay)."""
+        self.skipped.pop(calendar, None)
         if (state := self.calendars.pop(calendar, None)) is not None:
             for event in state.events.values():
                 self._unindex(calendar, event)
@@ -427,6 +464,13 @@ class SyncState:
                 }
                 for (_, copy_event_id), record in self.copies.items()
             ],
+            "skipped": {
+                key: [
+                    {"id": item.id, "title": item.title, "reason": item.reason.value}
+                    for item in held.values()
+                ]
+                for key, held in self.skipped.items()
+            },
             "pending": sorted(self.pending),
             "planned_for": self.planned_for,
             "planned_window": (
@@ -472,6 +516,19 @@ class SyncState:
                 hidden=stored["hidden"],
                 diverged=stored.get("diverged", False),
             )
+        skipped = {
+            key: {
+                item["id"]: SkippedEvent(
+                    id=item["id"],
+                    title=item["title"],
+                    reason=SkipReason(item["reason"])
+                    if item["reason"] in SkipReason
+                    else SkipReason.UNREADABLE,
+                )
+                for item in held
+            }
+            for key, held in data.get("skipped", {}).items()
+        }
         parked: dict[tuple[str, str], ParkedCopy] = {}
         for stored in data.get("parked", ()):
             target = CalendarRef(
@@ -491,6 +548,7 @@ class SyncState:
             calendars=calendars,
             copies=copies,
             pending=set(data["pending"]),
+            skipped=skipped,
             parked=parked,
             planned_for=data.get("planned_for"),
             planned_window=None

@@ -51,7 +51,7 @@ from caldav.aio import AsyncDAVClient, DAVResponse
 from caldav.lib import error as dav_error
 from caldav.response import CalendarQueryResult, PropfindResult, SyncCollectionResult
 
-from ..engine.model import CalendarInfo, ChangeSet, Event, resource_of
+from ..engine.model import CalendarInfo, ChangeSet, Event, SkippedEvent, resource_of
 from .base import (
     AuthFailed,
     CursorExpired,
@@ -62,7 +62,7 @@ from .base import (
     Unreachable,
 )
 from .ical import event_to_ical, timezone_from_vtimezone
-from .ical_objects import events_from_ical
+from .ical_objects import read_resource
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -890,7 +890,7 @@ class CalDavProvider:
         items = list(fetched.values())
         if token is not None:
             items = self._not_own_writes(calendar_id, items)
-        events, gone = await self._complete(calendar_id, items, floating)
+        events, gone, skipped = await self._complete(calendar_id, items, floating)
         self._forget_writes(calendar_id, [*deleted, *gone])
         removed = [event_id_for(_resource_name(path)) for path in [*deleted, *gone]]
         self._forget(calendar_id, removed)
@@ -899,6 +899,7 @@ class CalDavProvider:
             deleted=tuple(removed),
             cursor=current,
             complete=token is None,
+            skipped=tuple(skipped),
         )
 
     async def _listing_changes(
@@ -954,7 +955,7 @@ class CalDavProvider:
         ]
         if known is not None:
             wanted = self._not_own_writes(calendar_id, wanted)
-        events, gone = await self._complete(calendar_id, wanted, floating)
+        events, gone, skipped = await self._complete(calendar_id, wanted, floating)
         for path in gone:
             etags.pop(_resource_name(path), None)
         removed = [name for name in previous if name not in etags]
@@ -969,12 +970,17 @@ class CalDavProvider:
             deleted=tuple(dict.fromkeys(removed_ids)),
             cursor=_Listing(ctag=ctag, etags=etags).encode(),
             complete=known is None,
+            skipped=tuple(skipped),
         )
 
     async def _complete(
         self, calendar_id: str, items: list[_Fetched], floating: tzinfo
-    ) -> tuple[list[Event], list[str]]:
-        """Fetch the data the listing lacked, convert; return events and gone paths."""
+    ) -> tuple[list[Event], list[str], list[SkippedEvent]]:
+        """Fetch the data the listing lacked and convert it.
+
+        Returns the events, the paths of resources gone meanwhile, and what could
+        not be read.
+        """
         missing = [item.path for item in items if item.data is None]
         ready = {item.path: item for item in items if item.data is not None}
         gone: list[str] = []
@@ -1003,14 +1009,16 @@ class CalDavProvider:
             floating,
         )
         events: list[Event] = []
+        skipped: list[SkippedEvent] = []
         known = self._resources.setdefault(calendar_id, {})
-        for path, held in converted:
+        for path, held, unreadable in converted:
             if held:
                 known[event_id_for(_resource_name(path))] = _Resource(
                     _url_for(calendar_id, path), ready[path].etag
                 )
             events.extend(held)
-        return events, gone
+            skipped.extend(unreadable)
+        return events, gone, skipped
 
     def _not_own_writes(
         self, calendar_id: str, items: list[_Fetched]
@@ -1068,7 +1076,7 @@ class CalDavProvider:
             converted = await self._run(
                 _convert_all, [(_path_of(url), response.raw)], floating
             )
-            held = converted[0][1]
+            _, held, _ = converted[0]
             if held:
                 self._resources.setdefault(calendar_id, {})[resource] = _Resource(
                     url, response.headers.get("ETag")
@@ -1185,16 +1193,14 @@ class _ReportRefused(Unreachable):
 
 def _convert_all(
     items: Sequence[tuple[str, str]], floating: tzinfo
-) -> list[tuple[str, list[Event]]]:
-    """Convert calendar object resources (path, data); skip the unreadable ones."""
-    converted: list[tuple[str, list[Event]]] = []
+) -> list[tuple[str, list[Event], list[SkippedEvent]]]:
+    """Convert calendar object resources (path, data), and say what is unreadable."""
+    converted: list[tuple[str, list[Event], list[SkippedEvent]]] = []
     for path, data in items:
-        try:
-            events = events_from_ical(
-                data, event_id_for(_resource_name(path)), floating=floating
-            )
-        except ValueError as err:
-            _LOGGER.warning("Skipping %s, which is not valid iCalendar: %s", path, err)
-            events = []
-        converted.append((path, events))
+        events, skipped = read_resource(
+            data, event_id_for(_resource_name(path)), floating=floating
+        )
+        for item in skipped:
+            _LOGGER.debug("Cannot read %s in %s (%s)", item.id, path, item.reason)
+        converted.append((path, events, skipped))
     return converted

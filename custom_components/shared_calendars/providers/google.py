@@ -50,7 +50,7 @@ from gcal_sync.exceptions import CalendarParseException, GoogleCalendarException
 from gcal_sync.model import Calendar
 import jwt
 
-from ..engine.model import CalendarInfo, ChangeSet, Event
+from ..engine.model import CalendarInfo, ChangeSet, Event, SkippedEvent, SkipReason
 from .base import (
     AuthFailed,
     CursorExpired,
@@ -63,11 +63,11 @@ from .base import (
 from .google_events import (
     SERIES_PROPERTY,
     Json,
-    event_of,
     has_detached,
     layout,
-    original_start,
+    read,
     series_of,
+    well_formed,
 )
 from .google_fold import fold
 from .google_writes import GoogleApiError, SeriesWriter
@@ -417,21 +417,25 @@ class GoogleProvider:
                     params |= {"syncToken": cursor, "showDeleted": "true"}
                 items, sync_token = await self._list(calendar_id, params)
                 if cursor is None:
-                    changed, deleted = fold(items)
+                    changed, deleted, skipped = fold(items)
                 else:
                     known = known or {}
+                    # Items that are no event resource are left for `fold` to report.
+                    malformed = [item for item in items if not well_formed(item)]
+                    items = [item for item in items if well_formed(item)]
                     items = self._not_own_writes(calendar_id, items)
                     items = await self._with_unknown_series(calendar_id, items, known)
-                    changed, deleted = fold(items, known)
+                    changed, deleted, skipped = fold([*items, *malformed], known)
         finally:
             _REQUESTS.reset(reset)
         if sync_token is None:
             raise Unreachable(f"Google gave no sync token for calendar {calendar_id}.")
         _LOGGER.debug(
-            "Calendar %s: %d changed, %d deleted, %d requests",
+            "Calendar %s: %d changed, %d deleted, %d skipped, %d requests",
             calendar_id,
             len(changed),
             len(deleted),
+            len(skipped),
             count.value,
         )
         return ChangeSet(
@@ -439,6 +443,7 @@ class GoogleProvider:
             deleted=tuple(deleted),
             cursor=sync_token,
             complete=cursor is None,
+            skipped=tuple(skipped),
             requests=count.value,
         )
 
@@ -452,13 +457,21 @@ class GoogleProvider:
                     raise
                 await self._require_calendar(calendar_id)
                 return None
+            if not well_formed(raw):
+                raise _unreadable(calendar_id, event_id, SkipReason.UNREADABLE)
             if raw.get("status") == "cancelled":
                 return None
             if raw.get("recurrence"):
                 series = await self._series(calendar_id, raw, detached=True)
-                changed, _ = fold(series or [raw])
-                return next((e for e in changed if e.id == raw["id"]), None)
-            return event_of(raw, recurrence_id=original_start(raw))
+                folded = fold(series or [raw])
+                for skipped in folded.skipped:
+                    if skipped.id == raw["id"]:
+                        raise _unreadable(calendar_id, event_id, skipped.reason)
+                return next((e for e in folded.changed if e.id == raw["id"]), None)
+            found = read(raw, occurrence=True)
+            if isinstance(found, SkippedEvent):
+                raise _unreadable(calendar_id, event_id, found.reason)
+            return found
 
     async def _list(
         self, calendar_id: str, params: dict[str, str]
@@ -470,7 +483,12 @@ class GoogleProvider:
         while True:
             # Not gcal-sync's list: its `fields` and model drop updated and extendedProperties.
             body = await self._auth.get_json(path, params=params | page)
-            items.extend(body.get("items", []))
+            listed = body.get("items", []) if isinstance(body, dict) else None
+            if not isinstance(listed, list):
+                raise Unreachable(
+                    f"Google answered the events of {calendar_id} with no event list."
+                )
+            items.extend(listed)
             if not (page_token := body.get("nextPageToken")):
                 return items, body.get("nextSyncToken")
             page = {"pageToken": page_token}
@@ -492,9 +510,13 @@ class GoogleProvider:
         items = [
             item
             for item in listed
-            if master["id"] in (item.get("id"), item.get("recurringEventId"))
+            if well_formed(item)
+            and master["id"] in (item.get("id"), item.get("recurringEventId"))
         ]
-        current = next((item for item in items if item["id"] == master["id"]), master)
+        current = next((item for item in items if item["id"] == master["id"]), None)
+        if current is None:  # not (yet) found by its iCalUID: take it as it came
+            current = master
+            items.insert(0, master)
         if detached and has_detached(current):
             items.extend(await self._detached(calendar_id, master["id"]))
         return items
@@ -567,11 +589,12 @@ class GoogleProvider:
 
     async def _master(self, calendar_id: str, master_id: str) -> _Json | None:
         try:
-            return await self._auth.get_json(_event_path(calendar_id, master_id))
+            master = await self._auth.get_json(_event_path(calendar_id, master_id))
         except GoogleApiError as err:
             if err.status in (404, 410):
                 return None
             raise
+        return master if well_formed(master) else None
 
     async def _require_calendar(self, calendar_id: str) -> None:
         """Raise `NotShared` unless the account can see the calendar (404 is ambiguous)."""
@@ -834,6 +857,12 @@ def _calendar_info(entry: Calendar) -> CalendarInfo:
         writable=entry.access_role.is_writer,
         color=entry.background_color,
         timezone=entry.timezone,
+    )
+
+
+def _unreadable(calendar_id: str, event_id: str, reason: SkipReason) -> InvalidEvent:
+    return InvalidEvent(
+        f"Event {event_id} in calendar {calendar_id} cannot be read ({reason})."
     )
 
 

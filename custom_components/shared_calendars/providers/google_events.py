@@ -28,21 +28,25 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 import json
 import re
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from gcal_sync.exceptions import CalendarParseException
 from gcal_sync.model import DateOrDatetime
 from ical.recurrence import Recurrences
 
 from ..engine.codec import decode_moment, encode_moment
 from ..engine.content import instant, shown_end
 from ..engine.ids import copy_id, ical_uid_of
+from ..engine.intake import Unreadable, problem, sanitised, title_of
 from ..engine.model import (
     CopyMarker,
     DateOrDateTime,
     Event,
     EventColor,
     EventStatus,
+    SkippedEvent,
+    SkipReason,
     Transparency,
 )
 from ..engine.occurrences import occurrences
@@ -69,13 +73,62 @@ PROPERTY_LIMIT: Final = 1024
 EVENT_ID = re.compile(r"[a-v0-9]{5,1024}")
 _UTC_NAMES: Final = frozenset({"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Z"})
 _UTC_ZONE: Final = ZoneInfo("UTC")
+_STATUSES: Final = frozenset(status.value for status in EventStatus)
+_TRANSPARENCIES: Final = frozenset(value.value for value in Transparency)
 _COLORS: Final = tuple(EventColor)
 """Google's colorId n is the n-th colour of the model (1-based)."""
 _NEAR: Final = timedelta(seconds=1)
 
 
 # ------------------------------------------------------------ Google -> model
+
+
 # (`google_fold` folds a listing's items into series with these.)
+
+
+def well_formed(item: object) -> TypeGuard[Json]:
+    """Return whether an item can be sorted into series at all: an object with an id."""
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("id"), str)
+        and isinstance(item.get("recurringEventId", ""), str)
+    )
+
+
+def read(
+    raw: Json,
+    *,
+    ical_uid: str | None = None,
+    recurrence_id: DateOrDateTime | None = None,
+    occurrence: bool = False,
+) -> Event | SkippedEvent:
+    """Convert one event resource (not its exceptions), or say why it cannot be.
+
+    With `occurrence`, the recurrence id is the item's original start.
+    """
+    try:
+        if occurrence:
+            recurrence_id = original_start(raw)
+        event = sanitised(event_of(raw, ical_uid=ical_uid, recurrence_id=recurrence_id))
+        reason = problem(event)
+    except Unreadable as err:
+        reason = err.reason
+    except Exception:  # noqa: BLE001  # whatever else an odd item makes fail
+        reason = SkipReason.UNREADABLE
+    return event if reason is None else skipped_of(raw, reason)
+
+
+def skipped_of(
+    item: object, reason: SkipReason, series: str | None = None
+) -> SkippedEvent:
+    """Return what is reported of an item that cannot be read (by `series`' id)."""
+    raw = item if isinstance(item, dict) else {}
+    event_id = series or raw.get("id")
+    return SkippedEvent(
+        id=event_id if isinstance(event_id, str) else "",
+        title=title_of(raw.get("summary")),
+        reason=reason,
+    )
 
 
 def event_of(
@@ -84,22 +137,35 @@ def event_of(
     ical_uid: str | None = None,
     recurrence_id: DateOrDateTime | None = None,
 ) -> Event:
-    """Convert one Google event resource (not its exceptions)."""
+    """Convert one Google event resource (not its exceptions).
+
+    Raises `Unreadable` for what no Google event holds (no start, a status Google
+    does not know, a title that is no text); see `read` for one that never raises.
+    """
     event_id: str = raw["id"]
-    start = when_value(raw["start"])
-    end = when_value(raw["end"])
-    rules, rdate, exdate = _recurrence(raw.get("recurrence") or [], start, event_id)
+    start = _bound(raw, "start")
+    end = _bound(raw, "end")
+    recurrence = raw.get("recurrence") or []
+    if not isinstance(recurrence, list) or not all(
+        isinstance(line, str) for line in recurrence
+    ):
+        raise Unreadable(SkipReason.INVALID_RECURRENCE)
+    rules, rdate, exdate = _recurrence(recurrence, start)
     private = _private(raw)
     color_id = raw.get("colorId")
-    organizer = (raw.get("organizer") or {}).get("email")
+    organizer = raw.get("organizer")
+    email = organizer.get("email") if isinstance(organizer, dict) else None
     marker = private.get(MARKER_PROPERTY)
     sequence = raw.get("sequence")
+    uid = raw.get("iCalUID")
     return Event(
         id=event_id,
-        ical_uid=ical_uid or raw.get("iCalUID") or f"{event_id}@google.com",
-        summary=raw.get("summary") or "",
-        description=raw.get("description") or "",
-        location=raw.get("location") or "",
+        ical_uid=ical_uid
+        or (uid if isinstance(uid, str) and uid else None)
+        or f"{event_id}@google.com",
+        summary=_text(raw, "summary"),
+        description=_text(raw, "description"),
+        location=_text(raw, "location"),
         start=start,
         end=end,
         rrule=rules[0] if rules else None,
@@ -107,9 +173,11 @@ def event_of(
         rdate=rdate,
         exdate=exdate,
         recurrence_id=recurrence_id or written_recurrence_id(raw),
-        status=EventStatus(raw.get("status") or "confirmed"),
+        status=EventStatus(_choice(raw, "status", _STATUSES) or "confirmed"),
         sequence=sequence if isinstance(sequence, int) and sequence > 0 else 0,
-        transparency=Transparency(raw.get("transparency") or "opaque"),
+        transparency=Transparency(
+            _choice(raw, "transparency", _TRANSPARENCIES) or "opaque"
+        ),
         color=(
             _COLORS[int(color_id) - 1]
             if isinstance(color_id, str)
@@ -117,7 +185,7 @@ def event_of(
             and 1 <= int(color_id) <= 11
             else None
         ),
-        organizer=organizer if isinstance(organizer, str) else None,
+        organizer=email if isinstance(email, str) else None,
         updated=updated_of(raw),
         copy_of=(
             CopyMarker(source=marker)
@@ -125,6 +193,38 @@ def event_of(
             else None
         ),
     )
+
+
+def _bound(raw: Json, name: str) -> DateOrDateTime:
+    """Return `start` or `end`; raise `Unreadable` when it is missing or no time."""
+    when = raw.get(name)
+    if when is None:
+        raise Unreadable(SkipReason.MISSING_TIME)
+    if not isinstance(when, dict):
+        raise Unreadable(SkipReason.INVALID_TIME)
+    try:
+        return when_value(when)
+    except CalendarParseException, TypeError, ValueError:
+        raise Unreadable(SkipReason.INVALID_TIME) from None
+
+
+def _text(raw: Json, name: str) -> str:
+    value = raw.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Unreadable(SkipReason.INVALID_VALUE)
+    return value
+
+
+def _choice(raw: Json, name: str, known: frozenset[str]) -> str | None:
+    """Return a field holding one of `known` values (None when absent or empty)."""
+    value = raw.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value not in known:
+        raise Unreadable(SkipReason.INVALID_VALUE)
+    return value
 
 
 def series_of(raw: Json) -> str | None:
@@ -214,7 +314,7 @@ def _private(raw: Json) -> dict[str, Any]:
 
 
 def _recurrence(
-    lines: list[str], start: DateOrDateTime, event_id: str
+    lines: list[str], start: DateOrDateTime
 ) -> tuple[tuple[str, ...], tuple[DateOrDateTime, ...], tuple[DateOrDateTime, ...]]:
     """Split Google's `recurrence` lines into RRULEs, RDATE and EXDATE values."""
     rules = tuple(
@@ -225,11 +325,8 @@ def _recurrence(
         return rules, (), ()
     try:
         parsed = Recurrences.from_basic_contentlines(dates)
-    except Exception as err:  # noqa: BLE001  # ical raises several types
-        raise InvalidEvent(
-            f"Google event {event_id} has RDATE/EXDATE lines this integration cannot "
-            f"read ({type(err).__name__})."
-        ) from None
+    except Exception:  # noqa: BLE001  # ical raises several types
+        raise Unreadable(SkipReason.INVALID_RECURRENCE) from None
     zone = start.tzinfo if isinstance(start, datetime) else None
 
     def aware(value: object) -> DateOrDateTime | None:

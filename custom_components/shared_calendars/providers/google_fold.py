@@ -4,6 +4,10 @@ A full listing holds every item of a series. An incremental one holds only the
 items that changed: a changed exception alone, or a changed master without its
 exceptions. Those are folded into the series as the caller last saw it (`known`),
 so that a change to one occurrence costs no fetch of the whole series.
+
+An item that cannot be read is skipped and reported: an unreadable master takes
+its series with it (what the caller held of it stays), an unreadable exception or
+detached override is left out of its series, which is reported by its id.
 """
 
 from __future__ import annotations
@@ -11,31 +15,43 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import NamedTuple
 
-from ..engine.model import DateOrDateTime, Event, EventStatus
+from ..engine.intake import problem
+from ..engine.model import DateOrDateTime, Event, EventStatus, SkippedEvent, SkipReason
 from .google_events import (
     Json,
     cancelled_ids,
     detached_id,
     duration_of,
-    event_of,
     means,
     occurrence_key,
     original_start,
+    read,
     series_of,
     shift,
+    skipped_of,
     sort_key,
     updated_of,
+    well_formed,
     written_recurrence_id,
 )
 
 type _Overrides = dict[DateOrDateTime, Event]
 
 
-def fold(
-    items: Iterable[Json], known: Mapping[str, Event] | None = None
-) -> tuple[list[Event], list[str]]:
-    """Return the live events the items make, and the ids of deleted ones.
+class Folded(NamedTuple):
+    """Google's items as the model holds them."""
+
+    changed: list[Event]
+    deleted: list[str]
+    """Ids of deleted events."""
+    skipped: list[SkippedEvent]
+    """Items that could not be read."""
+
+
+def fold(items: Iterable[object], known: Mapping[str, Event] | None = None) -> Folded:
+    """Return the live events the items make, ids of deleted ones, what is unreadable.
 
     With `known` (the events of an incremental listing's calendar as last read), an
     exception or a detached override whose series is not among the items changes the
@@ -47,8 +63,11 @@ def fold(
     masters: dict[str, Json] = {}
     exceptions: dict[str, list[Json]] = {}
     detached: dict[str, list[Json]] = {}
+    skipped: list[SkippedEvent] = []
     for item in items:
-        if master_id := item.get("recurringEventId"):
+        if not well_formed(item):
+            skipped.append(skipped_of(item, SkipReason.UNREADABLE))
+        elif master_id := item.get("recurringEventId"):
             exceptions.setdefault(master_id, []).append(item)
         elif series_id := series_of(item):
             detached.setdefault(series_id, []).append(item)
@@ -62,35 +81,49 @@ def fold(
         if master.get("status") == "cancelled":
             deleted.append(event_id)
             continue
-        series = event_of(master)
+        series = read(master)
+        if isinstance(series, SkippedEvent):
+            skipped.append(series)
+            detached.pop(event_id, None)
+            continue
         held = _held(known.get(event_id), series, new_master=True)
-        changed[event_id], rejected = _with_overrides(
-            series, held, own, detached.pop(event_id, []), master
+        folded, rejected = _with_overrides(
+            series, held, own, detached.pop(event_id, []), skipped, master=master
         )
+        if folded is not None:
+            changed[event_id] = folded
         strays.extend(rejected)
     for series_id in dict.fromkeys([*exceptions, *detached]):
         base = known.get(series_id)
         if base is None or not base.recurring:
             continue
-        changed[series_id], rejected = _with_overrides(
+        folded, rejected = _with_overrides(
             base,
             _held(base, base, new_master=False),
             exceptions.pop(series_id, []),
             detached.pop(series_id, []),
+            skipped,
         )
+        if folded is not None:
+            changed[series_id] = folded
         strays.extend(rejected)
     _drop_deleted_detached(deleted, known, changed)
     events = list(changed.values())
-    for orphans in exceptions.values():
-        events.extend(
-            event_of(item, recurrence_id=original_start(item))
-            for item in orphans
-            if item.get("status") != "cancelled"
-        )
+    alone = [item for orphans in exceptions.values() for item in orphans]
     for items_of_series in detached.values():
         strays.extend(items_of_series)
-    events.extend(event_of(item) for item in strays)
-    return events, deleted
+    for item, occurrence in [
+        *((i, True) for i in alone),
+        *((i, False) for i in strays),
+    ]:
+        if occurrence and item.get("status") == "cancelled":
+            continue
+        found = read(item, occurrence=occurrence)
+        if isinstance(found, SkippedEvent):
+            skipped.append(found)
+        else:
+            events.append(found)
+    return Folded(events, deleted, skipped)
 
 
 def _with_overrides(
@@ -98,19 +131,27 @@ def _with_overrides(
     overrides: _Overrides,
     exceptions: list[Json],
     detached: list[Json],
+    skipped: list[SkippedEvent],
+    *,
     master: Json | None = None,
-) -> tuple[Event, list[Json]]:
+) -> tuple[Event | None, list[Json]]:
     """Return a series with its overrides, and the detached items that are not its.
 
     A cancelled occurrence keeps the series' content at its original time (Google
     guarantees nothing else of it); an exception that matches its plain occurrence
     exactly is no override at all, unless it was written as one. `master`, when
-    given, says which occurrences it cancels that the series does not make.
+    given, says which occurrences it cancels that the series does not make. An
+    override that cannot be read is left out; a series that cannot be read with
+    its overrides is None.
     """
     if not series.recurring:
         return series, detached
     for item in exceptions:
-        original = original_start(item)
+        try:
+            original = original_start(item)
+        except Exception:  # noqa: BLE001  # a malformed originalStartTime
+            skipped.append(skipped_of(item, SkipReason.INVALID_TIME, series.id))
+            continue
         if original is None:
             continue
         key = occurrence_key(original)
@@ -118,7 +159,10 @@ def _with_overrides(
         if item.get("status") == "cancelled":
             overrides[key] = replace(plain, status=EventStatus.CANCELLED)
             continue
-        override = event_of(item, ical_uid=series.ical_uid, recurrence_id=original)
+        override = read(item, ical_uid=series.ical_uid, recurrence_id=original)
+        if isinstance(override, SkippedEvent):
+            skipped.append(skipped_of(item, override.reason, series.id))
+            continue
         written = written_recurrence_id(item)
         if written is not None and means(series.start, written, original):
             overrides[key] = replace(override, recurrence_id=written)
@@ -132,9 +176,11 @@ def _with_overrides(
         if rid is None or item["id"] != detached_id(series.id, rid):
             rejected.append(item)  # not ours (a copy of one made by hand, say)
             continue
-        overrides[occurrence_key(rid)] = event_of(
-            item, ical_uid=series.ical_uid, recurrence_id=rid
-        )
+        found = read(item, ical_uid=series.ical_uid, recurrence_id=rid)
+        if isinstance(found, SkippedEvent):
+            skipped.append(skipped_of(item, found.reason, series.id))
+            continue
+        overrides[occurrence_key(rid)] = found
     for rid in cancelled_ids(master) if master is not None else ():
         overrides.setdefault(
             occurrence_key(rid),
@@ -146,7 +192,11 @@ def _with_overrides(
     ordered = sorted(
         overrides.values(), key=lambda event: sort_key(event.recurrence_id)
     )
-    return replace(series, overrides=tuple(ordered)), rejected
+    whole = replace(series, overrides=tuple(ordered))
+    if (reason := problem(whole)) is not None:
+        skipped.append(skipped_of(master or {"id": series.id}, reason, series.id))
+        return None, rejected
+    return whole, rejected
 
 
 def _held(held: Event | None, series: Event, *, new_master: bool) -> _Overrides:

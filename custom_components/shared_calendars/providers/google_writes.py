@@ -15,19 +15,19 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 import logging
 
-from ..engine.model import Event, EventStatus
-from .base import InvalidEvent
+from ..engine.model import Event, EventStatus, SkippedEvent
+from .base import InvalidEvent, Unreachable
 from .google_events import (
     Json,
     Layout,
     detached_body,
     detached_id,
-    event_of,
     instance_body,
     instance_id,
     layout,
     original_start,
     plain_body,
+    read,
     stray_properties,
 )
 from .google_fold import fold
@@ -123,8 +123,8 @@ class SeriesWriter:
         written.extend(await self._put_detached(plan, refused, present))
         gone = [{"id": event_id, "status": "cancelled"} for event_id in self.removed]
         items = [*([master] if master is not None else []), *written, *gone]
-        changed, _ = fold(items, {series.id: previous})
-        fallback = event_of(master) if master is not None else previous
+        changed = fold(items, {series.id: previous}).changed
+        fallback = _stored(master) if master is not None else previous
         return next((e for e in changed if e.id == series.id), fallback)
 
     async def _put_whole(self, plan: Layout) -> Event:
@@ -144,8 +144,8 @@ class SeriesWriter:
             master = await self._detach_refused(plan, refused)
         present: dict[str, Json | None] = {item["id"]: None for item in existing}
         written.extend(await self._put_detached(plan, refused, present))
-        changed, _ = fold([master, *written])
-        return next((e for e in changed if e.id == series.id), event_of(master))
+        changed = fold([master, *written]).changed
+        return next((e for e in changed if e.id == series.id), _stored(master))
 
     async def _instances(
         self, plan: Layout, before: Mapping[str, Json]
@@ -244,9 +244,12 @@ class SeriesWriter:
         for item in await self.series(master):
             if item["id"] in wanted or "recurringEventId" not in item:
                 continue
-            (folded,), _ = fold([master, item])
-            original = original_start(item)
-            if folded.overrides and original is not None:
+            folded = fold([master, item]).changed
+            try:
+                original = original_start(item)
+            except ValueError, TypeError:
+                continue  # not one this integration wrote: leave it
+            if folded and folded[0].overrides and original is not None:
                 body = plain_body(series, original)
                 written.append(await self._write(item["id"], body))
         return written
@@ -315,3 +318,14 @@ def _differs(held: Json, body: Json) -> bool:
 
 def _cancelled(event: Event) -> bool:
     return event.status is EventStatus.CANCELLED
+
+
+def _stored(master: Json) -> Event:
+    """Return a master as Google stored it (a cancelled one `fold` counts as deleted)."""
+    found = read(master)
+    if isinstance(found, SkippedEvent):
+        raise Unreachable(
+            f"Google stored event {master.get('id')} as something this integration "
+            f"cannot read ({found.reason})."
+        )
+    return found

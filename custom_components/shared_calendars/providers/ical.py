@@ -33,12 +33,14 @@ from icalendar import Calendar, Event as VEvent, vCalAddress, vRecur, vText
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from ..engine.content import instant
+from ..engine.intake import Unreadable
 from ..engine.model import (
     CopyMarker,
     DateOrDateTime,
     Event,
     EventColor,
     EventStatus,
+    SkipReason,
     Transparency,
 )
 from .ical_compat import add_date_list, is_utc
@@ -408,7 +410,9 @@ def read_bounds(
     start_prop, end_prop = component.get("DTSTART"), component.get("DTEND")
     start = _read_time(start_prop, floating)
     if start is None:
-        raise ValueError(f"VEVENT {component.get('UID', '')} has no DTSTART")
+        raise Unreadable(
+            SkipReason.MISSING_TIME if start_prop is None else SkipReason.INVALID_TIME
+        )
     end = _read_time(end_prop, floating)
     delta = getattr(component.get("DURATION"), "dt", None)
     if end is None and isinstance(delta, timedelta):

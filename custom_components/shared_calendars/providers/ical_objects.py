@@ -24,11 +24,19 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, tzinfo
 from functools import partial
+import re
 
 from icalendar import Calendar, Event as VEvent
 
 from ..engine.content import instant
-from ..engine.model import PART_SEPARATOR, DateOrDateTime, Event
+from ..engine.intake import Unreadable, clean_text, problem, sanitised, title_of
+from ..engine.model import (
+    PART_SEPARATOR,
+    DateOrDateTime,
+    Event,
+    SkippedEvent,
+    SkipReason,
+)
 from ..engine.rules import normalise_until, stamp
 from ..engine.series import (
     align_recurrence_id,
@@ -43,6 +51,8 @@ from .ical import (
     sequence_of,
     vevent_to_event,
 )
+
+_SUMMARY = re.compile(r"^SUMMARY(?:;[^:\r\n]*)?:([^\r\n]*)", re.MULTILINE)
 
 
 def events_from_ical(
@@ -65,6 +75,43 @@ def events_from_ical(
         base = resource if index == 0 else f"{resource}{PART_SEPARATOR}uid-{uid}"
         events.extend(_events_of_uid(uid, components, base, floating))
     return events
+
+
+def read_resource(
+    data: str | bytes, resource: str, *, floating: tzinfo = UTC
+) -> tuple[list[Event], list[SkippedEvent]]:
+    """Return the events of one resource, clean, and those that cannot be read.
+
+    Never raises: a resource that is no iCalendar, or that the parser chokes on in
+    any way, is skipped whole; an event in it the engine cannot take (a rule that
+    never ends, times of two kinds) is skipped alone.
+    """
+    if isinstance(data, str):
+        data = clean_text(data)  # a lone surrogate would not even encode
+    try:
+        events = events_from_ical(data, resource, floating=floating)
+    except Exception as err:  # noqa: BLE001  # icalendar raises many types on garbage
+        reason = err.reason if isinstance(err, Unreadable) else SkipReason.UNREADABLE
+        return [], [SkippedEvent(id=resource, title=_summary(data), reason=reason)]
+    kept: list[Event] = []
+    skipped: list[SkippedEvent] = []
+    for event in map(sanitised, events):
+        if (problem_of := problem(event)) is None:
+            kept.append(event)
+        else:
+            skipped.append(
+                SkippedEvent(
+                    id=event.id, title=title_of(event.summary), reason=problem_of
+                )
+            )
+    return kept, skipped
+
+
+def _summary(data: str | bytes) -> str:
+    """Return the first SUMMARY of a resource the parser refused, as far as it goes."""
+    text = data.decode(errors="replace") if isinstance(data, bytes) else data
+    found = _SUMMARY.search(text)
+    return title_of(found.group(1).replace("\\,", ",")) if found else ""
 
 
 def event_from_ical(

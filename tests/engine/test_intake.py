@@ -1,0 +1,283 @@
+"""What the engine takes in: text every store holds, times and rules it can use."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+import json
+import time
+
+from homeassistant.helpers.json import json_bytes
+from hypothesis import given, settings, strategies as st
+import pytest
+
+from custom_components.shared_calendars.engine.intake import (
+    clean_text,
+    problem,
+    sanitised,
+)
+from custom_components.shared_calendars.engine.model import (
+    CopyMarker,
+    Event,
+    SkipReason,
+)
+from custom_components.shared_calendars.engine.occurrences import occurrences
+from custom_components.shared_calendars.engine.rule_check import rule_problem
+from custom_components.shared_calendars.engine.state import SyncState
+
+START = datetime(2026, 5, 4, 10, tzinfo=UTC)
+
+
+def _event(**fields: object) -> Event:
+    values: dict[str, object] = {
+        "id": "e1",
+        "ical_uid": "e1@test",
+        "summary": "Dentist",
+        "start": START,
+        "end": START + timedelta(hours=1),
+    } | fields
+    return Event(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "clean"),
+    [
+        ("plain", "plain"),
+        ("tab\tand\nline", "tab\tand\nline"),
+        ("win\r\nline\rmac", "win\nline\nmac"),
+        ("nul\x00bell\x07esc\x1bdel\x7f", "nulbellescdel"),
+        ("lone \ud800 high, \udfff low", "lone \ufffd high, \ufffd low"),
+        ("xml refuses \ufffe and \uffff", "xml refuses  and "),
+        ("emoji \U0001f600 and C1 \x85 stay", "emoji \U0001f600 and C1 \x85 stay"),
+    ],
+)
+def test_text_is_cleaned_of_what_json_or_xml_cannot_hold(text: str, clean: str) -> None:
+    """Surrogates become U+FFFD, controls but tab and line feed go."""
+    assert clean_text(text) == clean
+
+
+def test_clean_text_is_returned_as_it_was() -> None:
+    """No copy is made of text that needs no cleaning (the common case)."""
+    text = "nothing to do here"
+    assert clean_text(text) is text
+    event = _event()
+    assert sanitised(event) is event
+
+
+@given(st.text())
+def test_any_cleaned_text_is_json_and_utf_8(text: str) -> None:
+    """Whatever comes in, the cleaned text is stored and sent without error."""
+    clean = clean_text(text)
+    clean.encode()
+    assert json.loads(json_bytes(clean)) == clean
+
+
+def test_every_text_of_an_event_and_its_overrides_is_cleaned() -> None:
+    """The sanitised event can be stored: its state serialises with HA's JSON."""
+    override = _event(
+        id="e1_1",
+        summary="moved\ud800",
+        recurrence_id=START + timedelta(days=7),
+        start=START + timedelta(days=7, hours=1),
+        end=START + timedelta(days=7, hours=2),
+    )
+    dirty = _event(
+        summary="a\x00b",
+        description="\udc00",
+        location="\x01",
+        organizer="x\x02@example.com",
+        ical_uid="uid\x03",
+        copy_of=CopyMarker(source="src\ud801"),
+        rrule="FREQ=WEEKLY",
+        overrides=(override,),
+    )
+
+    clean = sanitised(dirty)
+
+    assert (clean.summary, clean.description, clean.location) == ("ab", "\ufffd", "")
+    assert (clean.organizer, clean.ical_uid) == ("x@example.com", "uid")
+    assert clean.copy_of == CopyMarker(source="src\ufffd")
+    assert clean.overrides[0].summary == "moved\ufffd"
+    state = SyncState()
+    state.calendar("cal").events[clean.id] = clean
+    json_bytes(state.to_dict())
+    state.calendar("cal").events[dirty.id] = dirty
+    with pytest.raises(TypeError):
+        json_bytes(state.to_dict())
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=WEEKLY;BYDAY=MO,WE",
+        "FREQ=MONTHLY;BYDAY=-1FR",
+        "FREQ=MONTHLY;BYMONTHDAY=31",
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+        "FREQ=DAILY;UNTIL=20261231T235959Z",
+        "FREQ=WEEKLY;INTERVAL=2;COUNT=10;WKST=SU",
+        "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+        "FREQ=HOURLY;BYHOUR=9,17",
+        "freq=daily;count=3",
+    ],
+)
+def test_rules_calendars_make_are_taken(rule: str) -> None:
+    """Common rules, in any letter case, pass."""
+    assert rule_problem(rule) is None
+    assert problem(_event(rrule=rule)) is None
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "GARBAGE",
+        "FREQ=SOMETIMES",
+        "FREQ=SECONDLY",
+        "FREQ=MINUTELY;COUNT=5",
+        "FREQ=DAILY;INTERVAL=0",
+        "FREQ=DAILY;INTERVAL=-1",
+        "FREQ=DAILY;COUNT=many",
+        "FREQ=DAILY;BYMONTH=13",
+        "FREQ=MONTHLY;BYMONTHDAY=0",
+        "FREQ=WEEKLY;BYDAY=XX",
+        "FREQ=WEEKLY;BYDAY=99MO",
+        "FREQ=WEEKLY;WKST=XX",
+        "FREQ=WEEKLY;X-NAME=1",
+        "FREQ=WEEKLY;FREQ=DAILY",
+        "FREQ=DAILY;BYHOUR=24",
+        "FREQ=WEEKLY;BYMONTHDAY=1",
+        "FREQ=DAILY;BYDAY=2MO",
+        "FREQ=MONTHLY;BYWEEKNO=3",
+        "FREQ=MONTHLY;BYYEARDAY=3",
+    ],
+)
+def test_rules_that_cannot_be_expanded_or_never_end_expanding_are_refused(
+    rule: str,
+) -> None:
+    """Each would raise in dateutil, or loop without end."""
+    assert rule_problem(rule) is not None
+    assert problem(_event(rrule=rule)) is SkipReason.INVALID_RECURRENCE
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
+        "FREQ=YEARLY;BYMONTH=4;BYMONTHDAY=31;COUNT=2",
+        "FREQ=YEARLY;BYYEARDAY=200;BYMONTH=1;UNTIL=99991231T000000Z",
+        "FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29",
+        "FREQ=MONTHLY;INTERVAL=12;BYMONTH=6",
+        "FREQ=YEARLY;BYMONTH=1;BYWEEKNO=20",
+    ],
+)
+def test_rules_that_never_make_an_occurrence_are_refused(rule: str) -> None:
+    """Well formed, but dateutil would search to the year 9999 on every expansion."""
+    began = time.monotonic()
+    assert problem(_event(rrule=rule)) is SkipReason.INVALID_RECURRENCE
+    assert time.monotonic() - began < 2
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO",
+        "FREQ=YEARLY;BYWEEKNO=53",
+        "FREQ=YEARLY;BYWEEKNO=-1;BYDAY=SU;WKST=SU",
+        "FREQ=YEARLY;BYYEARDAY=-1",
+        "FREQ=MONTHLY;BYMONTHDAY=-31",
+        "FREQ=WEEKLY;INTERVAL=3;BYDAY=SU;WKST=SU",
+    ],
+)
+def test_rules_whose_occurrences_are_rare_are_taken(rule: str) -> None:
+    """Rare is not never: a leap day on a Monday comes back within 40 years."""
+    assert problem(_event(rrule=rule)) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "FREQ=DAILY",
+                "FREQ=WEEKLY",
+                "FREQ=MONTHLY",
+                "FREQ=YEARLY",
+                "INTERVAL=3",
+                "COUNT=4",
+                "BYMONTH=2",
+                "BYMONTH=1,2",
+                "BYMONTHDAY=29",
+                "BYMONTHDAY=-1",
+                "BYMONTHDAY=31",
+                "BYDAY=MO",
+                "BYDAY=-1SU",
+                "BYDAY=2TH",
+                "BYSETPOS=1",
+                "BYYEARDAY=60",
+                "BYWEEKNO=20",
+                "BYHOUR=8",
+                "UNTIL=20300101T000000Z",
+            ]
+        ),
+        min_size=1,
+        max_size=5,
+        unique=True,
+    )
+)
+def test_a_rule_taken_in_expands_its_first_occurrences_at_once(
+    parts: list[str],
+) -> None:
+    """What passes the check never makes expansion hang (a 2026-2027 window)."""
+    rule = ";".join(parts)
+    if rule_problem(rule) is not None:
+        return
+    event = _event(rrule=rule)
+    began = time.monotonic()
+    if problem(event) is None:
+        list(occurrences(event, START, START + timedelta(days=366), UTC))
+    assert time.monotonic() - began < 5, rule
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"end": date(2026, 5, 5)}, SkipReason.INVALID_TIME),
+        ({"start": datetime(2026, 5, 4, 10)}, SkipReason.INVALID_TIME),
+        ({"exdate": ("yesterday",)}, SkipReason.INVALID_TIME),
+        ({"summary": 42}, SkipReason.INVALID_VALUE),
+        ({"id": "bad\ud800id"}, SkipReason.UNREADABLE),
+        (
+            {"start": date(9999, 12, 31), "end": date(9999, 12, 31)},
+            SkipReason.INVALID_TIME,
+        ),
+        (
+            {
+                "rrule": "FREQ=DAILY",
+                "overrides": (_event(id="o", recurrence_id=None),),
+            },
+            SkipReason.INVALID_TIME,
+        ),
+    ],
+)
+def test_events_the_engine_cannot_use_are_named_with_a_reason(
+    fields: dict[str, object], reason: SkipReason
+) -> None:
+    """Times of two kinds, naive times, text that is no text, dates past the calendar."""
+    assert problem(replace(_event(), **fields)) is reason  # type: ignore[arg-type]
+
+
+def test_a_usable_series_with_overrides_has_no_problem() -> None:
+    """The checks leave ordinary data alone."""
+    override = _event(
+        id="e1_1",
+        recurrence_id=START + timedelta(days=7),
+        start=START + timedelta(days=7, hours=2),
+        end=START + timedelta(days=7, hours=3),
+    )
+    series = _event(
+        rrule="FREQ=WEEKLY;COUNT=5",
+        exdate=(START + timedelta(days=14),),
+        rdate=(START + timedelta(days=1),),
+        overrides=(override,),
+    )
+    assert problem(series) is None
+    assert problem(_event(start=date(2026, 5, 4), end=date(2026, 5, 5))) is None
