@@ -568,6 +568,35 @@ async def test_unusable_stored_key_is_replaced_through_reauthentication(
     assert entry.state is ConfigEntryState.LOADED
 
 
+async def test_key_unusable_at_setup_is_named_and_asked_for(
+    hass: HomeAssistant, google_harness: GoogleHarness, caldav_harness: CalDavHarness
+) -> None:
+    """The setup says which account's key fails; reauthentication asks for it."""
+    google = google_account(google_harness)
+    key = dict(google["data"]["service_account"]) | {"private_key": "cut"}
+    google["data"] = dict(google["data"]) | {"service_account": key}
+    entry = group_entry(caldav_account(caldav_harness), google)
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert entry.error_reason_translation_key == "invalid_key"
+    assert entry.error_reason_translation_placeholders is not None
+    assert entry.error_reason_translation_placeholders["account"] == SERVICE_ACCOUNT
+
+    requests = caldav_harness.request_count()
+    result = await _reauth_form(hass)
+    assert result["step_id"] == "reauth_google"
+    assert result["description_placeholders"]["account"] == SERVICE_ACCOUNT
+    assert caldav_harness.request_count() == requests  # named: nothing to find out
+    result = await submit(
+        hass, result, {"service_account_json": json.dumps(google_harness.key)}
+    )
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
 async def test_reauthentication_of_a_group_of_one_account_asks_for_it(
     hass: HomeAssistant, caldav_harness: CalDavHarness
 ) -> None:

@@ -114,3 +114,27 @@ async def test_calendar_named_after_its_member_does_not_repeat_the_name(
         if state.entity_id != "calendar.family_everyone"
     )
     assert names == ["Anna Annabel", "Anna Calendar", "Anna Work"]
+
+
+async def test_calendar_never_reached_is_named_as_it_was_picked(
+    hass: HomeAssistant, caldav_harness: CalDavHarness
+) -> None:
+    """Its server never told its name here: the name kept with the member is used."""
+    account = caldav_account(caldav_harness)
+    account_id = account["unique_id"] or ""
+    cleo = member(
+        "Cleo",
+        sources=[(account_id, await caldav_harness.new_calendar("Cleo"))],
+        combined=(account_id, caldav_harness.unshared_calendar_id()),
+    )
+    combined = dict(cleo["data"]["combined"]) | {"name": "Cleo: everyone"}
+    cleo["data"] = dict(cleo["data"]) | {"combined": combined}
+    entry = group_entry(account, cleo)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    [issue] = _issues(hass)
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["calendar"] == "Cleo: everyone"
+    assert issue.translation_placeholders["member"] == "Cleo"

@@ -36,7 +36,7 @@ from .engine.model import CalendarRef, Member, SyncWindow
 from .engine.plan import PlanOptions
 from .engine.state import Confirm, SyncState
 from .members import calendar_names, members_of
-from .providers.base import CalendarProvider, ProviderError
+from .providers.base import CalendarProvider
 from .repairs import (
     async_update_emptied_issues,
     async_update_not_shared_issues,
@@ -245,19 +245,6 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
             for member in self.members
             if ref in member.sources or ref == member.combined
         )
-
-    async def async_calendar_name(self, ref: CalendarRef) -> str:
-        """Return a calendar's name as its owner sees it, asked once."""
-        if (name := self._calendar_names.get(ref.key)) is None:
-            if (provider := self.providers.get(ref.account)) is None:
-                return self.calendar_label(ref)
-            try:
-                name = (await provider.get_calendar(ref.calendar_id)).name
-            except ProviderError as err:
-                LOGGER.debug("No name for %s: %s", ref.calendar_id, err)
-                return self.calendar_label(ref)
-            self._calendar_names[ref.key] = name
-        return name
 
     async def _async_update_data(self) -> SyncReport:
         assert self._cycle is not None, "set up before the first refresh"

@@ -95,7 +95,7 @@ async def async_update_emptied_issues(
             translation_placeholders={
                 "group": entry.title,
                 "member": members,
-                "calendar": await coordinator.async_calendar_name(ref),
+                "calendar": coordinator.calendar_label(ref),
                 "gone": str(loss.gone),
                 "held": str(loss.held),
             },
@@ -188,7 +188,7 @@ async def async_update_skipped_issues(
                 translation_placeholders={
                     "group": entry.title,
                     "member": coordinator.owners(ref),
-                    "calendar": await coordinator.async_calendar_name(ref),
+                    "calendar": coordinator.calendar_label(ref),
                     "events": "\n".join(f"- {title}" for title in shown),
                 },
             )
