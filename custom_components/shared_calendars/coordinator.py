@@ -36,7 +36,7 @@ from .engine.model import CalendarRef, Member, SyncWindow
 from .engine.plan import PlanOptions
 from .engine.state import Confirm, SyncState
 from .members import calendar_names, members_of
-from .providers.base import CalendarProvider
+from .providers.base import CalendarProvider, ProviderError
 from .repairs import (
     async_update_emptied_issues,
     async_update_not_shared_issues,
@@ -225,6 +225,20 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
     def remember_calendar_name(self, ref: CalendarRef, name: str) -> None:
         """Keep a calendar's name as its server gave it, for messages."""
         self._calendar_names[ref.key] = name
+
+    async def async_calendar_label(self, ref: CalendarRef) -> str:
+        """Return `calendar_label`, asking the server once when no name is known."""
+        known = self._calendar_names.get(ref.key) or calendar_names(
+            self.config_entry
+        ).get(ref.key)
+        if known is None and (provider := self.providers.get(ref.account)):
+            try:
+                self.remember_calendar_name(
+                    ref, (await provider.get_calendar(ref.calendar_id)).name
+                )
+            except ProviderError as err:
+                LOGGER.debug("No name for a calendar of %s: %s", ref.account, err)
+        return self.calendar_label(ref)
 
     def calendar_label(self, ref: CalendarRef) -> str:
         """Return a calendar as the user knows it, without asking its server.

@@ -188,7 +188,7 @@ async def async_update_skipped_issues(
                 translation_placeholders={
                     "group": entry.title,
                     "member": coordinator.owners(ref),
-                    "calendar": coordinator.calendar_label(ref),
+                    "calendar": await coordinator.async_calendar_label(ref),
                     "events": "\n".join(f"- {title}" for title in shown),
                 },
             )

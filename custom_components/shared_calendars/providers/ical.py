@@ -46,6 +46,11 @@ from ..engine.model import (
 from .ical_compat import add_date_list, is_utc
 from .zones import iana_zone_like
 
+_WHEN = frozenset(
+    {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
+)
+"""The properties that decide when an event happens."""
+
 MARKER_PROPERTY = "X-SHARED-CALENDARS-SOURCE"
 """The X- property that marks a managed copy; its value is the source's ledger key."""
 
@@ -220,7 +225,16 @@ def timezone_from_vtimezone(text: str | None) -> str | None:
 def vevent_to_event(
     component: VEvent, event_id: str, uid: str, floating: tzinfo
 ) -> Event:
-    """Convert one VEVENT; an RDATE period counts by its start (see `rdate_periods`)."""
+    """Convert one VEVENT; an RDATE period counts by its start (see `rdate_periods`).
+
+    Raises `ValueError` when a property that decides when it happens is garbage:
+    icalendar 6.3 drops such a property (noting it in `errors`), 7.x keeps it broken.
+    """
+    broken = sorted(
+        {name for name, _ in getattr(component, "errors", ()) if name in _WHEN}
+    )
+    if broken:
+        raise ValueError(f"unreadable {', '.join(broken)}")
     start, end = read_bounds(component, floating)
     recurrence_id = _read_time(component.get("RECURRENCE-ID"), floating)
     rrules = [_recur_text(rule) for rule in _as_list(component.get("RRULE"))]
