@@ -47,7 +47,7 @@ def occurrences(
         ):
             yield Occurrence(event=event, start=event.start, end=finish)
         return
-    duration = _span(event.start, shown_end(event))
+    duration = span(event.start, shown_end(event))
     overridden = {
         instant(o.recurrence_id, zone): o for o in event.overrides if o.recurrence_id
     }
@@ -110,7 +110,8 @@ def busy_periods(
     return merged
 
 
-def _span(start: DateOrDateTime, end: DateOrDateTime) -> timedelta:
+def span(start: DateOrDateTime, end: DateOrDateTime) -> timedelta:
+    """Return how long an occurrence lasts; whole days when either bound is a date."""
     if isinstance(start, datetime) and isinstance(end, datetime):
         return end - start
     return timedelta(days=(_as_date(end) - _as_date(start)).days)

@@ -18,7 +18,7 @@ from itertools import takewhile
 
 from .content import instant
 from .model import DateOrDateTime, Event, EventStatus
-from .occurrences import is_instance, rule_starts
+from .occurrences import is_instance, rule_starts, span
 from .rules import join_rule, rule_parts, stamp
 
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -51,7 +51,7 @@ def with_period_ends(
     series: Event, periods: Iterable[tuple[DateOrDateTime, DateOrDateTime]]
 ) -> Event:
     """Add RDATE periods: each an extra date, and an override where its end differs."""
-    duration = _length(series.start, series.end)
+    duration = span(series.start, series.end)
     overridden = {
         instant(o.recurrence_id, UTC) for o in series.overrides if o.recurrence_id
     }
@@ -59,7 +59,7 @@ def with_period_ends(
     overrides = list(series.overrides)
     for begin, finish in periods:
         rdate.append(begin)
-        if _length(begin, finish) != duration and instant(begin, UTC) not in overridden:
+        if span(begin, finish) != duration and instant(begin, UTC) not in overridden:
             overrides.append(
                 replace(
                     series,
@@ -308,10 +308,3 @@ def _shift(
     if zone is None:
         return value + offset
     return (_wall(value, zone) + offset).replace(tzinfo=zone)
-
-
-def _length(start: DateOrDateTime, end: DateOrDateTime) -> timedelta:
-    if isinstance(start, datetime) and isinstance(end, datetime):
-        return end - start
-    as_date = [v.date() if isinstance(v, datetime) else v for v in (start, end)]
-    return as_date[1] - as_date[0]
