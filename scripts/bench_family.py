@@ -1,19 +1,22 @@
-"""The family scenario against the fake Google API: requests, bytes, wall and CPU.
+"""The family scenario, one strategy on one kind of server, in a process of its own.
 
 Members each have source calendars of originals (a tenth of them weekly series, a
 twentieth with a moved occurrence) and a combined calendar that receives everyone
-else's. The fake server runs in a thread of its own, so that the CPU figure
-(`time.thread_time` of the thread that runs the sync) is the integration's alone.
+else's. The servers run in another process (`bench_servers`), so this process's CPU,
+peak memory and disk writes are the sync's: the integration's `SyncCycle` with its
+state kept as the coordinator keeps it (`BenchStore`), or the naive reference
+(`bench_baseline`). Run by `scripts/bench.py`, which reads the JSON it writes.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+import gc
+import json
+from pathlib import Path
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -24,48 +27,82 @@ from aiohttp import (
     TraceRequestChunkSentParams,
     TraceResponseChunkReceivedParams,
 )
+from homeassistant.core import HomeAssistant
 
-from custom_components.shared_calendars.cycle import SyncCycle, SyncReport
-from custom_components.shared_calendars.engine.model import CalendarRef, Member
+from custom_components.shared_calendars.coordinator import _store
+from custom_components.shared_calendars.cycle import SyncCycle
 from custom_components.shared_calendars.engine.plan import PlanOptions
 from custom_components.shared_calendars.engine.state import SyncState
+from custom_components.shared_calendars.providers.base import CalendarProvider
+from custom_components.shared_calendars.providers.caldav import CalDavProvider
 from custom_components.shared_calendars.providers.google import (
     GoogleProvider,
     ServiceAccountKey,
 )
-from tests.servers.fake_google import FakeGoogle, rsa_test_key, service_account_key
+from scripts.bench_baseline import NaiveSync
+from scripts.bench_servers import Connect, ServerProcess
 
-ACCOUNT = "bench@bench-project.iam.gserviceaccount.com"
-ZONE = "Europe/Berlin"
-START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
-WRITES = frozenset({"events.insert", "events.update", "events.patch", "events.delete"})
+WRITES = frozenset(
+    {"events.insert", "events.update", "events.patch", "events.delete", "PUT", "DELETE"}
+)
 
 
-class ServerThread:
-    """A `FakeGoogle` served from its own thread and event loop."""
+def proc_kib(field_name: str) -> int:
+    """Return a field of /proc/self/status in KiB (VmRSS, VmHWM)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field_name + ":"):
+            return int(line.split()[1])
+    raise LookupError(field_name)
 
-    def __init__(self) -> None:
-        """Start the thread's loop and the server in it."""
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-        self.server = FakeGoogle()
-        self.call(self.server.start())
 
-    def call[T](self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run a coroutine in the server's loop and wait for it."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+def _disk_written() -> int:
+    """Return the bytes this process has sent to the disk so far (all its threads)."""
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("write_bytes:"):
+            return int(line.split()[1])
+    raise LookupError("write_bytes")
 
-    def stop(self) -> None:
-        """Stop the server and its thread."""
-        self.call(self.server.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join()
+
+def reset_peak() -> None:
+    """Start the peak resident size (VmHWM) over from the current size."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+class BenchStore:
+    """The state on disk, loaded and saved as the coordinator does it.
+
+    Uses the coordinator's own store, so the disk figures follow whatever the
+    integration persists with (only this class changes when that does).
+    """
+
+    def __init__(self, directory: Path) -> None:
+        """Keep the state under `directory` (Home Assistant's config directory)."""
+        self.directory = directory
+        self._hass = HomeAssistant(str(directory))
+        self._store = _store(self._hass, "bench")
+
+    async def load(self) -> SyncState:
+        """Read the state as Home Assistant's start-up does (a fresh store)."""
+        self._store = _store(self._hass, "bench")
+        stored = await self._store.async_load()
+        return SyncState() if stored is None else SyncState.from_dict(stored)
+
+    async def save(self, state: SyncState) -> None:
+        """Write the state as `SharedCalendarsCoordinator.async_save_state` does."""
+        await self._store.async_save(state.to_dict())
+
+    def size(self) -> int:
+        """Return the bytes the stored state takes on disk."""
+        return sum(f.stat().st_size for f in self.directory.rglob("*") if f.is_file())
+
+    async def close(self) -> None:
+        """Let Home Assistant finish its writes."""
+        await self._hass.async_stop(force=True)
 
 
 @dataclass(kw_only=True)
 class Traffic:
-    """Bytes the provider's HTTP session sent and received (bodies)."""
+    """Bytes an aiohttp session sent and received (bodies)."""
 
     sent: int = 0
     received: int = 0
@@ -92,234 +129,269 @@ class Traffic:
 
 
 @dataclass(kw_only=True)
-class Row:
+class Step:
     """The figures of one step of the scenario."""
 
     name: str
-    requests: Counter[str] = field(default_factory=Counter)
+    requests: dict[str, int] = field(default_factory=dict)
     sent: int = 0
     received: int = 0
     wall: float = 0.0
     cpu: float = 0.0
-    report: SyncReport | None = None
+    """Seconds of CPU of the whole sync process, every thread."""
+    peak_mib: float = 0.0
+    """Peak resident memory during the step above the post-import baseline."""
+    disk: int = 0
+    """Bytes written to disk during the step."""
+    changes: int = 0
+    """Copies written or deleted."""
 
     @property
     def writes(self) -> int:
         """Return the event writes made (refused inserts included)."""
-        return sum(n for route, n in self.requests.items() if route in WRITES)
-
-    @property
-    def reads(self) -> int:
-        """Return the other requests."""
-        return sum(self.requests.values()) - self.writes
+        return sum(n for kind, n in self.requests.items() if kind in WRITES)
 
 
-def _when(moment: datetime) -> dict[str, str]:
-    return {"dateTime": moment.isoformat(), "timeZone": ZONE}
+class Meter:
+    """Measures steps: requests and bytes on the wire, time, CPU, memory, disk."""
 
+    def __init__(self, server: ServerProcess, traffic: Traffic | None) -> None:
+        """Count requests at `server`; bytes by `traffic` (else at the server)."""
+        self._server = server
+        self._traffic = traffic
+        gc.collect()
+        self.baseline_kib = proc_kib("VmRSS")
+        self.steps: list[Step] = []
 
-def _original(member: int, number: int) -> dict[str, Any]:
-    """Return the resource of one original as a member's calendar app writes it."""
-    begin = START + timedelta(hours=(number * 7) % 2000, minutes=15 * member)
-    body: dict[str, Any] = {
-        "summary": f"Member {member} event {number}",
-        "description": "Bring the blue folder" if number % 3 == 0 else "",
-    }
-    if number % 10 == 5:
-        day = begin.date()
-        body |= {
-            "start": {"date": day.isoformat()},
-            "end": {"date": (day + timedelta(days=1)).isoformat()},
+    def _wire(self) -> tuple[dict[str, int], int, int]:
+        requests, sent, received = self._server.call("traffic")
+        if self._traffic is not None:
+            sent, received = self._traffic.sent, self._traffic.received
+        return requests, sent, received
+
+    async def measure(self, name: str, step: Callable[[], Awaitable[int]]) -> Step:
+        """Run one step (it returns the copies it changed) and keep what it cost."""
+        before, sent, received = self._wire()
+        disk = _disk_written()
+        reset_peak()
+        wall, cpu = time.perf_counter(), time.process_time()
+        changes = await step()
+        result = Step(
+            name=name,
+            wall=time.perf_counter() - wall,
+            cpu=time.process_time() - cpu,
+            peak_mib=(proc_kib("VmHWM") - self.baseline_kib) / 1024,
+            disk=_disk_written() - disk,
+            changes=changes,
+        )
+        after, sent_after, received_after = self._wire()
+        result.sent, result.received = sent_after - sent, received_after - received
+        result.requests = {
+            kind: grown
+            for kind, number in sorted(after.items())
+            if (grown := number - before.get(kind, 0)) > 0
         }
-    else:
-        body |= {"start": _when(begin), "end": _when(begin + timedelta(hours=1))}
-    if number % 10 == 0:
-        body["recurrence"] = ["RRULE:FREQ=WEEKLY;COUNT=20"]
-    return body
+        self.steps.append(result)
+        return result
 
 
-def _moved(
-    master: dict[str, Any], weeks: int, minutes: int
-) -> tuple[str, dict[str, Any]]:
-    """Return the instance id and resource of an occurrence moved by `minutes`."""
-    original = datetime.fromisoformat(master["start"]["dateTime"]) + timedelta(
-        weeks=weeks
+async def _providers(
+    connect: Connect, traffic: Traffic
+) -> tuple[dict[str, CalendarProvider], ClientSession | None]:
+    if connect.kind == "google":
+        assert connect.google_key is not None
+        session = ClientSession(trace_configs=[traffic.trace()])
+        key = ServiceAccountKey.parse(json.dumps(connect.google_key))
+        return {"g": GoogleProvider(key, session, api_root=connect.api_root)}, session
+    provider = CalDavProvider(
+        url=connect.caldav_url,
+        username=connect.caldav_user,
+        password=connect.caldav_password,
     )
-    moved = original + timedelta(minutes=minutes)
-    instance = f"{master['id']}_{original.astimezone(UTC):%Y%m%dT%H%M%SZ}"
-    body = {
-        "summary": master["summary"],
-        "start": _when(moved),
-        "end": _when(moved + timedelta(hours=1)),
-    }
-    return instance, body
+    return {"c": provider}, None
 
 
-@dataclass(kw_only=True)
-class Family:
-    """The members, their calendars, and the originals that may be edited."""
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the scenario the arguments describe; return its figures.
 
-    members: list[Member]
-    originals: dict[str, list[dict[str, Any]]]
-    """Source calendar id -> the originals written there."""
-
-
-def populate(server: FakeGoogle, members: int, calendars: int, events: int) -> Family:
-    """Make every member's calendars and fill the sources, as the members would."""
-    family = Family(members=[], originals={})
-    for m in range(members):
-        sources = []
-        for c in range(calendars):
-            calendar_id = server.create_calendar(f"member {m} source {c}")
-            server.share(calendar_id, ACCOUNT, "writer")
-            sources.append(CalendarRef(account="g", calendar_id=calendar_id))
-            written = family.originals[calendar_id] = []
-            for n in range(events):
-                stored = server.insert_event(calendar_id, _original(m, c * events + n))
-                written.append(stored)
-                if n % 20 == 0:
-                    instance, body = _moved(stored, 2, 30)
-                    server.update_event(calendar_id, instance, body)
-        combined = server.create_calendar(f"member {m} combined")
-        server.share(combined, ACCOUNT, "writer")
-        family.members.append(
-            Member(
-                id=f"m{m}",
-                name=f"Member {m}",
-                sources=tuple(sources),
-                combined=CalendarRef(account="g", calendar_id=combined),
-            )
-        )
-    return family
-
-
-def edit(server: FakeGoogle, family: Family, count: int) -> None:
-    """Edit `count` originals: titles of single events, one moved occurrence."""
-    calendars = list(family.originals)
-    for n in range(count):
-        calendar_id = calendars[n % len(calendars)]
-        originals = family.originals[calendar_id]
-        if n == count - 1:
-            master = next(o for o in originals[20:] if "recurrence" in o)
-            instance, body = _moved(master, 4, 45)
-            server.update_event(calendar_id, instance, body)
-            continue
-        single = [o for o in originals if "recurrence" not in o][n]
-        body = {key: single[key] for key in ("summary", "start", "end")}
-        server.update_event(
-            calendar_id, single["id"], body | {"summary": f"{single['summary']} (new)"}
-        )
-
-
-async def measure(
-    name: str,
-    server: FakeGoogle,
-    traffic: Traffic,
-    step: Callable[[], Awaitable[SyncReport | None]],
-) -> Row:
-    """Run one step and return what it cost."""
-    before, sent, received = Counter(server.requests), traffic.sent, traffic.received
-    wall, cpu = time.perf_counter(), time.thread_time()
-    report = await step()
-    row = Row(
-        name=name,
-        wall=time.perf_counter() - wall,
-        cpu=time.thread_time() - cpu,
-        sent=traffic.sent - sent,
-        received=traffic.received - received,
-        report=report,
-    )
-    for (_, route), number in server.requests.items():
-        if route != "token" and (grown := number - before[(_, route)]) > 0:
-            row.requests[route] += grown
-    return row
-
-
-async def run_family(
-    *,
-    members: int = 5,
-    calendars: int = 2,
-    events: int = 500,
-    latency: float = 0.03,
-    concurrency: int = 4,
-    edits: int = 10,
-) -> list[Row]:
-    """Run the scenario: first sync, second cycle, quiet cycle, edits."""
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, rsa_test_key, 0)
-    thread = ServerThread()
-    server = thread.server
+    With `--sizes`, one family of each size in turn on the same servers (for the
+    growth figures: the memory figures of later sizes then include what earlier
+    ones left).
+    """
+    workdir = Path(args.workdir)
+    server = ServerProcess(args.kind, workdir / "server")
     traffic = Traffic()
-    session = ClientSession(trace_configs=[traffic.trace()])
+    session = None
+    providers: dict[str, CalendarProvider] = {}
     try:
-        server.register_service_account(ACCOUNT, rsa_test_key(0).public_key())
-        key = service_account_key(ACCOUNT, server.token_uri, rsa_test_key(0))
-        provider = GoogleProvider(
-            ServiceAccountKey.parse(key), session, api_root=server.api_root
-        )
-        family = populate(server, members, calendars, events)
-        server.latency = latency
-
-        async def save() -> None:
-            """Keep the state in memory: persistence is measured elsewhere."""
-
-        cycle = SyncCycle(
-            providers={"g": provider},
-            state=SyncState(),
-            save=save,
-            concurrency=concurrency,
-        )
-
-        async def run() -> SyncReport:
-            return await cycle.run(family.members, PlanOptions())
-
-        async def edited() -> SyncReport:
-            edit(server, family, edits)
-            return await run()
-
-        rows = [
-            await measure("first sync", server, traffic, run),
-            await measure("second cycle", server, traffic, run),
-            await measure("quiet cycle", server, traffic, run),
-            await measure(f"{edits} edits", server, traffic, edited),
-        ]
-        _check(server, family)
-        return rows
+        sizes = [int(size) for size in args.sizes.split(",")] if args.sizes else []
+        figures = []
+        for events in sizes or [args.events]:
+            server.call("set_latency", args.setup_latency)
+            connect: Connect = server.call("populate", 5, 2, events)
+            if not providers:
+                providers, session = await _providers(connect, traffic)
+            meter = Meter(server, traffic if connect.kind == "google" else None)
+            figures.append(
+                await _family(
+                    args=args,
+                    connect=connect,
+                    providers=providers,
+                    meter=meter,
+                    server=server,
+                    directory=workdir / f"{args.strategy}-{events}",
+                )
+            )
+        return {"sizes": figures} if sizes else figures[0]
     finally:
-        await session.close()
-        thread.stop()
+        for provider in providers.values():
+            await provider.close()
+        if session is not None:
+            await session.close()
+        server.stop()
 
 
-def _check(server: FakeGoogle, family: Family) -> None:
-    """Fail unless every combined calendar holds one copy of every other's original."""
-    for member in family.members:
-        assert member.combined is not None
-        held = server.live_events(member.combined.calendar_id).values()
-        masters = Counter(
-            event["summary"].removesuffix(" (new)")
-            for event in held
-            if "recurringEventId" not in event
-        )
-        expected = Counter(
-            original["summary"]
-            for other in family.members
-            if other is not member
-            for source in other.sources
-            for original in family.originals[source.calendar_id]
-        )
-        assert masters == expected, f"{member.name}: copies differ from originals"
-
-
-def print_rows(rows: list[Row], title: str) -> None:
-    """Print the figures as a table."""
-    print(title)
-    print(
-        f"  {'step':<14}{'reads':>7}{'writes':>8}{'KB out':>9}{'KB in':>9}"
-        f"{'wall s':>9}{'CPU s':>8}  requests by kind"
+async def _family(
+    *,
+    args: argparse.Namespace,
+    connect: Connect,
+    providers: dict[str, CalendarProvider],
+    meter: Meter,
+    server: ServerProcess,
+    directory: Path,
+) -> dict[str, Any]:
+    """Run one strategy on one family; return its figures, the copies checked."""
+    strategy = _ours if args.strategy == "ours" else _naive
+    figures = await strategy(
+        args=args,
+        connect=connect,
+        providers=providers,
+        meter=meter,
+        server=server,
+        directory=directory,
     )
-    for row in rows:
-        kinds = ", ".join(f"{k} {n}" for k, n in sorted(row.requests.items()))
-        print(
-            f"  {row.name:<14}{row.reads:>7}{row.writes:>8}{row.sent / 1024:>9.0f}"
-            f"{row.received / 1024:>9.0f}{row.wall:>9.2f}{row.cpu:>8.2f}  {kinds}"
+    figures["copies"] = server.call("check")
+    figures["steps"] = [asdict(step) | {"writes": step.writes} for step in meter.steps]
+    figures["baseline_rss_mib"] = meter.baseline_kib / 1024
+    # Each step's peak (VmHWM is started over per step, ru_maxrss with it).
+    figures["peak_rss_mib"] = max(step.peak_mib for step in meter.steps)
+    return figures
+
+
+async def _ours(
+    *,
+    args: argparse.Namespace,
+    connect: Connect,
+    providers: dict[str, CalendarProvider],
+    meter: Meter,
+    server: ServerProcess,
+    directory: Path,
+) -> dict[str, Any]:
+    store = BenchStore(directory)
+    state = SyncState()
+    options = PlanOptions()
+
+    def cycle_for(held: SyncState) -> SyncCycle:
+        async def save() -> None:
+            await store.save(held)
+
+        return SyncCycle(
+            providers=providers, state=held, save=save, concurrency=args.concurrency
         )
+
+    cycle = cycle_for(state)
+
+    async def once(full: bool = False) -> int:
+        report = await cycle.run(connect.members, options, full=full)
+        return report.created + report.updated + report.deleted
+
+    figures: dict[str, Any] = {}
+    try:
+        await meter.measure("first sync", once)
+        server.call("set_latency", args.latency)
+        figures["state_bytes"] = store.size()
+        if args.steps == "first":
+            return figures
+        await meter.measure("second cycle", once)
+        await meter.measure("quiet cycle", once)
+        if args.steps == "quiet":
+            return figures
+        server.call("edit", 10)
+        await meter.measure("10 edits", once)
+
+        async def restart() -> int:
+            nonlocal cycle
+            began = time.perf_counter()
+            cycle = cycle_for(await store.load())
+            figures["load_seconds"] = time.perf_counter() - began
+            return await once()
+
+        await meter.measure("restart", restart)
+        await meter.measure("full resync", lambda: once(full=True))
+        return figures
+    finally:
+        await store.close()
+
+
+async def _naive(
+    *,
+    args: argparse.Namespace,
+    connect: Connect,
+    providers: dict[str, CalendarProvider],
+    meter: Meter,
+    server: ServerProcess,
+    directory: Path,
+) -> dict[str, Any]:
+    await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
+    database = directory / "naive.sqlite3"
+    naive = NaiveSync(providers, database, args.concurrency)
+
+    async def once() -> int:
+        return await naive.run(connect.members)
+
+    figures: dict[str, Any] = {}
+    await meter.measure("first sync", once)
+    server.call("set_latency", args.latency)
+    figures["state_bytes"] = database.stat().st_size
+    if args.steps == "first":
+        return figures
+    await meter.measure("second cycle", once)
+    await meter.measure("quiet cycle", once)
+    if args.steps == "quiet":
+        return figures
+    server.call("edit", 10)
+    await meter.measure("10 edits", once)
+
+    async def restart() -> int:
+        nonlocal naive
+        naive = NaiveSync(providers, database, args.concurrency)
+        return await once()
+
+    await meter.measure("restart", restart)
+    return figures
+
+
+def main() -> None:
+    """Run one scenario and write its figures as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    parser.add_argument("--kind", choices=("google", "caldav"), default="google")
+    parser.add_argument("--strategy", choices=("ours", "naive"), default="ours")
+    parser.add_argument("--events", type=int, default=500)
+    parser.add_argument("--sizes", default="", help="events a calendar, e.g. 10,20,40")
+    parser.add_argument("--latency", type=float, default=0.03)
+    parser.add_argument(
+        "--setup-latency", type=float, default=None, help="latency of the first sync"
+    )
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--steps", choices=("all", "first", "quiet"), default="all")
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    if args.setup_latency is None:
+        args.setup_latency = args.latency
+    figures = asyncio.run(run(args))
+    Path(args.out).write_text(json.dumps(figures, indent=1))
+
+
+if __name__ == "__main__":
+    main()
