@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
+import probatio
 import pytest
-from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+    async_mock_service,
+)
 
 from custom_components.shared_calendars.const import DOMAIN, EVENT_BOOKING_REMOVED
 from custom_components.shared_calendars.engine.model import Event, EventStatus
 from custom_components.shared_calendars.engine.occurrences import occurrences
 
+from .family import event
+from .flows import checked, submit, suggested
 from .providers.caldav_harness import CalDavHarness
 from .providers.google_harness import GoogleHarness
 from .rooms import (
@@ -260,10 +267,6 @@ async def test_rooms_are_cleared_after_a_sync_when_asked(
     rooms = await setup_rooms(hass, caldav_harness, {"clear_rooms_after_sync": True})
     now = datetime.now(UTC).replace(microsecond=0)
     tomorrow = now.astimezone(BERLIN).replace(hour=9, minute=0, second=0)
-    from datetime import timedelta
-
-    from .family import event
-
     tomorrow += timedelta(days=1)
     first = event(
         "first", "First", tomorrow, tomorrow + timedelta(hours=1), created=now
@@ -285,3 +288,169 @@ async def test_rooms_are_cleared_after_a_sync_when_asked(
     assert [event.data["name"] for event in removed] == ["Second"]
     # 2025's bookings lie outside the window: left alone.
     assert "Fundraising Weekly" in await rooms.events(ROOM_1)
+
+
+MESSAGE = (
+    "{{ name }} in {{ calendar_name }} lost to {{ overlap_events[0].name }}"
+    " ({{ overlap_events[0].organizer }}); deleted={{ is_deleted }}"
+    " cancelled={{ is_cancelled }} recurring={{ is_recurring }}"
+    " priorized={{ is_priorized }} deprioritized={{ is_deprioritized }}"
+    " at {{ start.strftime('%d.%m. %H:%M') }} by {{ organizer }}"
+)
+
+
+async def test_organizers_are_told_through_a_notify_action_and_entity(
+    hass: HomeAssistant, caldav_harness: CalDavHarness
+) -> None:
+    """Each booking that lost is told to its organizer; cancelled ones are not."""
+    action_calls = async_mock_service(hass, "notify", "smtp")
+    entity_calls = async_mock_service(hass, "notify", "send_message")
+    await setup_rooms(
+        hass,
+        caldav_harness,
+        {
+            "notify_action": "notify.smtp",
+            "notify_entity": "notify.front_desk",
+            "notify_message": MESSAGE,
+        },
+    )
+    await clear(hass)
+    assert [call.data for call in action_calls] == [
+        {
+            "message": "Fundraising Weekly in Meeting room 1 lost to Finance Monthly"
+            " (head-of-finance@my-awesome.org); deleted=True cancelled=False"
+            " recurring=False priorized=False deprioritized=False"
+            " at 14.07. 00:00 by head-of-fundraising@my-awesome.org",
+            "target": ["head-of-fundraising@my-awesome.org"],
+        },
+        {
+            "message": "Job Interviews in Meeting room 2 lost to Workers Council"
+            " Meeting (workers-council@my-awesome.org); deleted=False cancelled=True"
+            " recurring=True priorized=False deprioritized=False"
+            " at 14.07. 14:00 by head-of-hr@my-awesome.org",
+            "target": ["head-of-hr@my-awesome.org"],
+        },
+    ]
+    assert [call.data["entity_id"] for call in entity_calls] == [
+        "notify.front_desk",
+        "notify.front_desk",
+    ]
+    assert entity_calls[0].data["message"] == action_calls[0].data["message"]
+
+
+async def test_a_template_error_is_logged_and_the_clearing_still_reported(
+    hass: HomeAssistant,
+    caldav_harness: CalDavHarness,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A broken message tells nobody, says why, and removes the bookings all the same."""
+    calls = async_mock_service(hass, "notify", "smtp")
+    rooms = await setup_rooms(
+        hass,
+        caldav_harness,
+        {"notify_action": "notify.smtp", "notify_message": "{{ 1 / 0 }}"},
+    )
+    removed = async_capture_events(hass, EVENT_BOOKING_REMOVED)
+    response = await clear(hass)
+    assert len(response["deleted_overlapping_events"]) == 1
+    assert len(response["cancelled_overlapping_recurring_events"]) == 1
+    assert calls == []
+    assert len(removed) == 3
+    assert "Fundraising Weekly" not in await rooms.events(ROOM_1)
+    assert (
+        "The message about the removed booking Fundraising Weekly could not be"
+        " written: the template failed" in caplog.text
+    )
+    assert "division by zero" in caplog.text
+
+
+async def test_a_prioritised_booking_takes_the_room_and_two_are_ignored(
+    hass: HomeAssistant, caldav_harness: CalDavHarness
+) -> None:
+    """The marker beats age; two prioritised bookings both stay, reported as ignored."""
+    rooms = await setup_rooms(hass, caldav_harness, {"priority_marker": "[board]"})
+    calendar = rooms.calendars[ROOM_1]
+    for key, title, created in (
+        ("board", "Board [board]", at(7, 10, 9)),
+        ("board-2", "Audit [board]", at(7, 11, 9)),
+    ):
+        await caldav_harness.provider.put_event(
+            calendar,
+            event(key, title, at(7, 15, 11), at(7, 15, 13), created=created),
+        )
+    await rooms.entry.runtime_data.coordinator.async_refresh()
+    response = await clear(hass, room=ROOM_1, dry_run=True)
+    assert [
+        (item["event"]["name"], item["overlaps_with"]["name"])
+        for item in response["deleted_overlapping_events"]
+    ] == [
+        ("Fundraising Weekly", "Board [board]"),
+        ("Finance Monthly", "Board [board]"),
+    ]
+    assert [
+        (item["event"]["name"], item["overlaps_with"]["name"])
+        for item in response["ignored_overlapping_events"]
+    ] == [("Audit [board]", "Board [board]")]
+
+
+async def test_a_group_without_rooms_refuses_to_clear(
+    hass: HomeAssistant, caldav_harness: CalDavHarness
+) -> None:
+    """The refusal says where rooms are picked."""
+    rooms = await setup_rooms(hass, caldav_harness)
+    hass.config_entries.async_update_entry(rooms.entry, options={})
+    await hass.async_block_till_done()
+    with pytest.raises(ServiceValidationError) as refused:
+        await clear(hass)
+    assert refused.value.translation_key == "no_rooms"
+
+
+async def test_rooms_are_picked_in_the_groups_options(
+    hass: HomeAssistant, caldav_harness: CalDavHarness
+) -> None:
+    """Any listed calendar but a member's; a notify action must exist."""
+    rooms = await setup_rooms(hass, caldav_harness)
+    async_mock_service(hass, "notify", "smtp")
+    account = next(iter(rooms.entry.subentries.values())).unique_id
+    assert account is not None
+    result = checked(await hass.config_entries.options.async_init(rooms.entry.entry_id))
+    result = await submit(
+        hass, result, probatio.Schema(result["data_schema"].schema)({})
+    )
+    assert result["step_id"] == "rooms"
+    room_1, anna = (f"{account}|{rooms.calendars[name]}" for name in (ROOM_1, "anna"))
+    assert suggested(result)["rooms"] == [
+        room_1,
+        f"{account}|{rooms.calendars[ROOM_2]}",
+    ]
+    result = await submit(
+        hass, result, {"rooms": [room_1, anna], "clear_rooms_after_sync": False}
+    )
+    assert result["errors"] == {"rooms": "room_is_member_calendar"}
+    result = await submit(
+        hass,
+        result,
+        {
+            "rooms": [room_1],
+            "notify_action": "notify.fax",
+            "clear_rooms_after_sync": False,
+        },
+    )
+    assert result["errors"] == {"notify_action": "unknown_notify_action"}
+    result = await submit(
+        hass,
+        result,
+        {
+            "rooms": [room_1],
+            "notify_action": "notify.smtp",
+            "priority_organizers": [" ceo@my-awesome.org ", ""],
+            "clear_rooms_after_sync": True,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert rooms.entry.options["rooms"] == [
+        {"account": account, "calendar_id": rooms.calendars[ROOM_1], "name": ROOM_1}
+    ]
+    assert rooms.entry.options["priority_organizers"] == ["ceo@my-awesome.org"]
+    await hass.async_block_till_done()
+    assert hass.states.get("calendar.family_meeting_room_2") is None
