@@ -249,10 +249,9 @@ async def test_room_entities_show_bookings_and_occupancy(
         blocking=True,
         return_response=True,
     )
-    assert response is not None
+    found: Any = response
     titles = [
-        event["summary"]
-        for event in response["calendar.family_meeting_room_2"]["events"]  # type: ignore[index, union-attr]
+        event["summary"] for event in found["calendar.family_meeting_room_2"]["events"]
     ]
     assert sorted(titles) == ["Job Interviews", "Workers Council Meeting"]
 

@@ -16,6 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .coordinator import SharedCalendarsConfigEntry, SharedCalendarsCoordinator
+from .engine.model import Event
 from .engine.occurrences import busy_periods
 from .engine.views import originals_of
 from .entity import (
@@ -38,6 +39,15 @@ ROOM_OCCUPIED = BinarySensorEntityDescription(
     translation_key="room_occupied",
     device_class=BinarySensorDeviceClass.OCCUPANCY,
 )
+
+
+def busy_now(events: list[Event], now: datetime) -> tuple[bool, datetime]:
+    """Return whether the events make one busy now, and when to look again."""
+    periods = busy_periods(events, now, now + HORIZON, dt_util.get_default_time_zone())
+    busy = bool(periods) and periods[0].start <= now
+    if not periods:
+        return False, now + HORIZON
+    return busy, periods[0].end if busy else periods[0].start
 
 
 async def async_setup_entry(
@@ -81,16 +91,10 @@ class BusySensor(SharedCalendarsTimedEntity, BinarySensorEntity):
     @override
     def _recompute(self, now: datetime) -> datetime | None:
         assert self.member is not None
-        periods = busy_periods(
-            originals_of(self.member, self.coordinator.state),
-            now,
-            now + HORIZON,
-            dt_util.get_default_time_zone(),
+        self._attr_is_on, change = busy_now(
+            originals_of(self.member, self.coordinator.state), now
         )
-        self._attr_is_on = bool(periods) and periods[0].start <= now
-        if not periods:
-            return now + HORIZON
-        return periods[0].end if self._attr_is_on else periods[0].start
+        return change
 
 
 class RoomOccupiedSensor(SharedCalendarsTimedEntity, BinarySensorEntity):
@@ -117,10 +121,5 @@ class RoomOccupiedSensor(SharedCalendarsTimedEntity, BinarySensorEntity):
             for event in (calendar.events.values() if calendar is not None else ())
             if event.copy_of is None
         ]
-        periods = busy_periods(
-            events, now, now + HORIZON, dt_util.get_default_time_zone()
-        )
-        self._attr_is_on = bool(periods) and periods[0].start <= now
-        if not periods:
-            return now + HORIZON
-        return periods[0].end if self._attr_is_on else periods[0].start
+        self._attr_is_on, change = busy_now(events, now)
+        return change
