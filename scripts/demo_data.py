@@ -752,6 +752,22 @@ def _add_member(url: str, token: str, entry_id: str, member: Member) -> None:
     print(f"demo_data: added member {member.name}")
 
 
+def _add_room(url: str, token: str, entry_id: str) -> None:
+    """Make the meeting room a room calendar through the options flow, as Configure does."""
+    flow_url = f"{url}/api/config/config_entries/options/flow"
+    status, form = ha_config.request(flow_url, token=token, data={"handler": entry_id})
+    if status != 200 or form.get("type") != "form":
+        sys.exit(f"demo_data: the options form did not open: {status} {form}")
+    rooms = ha_config.answer_flow(flow_url, token, form, [{}])
+    room = _calendar_value(_options(rooms, "rooms"), f"/{GROUP_LOGIN}/meeting-room/")
+    result = ha_config.answer_flow(
+        flow_url, token, rooms, [{"rooms": [room], "clear_rooms_after_sync": False}]
+    )
+    if result.get("type") != "create_entry":
+        sys.exit(f"demo_data: making the meeting room a room failed: {result}")
+    print("demo_data: the meeting room is a room calendar")
+
+
 def _entity_ids(
     url: str, token: str, entry_id: str, subentries: Mapping[str, str]
 ) -> dict[tuple[str, str], str]:
@@ -944,6 +960,8 @@ def setup(url: str, user: str, password: str, caldav_url: str) -> None:
         if member.name not in subentries.values():
             _add_member(url, token, entry_id, member)
     subentries = _members(url, token, entry_id)
+    if not _has_rooms(url, token, entry_id):
+        _add_room(url, token, entry_id)
     # The action the Sync now button runs, with its report as the response. The
     # group reloads after each member added; until it is back, the action fails.
     deadline = clock.monotonic() + 60
@@ -990,6 +1008,17 @@ def _ignore_install_method_issue(url: str, token: str) -> None:
                     }
                 ],
             )
+
+
+def _has_rooms(url: str, token: str, entry_id: str) -> bool:
+    """Return whether the group has a room calendar entity: the room is made once."""
+    (entities,) = ha_config.websocket(
+        url, token, [{"type": "config/entity_registry/list"}]
+    )
+    return any(
+        entity.get("unique_id", "").startswith(f"{entry_id}_room_")
+        for entity in entities
+    )
 
 
 def _members(url: str, token: str, entry_id: str) -> dict[str, str]:

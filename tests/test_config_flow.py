@@ -28,7 +28,7 @@ from custom_components.shared_calendars.accounts import (
     caldav_account_id,
     google_account_id,
 )
-from custom_components.shared_calendars.const import DOMAIN
+from custom_components.shared_calendars.const import DEFAULT_NOTIFY_MESSAGE, DOMAIN
 
 from .flows import (
     OTHER_ACCOUNT,
@@ -410,6 +410,15 @@ async def test_group_is_known_by_an_account_it_still_has(
 
 # ---------------------------------------------------------------- options
 
+NO_ROOMS = {
+    "rooms": [],
+    "priority_organizers": [],
+    "notify_action": "",
+    "clear_rooms_after_sync": False,
+    "notify_message": DEFAULT_NOTIFY_MESSAGE,
+}
+"""What the rooms step keeps when nothing is entered in it."""
+
 
 async def test_options_are_saved_and_the_group_reloads_with_them(
     hass: HomeAssistant, caldav_harness: CalDavHarness
@@ -438,8 +447,10 @@ async def test_options_are_saved_and_the_group_reloads_with_them(
         "keep_copies_of_removed_members": True,
     }
     result = await submit(hass, result, options)
+    assert result["step_id"] == "rooms"
+    result = await submit(hass, result, {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == options | {"sync_interval": 15}
+    assert entry.options == options | {"sync_interval": 15} | NO_ROOMS
     await hass.async_block_till_done()
     coordinator = entry.runtime_data.coordinator
     assert coordinator.update_interval == timedelta(minutes=15)
@@ -449,7 +460,7 @@ async def test_options_are_saved_and_the_group_reloads_with_them(
     assert plan_options.window.end - plan_options.window.start == timedelta(days=97)
 
     result = checked(await hass.config_entries.options.async_init(entry.entry_id))
-    assert suggested(result) == dict(entry.options)
+    assert suggested(result) == options | {"sync_interval": 15}
 
 
 # ----------------------------------------------------------------- reauth

@@ -9,12 +9,14 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
+from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .coordinator import SharedCalendarsConfigEntry
+from .coordinator import SharedCalendarsConfigEntry, SharedCalendarsCoordinator
+from .engine.model import Event
 from .engine.occurrences import busy_periods
 from .engine.views import originals_of
 from .entity import (
@@ -22,6 +24,7 @@ from .entity import (
     async_group_device_id,
     async_remove_stale_entities,
 )
+from .room_options import Room
 
 PARALLEL_UPDATES = 0
 
@@ -31,6 +34,20 @@ HORIZON = timedelta(days=1)
 DESCRIPTIONS: tuple[BinarySensorEntityDescription, ...] = (
     BinarySensorEntityDescription(key="busy", translation_key="busy"),
 )
+ROOM_OCCUPIED = BinarySensorEntityDescription(
+    key="room_occupied",
+    translation_key="room_occupied",
+    device_class=BinarySensorDeviceClass.OCCUPANCY,
+)
+
+
+def busy_now(events: list[Event], now: datetime) -> tuple[bool, datetime]:
+    """Return whether the events make one busy now, and when to look again."""
+    periods = busy_periods(events, now, now + HORIZON, dt_util.get_default_time_zone())
+    busy = bool(periods) and periods[0].start <= now
+    if not periods:
+        return False, now + HORIZON
+    return busy, periods[0].end if busy else periods[0].start
 
 
 async def async_setup_entry(
@@ -38,10 +55,12 @@ async def async_setup_entry(
     entry: SharedCalendarsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a busy sensor per member."""
+    """Add a busy sensor per member, and an occupied sensor per room."""
     coordinator = entry.runtime_data.coordinator
     group_device_id = async_group_device_id(hass, entry)
-    unique_ids: list[str | None] = []
+    rooms = [RoomOccupiedSensor(coordinator, room) for room in coordinator.rooms]
+    async_add_entities(rooms)
+    unique_ids: list[str | None] = [entity.unique_id for entity in rooms]
     for member in coordinator.members:
         entities = [
             BusySensor(
@@ -72,13 +91,35 @@ class BusySensor(SharedCalendarsTimedEntity, BinarySensorEntity):
     @override
     def _recompute(self, now: datetime) -> datetime | None:
         assert self.member is not None
-        periods = busy_periods(
-            originals_of(self.member, self.coordinator.state),
-            now,
-            now + HORIZON,
-            dt_util.get_default_time_zone(),
+        self._attr_is_on, change = busy_now(
+            originals_of(self.member, self.coordinator.state), now
         )
-        self._attr_is_on = bool(periods) and periods[0].start <= now
-        if not periods:
-            return now + HORIZON
-        return periods[0].end if self._attr_is_on else periods[0].start
+        return change
+
+
+class RoomOccupiedSensor(SharedCalendarsTimedEntity, BinarySensorEntity):
+    """On while a booking occupies the room; free and cancelled bookings do not."""
+
+    entity_description: BinarySensorEntityDescription
+
+    def __init__(self, coordinator: SharedCalendarsCoordinator, room: Room) -> None:
+        """Name the sensor after the room; it belongs to the group's device."""
+        super().__init__(
+            coordinator,
+            ROOM_OCCUPIED,
+            calendars=(room.ref,),
+            unique_key=f"room_occupied_{room.ref.key}",
+        )
+        self._ref = room.ref
+        self._attr_translation_placeholders = {"room": room.name}
+
+    @override
+    def _recompute(self, now: datetime) -> datetime | None:
+        calendar = self.coordinator.state.calendars.get(self._ref.key)
+        events = [
+            event
+            for event in (calendar.events.values() if calendar is not None else ())
+            if event.copy_of is None
+        ]
+        self._attr_is_on, change = busy_now(events, now)
+        return change

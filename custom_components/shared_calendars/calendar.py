@@ -69,6 +69,7 @@ from .entity import (
 )
 from .helpers import provider_errors
 from .providers.base import CalendarProvider, InvalidEvent, ProviderError
+from .room_options import Room
 
 PARALLEL_UPDATES = 0
 
@@ -82,6 +83,7 @@ THIS_AND_FUTURE = "THISANDFUTURE"
 EVERYONE = CalendarEntityDescription(key="everyone", translation_key="everyone")
 COMBINED = CalendarEntityDescription(key="combined", translation_key="combined")
 SOURCE = CalendarEntityDescription(key="source", translation_key="source")
+ROOM = CalendarEntityDescription(key="room", translation_key="room")
 SOURCE_NAMED_AFTER_MEMBER = "source_named_after_member"
 """A source calendar whose name is the member's: shown as their "Calendar"."""
 
@@ -104,7 +106,10 @@ async def async_setup_entry(
     for ref, info in zip(calendars, found, strict=True):
         if info is not None:
             coordinator.remember_calendar_name(ref, info.name)
-    group = [EveryoneCalendarEntity(coordinator, EVERYONE)]
+    group: list[SharedCalendarsCalendarEntity] = [
+        EveryoneCalendarEntity(coordinator, EVERYONE),
+        *(RoomCalendarEntity(coordinator, room) for room in coordinator.rooms),
+    ]
     async_add_entities(group)
     unique_ids = [entity.unique_id for entity in group]
     for member in members:
@@ -317,6 +322,26 @@ class CombinedCalendarEntity(SharedCalendarsCalendarEntity):
     def _events(self) -> Iterable[Event]:
         assert self.member is not None and self.member.combined is not None
         calendar = self.coordinator.state.calendars.get(self.member.combined.key)
+        return calendar.events.values() if calendar is not None else ()
+
+
+class RoomCalendarEntity(SharedCalendarsCalendarEntity):
+    """A room's calendar, its bookings as the last cycle saw them; on the group's device."""
+
+    def __init__(self, coordinator: SharedCalendarsCoordinator, room: Room) -> None:
+        """Name the entity after the room."""
+        super().__init__(
+            coordinator,
+            ROOM,
+            calendars=(room.ref,),
+            unique_key=f"room_{room.ref.key}",
+        )
+        self._ref = room.ref
+        self._attr_translation_placeholders = {"room": room.name}
+
+    @override
+    def _events(self) -> Iterable[Event]:
+        calendar = self.coordinator.state.calendars.get(self._ref.key)
         return calendar.events.values() if calendar is not None else ()
 
 

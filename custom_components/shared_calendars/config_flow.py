@@ -43,6 +43,7 @@ from .const import (
     CONF_GROUP_NAME,
     CONF_KEEP_COPIES_OF_REMOVED_MEMBERS,
     CONF_PASSWORD,
+    CONF_ROOMS,
     CONF_SYNC_INTERVAL,
     CONF_USERNAME,
     CONF_WINDOW_FUTURE_DAYS,
@@ -58,7 +59,9 @@ from .const import (
 )
 from .coordinator import SharedCalendarsConfigEntry
 from .flows.account import AccountSubentryFlow
+from .flows.calendars import Choices, async_choices
 from .flows.member import MemberSubentryFlow
+from .flows.rooms import form_values, room_options, rooms_schema
 from .flows.signin import (
     REFUSED,
     FormError,
@@ -68,6 +71,7 @@ from .flows.signin import (
     key_schema,
     password_field,
 )
+from .members import members_of
 
 CONF_FIRST_ACCOUNT: Final = "account_type"
 """User step: which kind of account the group starts with."""
@@ -302,19 +306,55 @@ class SharedCalendarsConfigFlow(
 
 
 class SharedCalendarsOptionsFlow(OptionsFlow):
-    """The group's sync settings; the group reloads with them (update listener)."""
+    """The group's sync settings, then its rooms; the group reloads with them."""
+
+    def __init__(self) -> None:
+        """Start with nothing entered."""
+        self._sync: dict[str, Any] = {}
+        self._choices: Choices | None = None
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Show and save the sync settings."""
+        """Show the sync settings; the rooms come next."""
         if user_input is not None:
-            return self.async_create_entry(data=user_input)
+            self._sync = user_input
+            return await self.async_step_rooms()
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
                 _options_schema(), self.config_entry.options
             ),
+        )
+
+    async def async_step_rooms(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the room calendars and say how they are cleared; save all options."""
+        if self._choices is None:
+            self._choices = await async_choices(
+                self.hass, accounts_of(self.config_entry)
+            )
+        current = list(self.config_entry.options.get(CONF_ROOMS, ()))
+        errors: dict[str, str] = {}
+        shown: Mapping[str, Any] = form_values(self.config_entry.options)
+        if user_input is not None:
+            values, errors = room_options(
+                self.hass,
+                user_input,
+                self._choices,
+                current,
+                members_of(self.config_entry),
+            )
+            if not errors:
+                return self.async_create_entry(data={**self._sync, **values})
+            shown = user_input
+        return self.async_show_form(
+            step_id="rooms",
+            data_schema=self.add_suggested_values_to_schema(
+                rooms_schema(self._choices, current), shown
+            ),
+            errors=errors,
         )
 
 

@@ -52,3 +52,22 @@ DEFAULT_CONCURRENCY: Final = 4
 DEFAULT_KEEP_COPIES_OF_REMOVED_MEMBERS: Final = False
 
 STORAGE_VERSION: Final = 1
+
+CONF_ROOMS: Final = "rooms"
+"""Room calendars: a list of {account, calendar_id, name}, in the group's options."""
+CONF_PRIORITY_MARKER: Final = "priority_marker"
+CONF_PRIORITY_ORGANIZERS: Final = "priority_organizers"
+CONF_CLEAR_ROOMS_AFTER_SYNC: Final = "clear_rooms_after_sync"
+CONF_NOTIFY_ENTITY: Final = "notify_entity"
+CONF_NOTIFY_ACTION: Final = "notify_action"
+CONF_NOTIFY_MESSAGE: Final = "notify_message"
+DEFAULT_CLEAR_ROOMS_AFTER_SYNC: Final = False
+DEFAULT_NOTIFY_MESSAGE: Final = (
+    "Your booking {{ name }} of {{ calendar_name }} on {{ start }} was "
+    "{{ 'cancelled' if is_cancelled else 'deleted' }}: it overlapped "
+    "{% for other in overlap_events %}{{ other.name }} ({{ other.organizer }}){% "
+    "if not loop.last %}, {% endif %}{% endfor %}."
+)
+CLEAR_WINDOW = timedelta(days=90)
+"""How far ahead rooms are cleared unless a call says otherwise."""
+EVENT_BOOKING_REMOVED: Final = "shared_calendars_booking_removed"

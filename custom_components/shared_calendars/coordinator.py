@@ -42,6 +42,8 @@ from .repairs import (
     async_update_not_shared_issues,
     async_update_skipped_issues,
 )
+from .room_clearing import async_clear_after_cycle
+from .room_options import Room, clear_after_sync, rooms_in
 
 
 class StateNotSaved(UpdateFailed):
@@ -125,6 +127,11 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
     def members(self) -> list[Member]:
         """Return the group's members as configured now."""
         return members_of(self.config_entry)
+
+    @property
+    def rooms(self) -> list[Room]:
+        """Return the group's room calendars as configured now."""
+        return rooms_in(self.config_entry.options)
 
     async def _async_setup(self) -> None:
         """Load what the last run knew, so the first cycle is incremental."""
@@ -212,7 +219,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         return await self.async_resync()
 
     def calendars(self) -> dict[str, CalendarRef]:
-        """Return every calendar of the group, sources and combined, by key."""
+        """Return every calendar of the group, sources, combined and rooms, by key."""
         return {
             ref.key: ref
             for member in self.members
@@ -220,7 +227,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
                 *member.sources,
                 *([member.combined] if member.combined else []),
             )
-        }
+        } | {room.ref.key: room.ref for room in self.rooms}
 
     def remember_calendar_name(self, ref: CalendarRef, name: str) -> None:
         """Keep a calendar's name as its server gave it, for messages."""
@@ -249,6 +256,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         return (
             self._calendar_names.get(ref.key)
             or calendar_names(self.config_entry).get(ref.key)
+            or next((room.name for room in self.rooms if room.ref == ref), "")
             or self.owners(ref)
         )
 
@@ -269,6 +277,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
                 self.plan_options(),
                 full=self._full_next,
                 confirm=self._confirm_next,
+                rooms=[room.ref for room in self.rooms],
             )
         finally:
             self._full_next = self._restore_hidden_next = False
@@ -305,4 +314,6 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
                 },
             )
         self.last_synced = dt_util.utcnow()
+        if clear_after_sync(self.config_entry.options):
+            await async_clear_after_cycle(self)
         return report

@@ -148,10 +148,12 @@ class SyncCycle:
         *,
         full: bool = False,
         confirm: Mapping[str, Confirm] | None = None,
+        rooms: Iterable[CalendarRef] = (),
     ) -> SyncReport:
         """Run one cycle; `full` lists every calendar anew instead of asking for changes.
 
         `confirm` answers, by calendar key, for calendars that look emptied.
+        `rooms` are mirrored too, though no member's: nothing is copied from or to them.
         """
         started = time.monotonic()
         members = tuple(members)
@@ -165,7 +167,7 @@ class SyncCycle:
             for member in members
             if member.combined
         }
-        calendars = sources | combined
+        calendars = sources | combined | {ref.key: ref for ref in rooms}
 
         fetched = await asyncio.gather(
             *(self._fetch(ref, report) for ref in calendars.values())

@@ -53,6 +53,11 @@ from .event_fields import (
 )
 from .helpers import failed, provider_errors, refused
 from .providers.base import CalendarProvider, InvalidEvent, ProviderError
+from .room_actions import (
+    CLEAR_OVERLAPS_SCHEMA,
+    SERVICE_CLEAR_OVERLAPS,
+    async_clear_overlaps,
+)
 from .targets import (
     calendar_label,
     is_named,
@@ -592,6 +597,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
             _async_get_free_busy,
             GET_FREE_BUSY_SCHEMA,
             SupportsResponse.ONLY,
+        ),
+        (
+            SERVICE_CLEAR_OVERLAPS,
+            async_clear_overlaps,
+            CLEAR_OVERLAPS_SCHEMA,
+            SupportsResponse.OPTIONAL,
         ),
     ):
         hass.services.async_register(

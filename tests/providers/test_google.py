@@ -73,11 +73,12 @@ def single(event_id: str = "ev00000001", **fields: Any) -> Event:
 
 
 def comparable(event: Event) -> Event:
-    """Drop what Google sets itself (organizer, updated, sequence) for comparisons."""
+    """Drop what Google sets itself (organizer, updated, created, sequence) for comparisons."""
     return replace(
         event,
         organizer=None,
         updated=None,
+        created=None,
         sequence=0,
         overrides=tuple(comparable(override) for override in event.overrides),
     )

@@ -470,5 +470,6 @@ def test_the_model_fields_are_all_covered() -> None:
         "color",
         "organizer",
         "updated",
+        "created",
         "copy_of",
     }

@@ -73,6 +73,8 @@ def encode_event(event: Event) -> dict[str, Any]:
         data["color"] = event.color.value
     if event.updated is not None:
         data["updated"] = event.updated.isoformat()
+    if event.created is not None:
+        data["created"] = event.created.isoformat()
     if event.copy_of is not None:
         data["copy_of"] = event.copy_of.source
     return data
@@ -82,6 +84,7 @@ def decode_event(data: dict[str, Any]) -> Event:
     """Decode what `encode_event` made."""
     recurrence_id = data.get("recurrence_id")
     updated = data.get("updated")
+    created = data.get("created")
     color = data.get("color")
     copy_of = data.get("copy_of")
     return Event(
@@ -108,5 +111,6 @@ def decode_event(data: dict[str, Any]) -> Event:
         color=EventColor(color) if color is not None else None,
         organizer=data.get("organizer"),
         updated=datetime.fromisoformat(updated) if updated is not None else None,
+        created=datetime.fromisoformat(created) if created is not None else None,
         copy_of=CopyMarker(source=copy_of) if copy_of is not None else None,
     )

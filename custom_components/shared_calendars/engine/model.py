@@ -105,6 +105,9 @@ class Event:
     """The organiser's e-mail address, when the calendar gives one."""
     updated: datetime | None = None
     """When the provider last saw a change; informative only, never compared."""
+    created: datetime | None = None
+    """When the event was first written (RFC 5545 CREATED, Google `created`): of
+    two bookings of a room, the one created first keeps it."""
     copy_of: CopyMarker | None = None
     """Set when this event is a copy this integration manages."""
 

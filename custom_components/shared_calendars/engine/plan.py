@@ -279,6 +279,7 @@ def _shown(event: Event, holders: list[_Contribution], options: PlanOptions) -> 
         color=policy.color or event.color,
         organizer=None,
         updated=None,
+        created=None,
         overrides=(),
         copy_of=None,
     )

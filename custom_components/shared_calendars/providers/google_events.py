@@ -187,6 +187,7 @@ def event_of(
         ),
         organizer=email if isinstance(email, str) else None,
         updated=updated_of(raw),
+        created=updated_of(raw, "created"),
         copy_of=(
             CopyMarker(source=marker)
             if isinstance(marker, str) and private.get(INHERITED_PROPERTY) != "1"
@@ -256,9 +257,9 @@ def original_start(raw: Json) -> DateOrDateTime | None:
     return when_value(original) if isinstance(original, dict) else None
 
 
-def updated_of(raw: Json) -> datetime | None:
-    """Return when Google last changed the event."""
-    value = raw.get("updated")
+def updated_of(raw: Json, field: str = "updated") -> datetime | None:
+    """Return when Google last changed the event (or, with "created", made it)."""
+    value = raw.get(field)
     if not isinstance(value, str):
         return None
     try:

@@ -241,6 +241,7 @@ def vevent_to_event(
     color = component.get("COLOR")
     marker = component.get(MARKER_PROPERTY)
     updated = _read_time(component.get("LAST-MODIFIED"), UTC)
+    created = _read_time(component.get("CREATED"), UTC)
     return Event(
         id=event_id,
         ical_uid=uid,
@@ -268,6 +269,7 @@ def vevent_to_event(
         color=event_color_from_css(_text(color)) if color is not None else None,
         organizer=_organizer(component.get("ORGANIZER")),
         updated=updated if isinstance(updated, datetime) else None,
+        created=created if isinstance(created, datetime) else None,
         copy_of=CopyMarker(source=_x_text(marker)) if marker is not None else None,
     )
 
@@ -523,6 +525,8 @@ def _event_to_vevent(event: Event, uid: str, stamp: datetime) -> VEvent:
         vevent.add("ORGANIZER", vCalAddress(f"mailto:{event.organizer}"))
     if event.updated is not None:
         vevent.add("LAST-MODIFIED", event.updated.astimezone(UTC))
+    if event.created is not None:
+        vevent.add("CREATED", event.created.astimezone(UTC))
     if event.copy_of is not None:
         vevent.add(MARKER_PROPERTY, vText(event.copy_of.source))
     return vevent
