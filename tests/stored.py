@@ -7,6 +7,7 @@ build the state from its rows alone.
 from __future__ import annotations
 
 from pathlib import Path
+import sqlite3
 from typing import Any
 
 from custom_components.shared_calendars.engine.state import SyncState
@@ -59,6 +60,13 @@ def kept(state: SyncState) -> dict[str, Any]:
         "pending": state.pending,
         "planned": (state.planned_for, state.planned_window),
     }
+
+
+def count_rows(path: Path, table: str) -> int:
+    """Return how many rows a table of a status database holds, read on the side."""
+    with sqlite3.connect(path) as connection:
+        (count,) = connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
+    return int(count)
 
 
 def reloaded(state: SyncState, path: Path) -> SyncState:
