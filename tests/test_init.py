@@ -1,6 +1,5 @@
 """Setting up, unloading and removing a sharing group."""
 
-
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (

@@ -8,11 +8,16 @@ no duplicate; a state kept by version 1 (one JSON document) moves in once.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+import os
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 from homeassistant.core import HomeAssistant
+from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
 from custom_components.shared_calendars.const import DOMAIN, STORAGE_VERSION
@@ -26,13 +31,15 @@ from custom_components.shared_calendars.engine.model import (
     SkipReason,
 )
 from custom_components.shared_calendars.engine.plan import PlanOptions
+from custom_components.shared_calendars.engine.state import SyncState
 from custom_components.shared_calendars.store import StateStore, database_path
 
 from .family import ENTRY_ID, Family, at, hour_long, setup_family
 from .memory_provider import MemoryProvider
 from .providers.caldav_harness import CalDavHarness
 from .providers.google_harness import GoogleHarness
-from .stored import StoredState, count_rows, kept
+from .stored import StoredState, count_rows, kept, reloaded
+from .strategies import assert_identical, events
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
@@ -310,3 +317,50 @@ async def test_a_damaged_database_is_started_over(hass: HomeAssistant) -> None:
     await store.async_close()
 
     assert count_rows(path, "skipped") == 1
+
+
+@st.composite
+def _held_events(draw: st.DrawFn) -> Event:
+    """Draw an event, sometimes in the shapes the database shortens."""
+    drawn = draw(events())
+    event_id = draw(st.from_regex(r"[a-z0-9_]{1,12}|[0-9a-f]{40}", fullmatch=True))
+    return replace(
+        drawn,
+        id=event_id,
+        ical_uid=draw(
+            st.sampled_from(
+                [drawn.ical_uid, f"{event_id}@google.com", f"{event_id}@a@b"]
+            )
+        ),
+        organizer=draw(st.sampled_from([drawn.organizer, "cal|x@example.com"])),
+        updated=draw(
+            st.sampled_from(
+                [
+                    drawn.updated,
+                    datetime(2026, 12, 2, 13, 50, 53, 896001, tzinfo=UTC),
+                    datetime(2026, 12, 2, 14, 50, tzinfo=ZoneInfo("Europe/Berlin")),
+                ]
+            )
+        ),
+    )
+
+
+@settings(
+    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(held=st.lists(_held_events(), max_size=4, unique_by=lambda event: event.id))
+def test_every_event_comes_back_from_the_database_as_it_was(
+    tmp_path: Path, held: list[Event]
+) -> None:
+    """Shortened on disk, but read back identical, zones and all."""
+    state = SyncState()
+    calendar = "acct|cal|x@example.com"
+    state.apply(calendar, ChangeSet(changed=tuple(held), deleted=(), cursor="c1"))
+
+    loaded = reloaded(state, tmp_path / f"{uuid4().hex}.db").calendar(calendar)
+
+    assert loaded.events.keys() == {event.id for event in held}
+    for event in held:
+        assert_identical(loaded.events[event.id], event)

@@ -14,10 +14,11 @@ and scripts may call it directly.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 import sqlite3
+from typing import Any
 
 import orjson
 
@@ -73,11 +74,73 @@ def _unpack(value: str | bytes) -> str:
     return value.hex() if isinstance(value, bytes) else value
 
 
-def _body(event: Event) -> bytes:
-    """Return an event as compact JSON; its id is the row's key."""
+_SHORT_NAMES = {
+    "ical_uid": "i",
+    "start": "s",
+    "end": "e",
+    "summary": "t",
+    "description": "d",
+    "location": "l",
+    "rrule": "r",
+    "organizer": "o",
+    "updated": "u",
+    "copy_of": "c",
+    "overrides": "v",
+}
+"""The codec's most frequent field names, shortened on disk; others are kept."""
+_LONG_NAMES = {short: name for name, short in _SHORT_NAMES.items()}
+_UID_AT = "i@"
+"""The domain of a UID that is the event's id and a domain (Google's, and copies')."""
+_OWN_ORGANIZER = "o="
+"""Set when the organiser is the event's own calendar (Google says so of every event)."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _shortened(data: dict[str, Any]) -> dict[str, Any]:
+    if "overrides" in data:
+        data["overrides"] = [_shortened(override) for override in data["overrides"]]
+    return {_SHORT_NAMES.get(name, name): value for name, value in data.items()}
+
+
+def _lengthened(data: dict[str, Any]) -> dict[str, Any]:
+    data = {_LONG_NAMES.get(name, name): value for name, value in data.items()}
+    if "overrides" in data:
+        data["overrides"] = [_lengthened(override) for override in data["overrides"]]
+    return data
+
+
+def _body(event: Event, calendar: str) -> bytes:
+    """Return an event as compact JSON, without what its row's key already says."""
     data = encode_event(event)
-    del data["id"]
-    return orjson.dumps(data)
+    event_id = data.pop("id")
+    uid_id, at, domain = event.ical_uid.partition("@")
+    if uid_id == event_id and at:
+        del data["ical_uid"]
+        data[_UID_AT] = domain
+    if event.organizer is not None and event.organizer == calendar.rpartition("|")[2]:
+        del data["organizer"]
+        data[_OWN_ORGANIZER] = 1
+    if event.updated is not None and event.updated.tzinfo is UTC:
+        data["updated"] = (event.updated - _EPOCH) // _MICROSECOND
+    return orjson.dumps(_shortened(data))
+
+
+def _event(event_id: str, body: bytes, calendar: str) -> Event:
+    """Return the event `_body` stored."""
+    data = _lengthened(orjson.loads(body))
+    data["id"] = event_id
+    if (domain := data.pop(_UID_AT, None)) is not None:
+        data["ical_uid"] = f"{event_id}@{domain}"
+    if data.pop(_OWN_ORGANIZER, None):
+        data["organizer"] = calendar.rpartition("|")[2]
+    updated = data.pop("updated", None)
+    event = decode_event(data)
+    if isinstance(updated, int):
+        return replace(event, updated=_EPOCH + updated * _MICROSECOND)
+    if updated is not None:
+        return replace(event, updated=datetime.fromisoformat(updated))
+    return event
 
 
 @dataclass(kw_only=True, slots=True)
@@ -168,10 +231,8 @@ class StatusDatabase:
             if cursor is not None:
                 calendars[key] = CalendarState(cursor=cursor)
         for calendar, event_id, body in run("SELECT calendar, id, body FROM events"):
-            data = orjson.loads(body)
-            data["id"] = _unpack(event_id)
-            event = decode_event(data)
             key = keys[calendar]
+            event = _event(_unpack(event_id), body, key)
             if (held := calendars.get(key)) is None:
                 held = calendars[key] = CalendarState()
             held.events[event.id] = event
@@ -250,7 +311,7 @@ class StatusDatabase:
             lambda key, event: (
                 self._calendar(key[0]),
                 _pack(key[1]),
-                _body(event),
+                _body(event, key[0]),
             ),
         )
         self._replace(
