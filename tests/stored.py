@@ -6,6 +6,7 @@ build the state from its rows alone.
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 import sqlite3
 from typing import Any
@@ -64,7 +65,7 @@ def kept(state: SyncState) -> dict[str, Any]:
 
 def count_rows(path: Path, table: str) -> int:
     """Return how many rows a table of a status database holds, read on the side."""
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection:
         (count,) = connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
     return int(count)
 
