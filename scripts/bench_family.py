@@ -29,7 +29,6 @@ from aiohttp import (
 )
 from homeassistant.core import HomeAssistant
 
-from custom_components.shared_calendars.coordinator import _store
 from custom_components.shared_calendars.cycle import SyncCycle
 from custom_components.shared_calendars.engine.plan import PlanOptions
 from custom_components.shared_calendars.engine.state import SyncState
@@ -39,6 +38,7 @@ from custom_components.shared_calendars.providers.google import (
     GoogleProvider,
     ServiceAccountKey,
 )
+from custom_components.shared_calendars.store import StateStore
 from scripts.bench_baseline import NaiveSync
 from scripts.bench_servers import Connect, ServerProcess
 
@@ -79,17 +79,17 @@ class BenchStore:
         """Keep the state under `directory` (Home Assistant's config directory)."""
         self.directory = directory
         self._hass = HomeAssistant(str(directory))
-        self._store = _store(self._hass, "bench")
+        self._store = StateStore(self._hass, "bench")
 
     async def load(self) -> SyncState:
         """Read the state as Home Assistant's start-up does (a fresh store)."""
-        self._store = _store(self._hass, "bench")
-        stored = await self._store.async_load()
-        return SyncState() if stored is None else SyncState.from_dict(stored)
+        await self._store.async_close()
+        self._store = StateStore(self._hass, "bench")
+        return await self._store.async_load()
 
     async def save(self, state: SyncState) -> None:
         """Write the state as `SharedCalendarsCoordinator.async_save_state` does."""
-        await self._store.async_save(state.to_dict())
+        await self._store.async_flush(state)
 
     def size(self) -> int:
         """Return the bytes the stored state takes on disk."""
@@ -97,6 +97,7 @@ class BenchStore:
 
     async def close(self) -> None:
         """Let Home Assistant finish its writes."""
+        await self._store.async_close()
         await self._hass.async_stop(force=True)
 
 
@@ -288,7 +289,7 @@ async def _ours(
     directory: Path,
 ) -> dict[str, Any]:
     store = BenchStore(directory)
-    state = SyncState()
+    state = await store.load()
     options = PlanOptions()
 
     def cycle_for(held: SyncState) -> SyncCycle:

@@ -51,6 +51,12 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 
 @pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """Give each test a configuration folder of its own: groups keep databases there."""
+    return hass_tmp_config_dir
+
+
+@pytest.fixture
 def group_entry() -> MockConfigEntry:
     """Return a sharing group's config entry."""
     return MockConfigEntry(domain=DOMAIN, title="Family", data={"name": "Family"})

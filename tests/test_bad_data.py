@@ -17,12 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-import json
 import os
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from homeassistant.helpers.json import json_bytes
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
@@ -43,6 +42,7 @@ from .bad_data import HUGE, google_items, ics_objects
 from .memory_provider import MemoryProvider
 from .providers.caldav_harness import CalDavHarness
 from .providers.google_harness import GoogleHarness
+from .stored import StoredState
 
 EXAMPLES = int(
     os.environ.get("BAD_DATA_EXAMPLES", os.environ.get("PROPERTY_EXAMPLES", "8"))
@@ -64,7 +64,7 @@ class _Group:
     anna_combined: CalendarRef
     ben: CalendarRef
     ben_combined: CalendarRef
-    state: SyncState = field(default_factory=SyncState)
+    stored: StoredState
     saves: int = 0
     cycle: SyncCycle = field(init=False)
 
@@ -78,9 +78,13 @@ class _Group:
             providers=providers, state=self.state, save=self._save, sleep=_no_sleep
         )
 
+    @property
+    def state(self) -> SyncState:
+        """Return the group's live state."""
+        return self.stored.state
+
     async def _save(self) -> None:
-        # What Home Assistant's Store does with it: orjson, then JSON back.
-        SyncState.from_dict(json.loads(json_bytes(self.state.to_dict())))
+        await self.stored.save_and_check()
         self.saves += 1
 
     def members(self) -> list[Member]:
@@ -113,12 +117,16 @@ class _Group:
 
 @pytest.fixture
 async def group_factory(
-    google_harness: GoogleHarness, caldav_harness: CalDavHarness
+    google_harness: GoogleHarness, caldav_harness: CalDavHarness, tmp_path: Path
 ) -> Any:
     """Return a maker of fresh groups (one per hypothesis example)."""
+    made = 0
 
     async def make() -> _Group:
+        nonlocal made
+        made += 1
         return _Group(
+            stored=StoredState(tmp_path / f"state{made}.db"),
             google=google_harness,
             caldav=caldav_harness,
             anna=CalendarRef(

@@ -6,7 +6,9 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import os
+from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
@@ -20,9 +22,10 @@ from custom_components.shared_calendars.engine.model import (
     Privacy,
 )
 from custom_components.shared_calendars.engine.plan import PlanOptions
-from custom_components.shared_calendars.engine.state import Confirm, SyncState
+from custom_components.shared_calendars.engine.state import Confirm
 
 from .memory_provider import MemoryProvider
+from .stored import StoredState
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 NAMES = ("Anna", "Ben", "Cleo")
@@ -122,11 +125,12 @@ def _actual(provider: MemoryProvider, members: list[Member]) -> dict[str, list[s
 
 @dataclass
 class Group:
-    """A group of three on one in-memory account, and its persisted state."""
+    """A group of three on one in-memory account, and its status database."""
 
+    folder: Path
     provider: MemoryProvider = field(default_factory=MemoryProvider)
     policies: dict[str, MemberPolicy] = field(default_factory=dict)
-    saved: dict[str, Any] = field(default_factory=lambda: SyncState().to_dict())
+    stored: StoredState | None = None
     cycle: SyncCycle | None = None
 
     def __post_init__(self) -> None:
@@ -139,15 +143,15 @@ class Group:
 
     def restart(self) -> SyncCycle:
         """Start over from what was saved, as after Home Assistant restarts."""
-        state = SyncState.from_dict(self.saved)
-
-        async def save() -> None:
-            self.saved = state.to_dict()
-
+        if self.stored is None:
+            # One file per group: examples of a property test share one folder.
+            self.stored = StoredState(self.folder / f"{uuid4().hex}.db")
+        else:
+            self.stored.restart()
         self.cycle = SyncCycle(
             providers={self.provider.account: self.provider},
-            state=state,
-            save=save,
+            state=self.stored.state,
+            save=self.stored.save_and_check,
             sleep=_no_sleep,
         )
         return self.cycle
@@ -158,9 +162,11 @@ class Group:
         return await cycle.run(self.members(), PlanOptions(), **kwargs)
 
 
-async def test_first_cycle_copies_and_second_is_one_request_per_calendar() -> None:
+async def test_first_cycle_copies_and_second_is_one_request_per_calendar(
+    tmp_path: Path,
+) -> None:
     """A no-change cycle asks each calendar once and writes nothing."""
-    group = Group()
+    group = Group(tmp_path)
     members = group.members()
     group.provider.write("anna-own", _event("anna", 1, "Dentist"))
     group.provider.write("ben-own", _event("ben", 2, "Football"))
@@ -184,11 +190,11 @@ async def test_first_cycle_copies_and_second_is_one_request_per_calendar() -> No
     assert third.unchanged == 0
 
 
-async def test_cycle_that_dies_after_some_writes_is_repaired_without_duplicates() -> (
-    None
-):
+async def test_cycle_that_dies_after_some_writes_is_repaired_without_duplicates(
+    tmp_path: Path,
+) -> None:
     """Cancelled mid-way and restarted from the last save, the next cycle converges."""
-    group = Group()
+    group = Group(tmp_path)
     members = group.members()
     for uid in range(6):
         group.provider.write("anna-own", _event("anna", uid, f"Event {uid}"))
@@ -203,9 +209,11 @@ async def test_cycle_that_dies_after_some_writes_is_repaired_without_duplicates(
     assert _actual(group.provider, members) == _expected(group.provider, members)
 
 
-async def test_failing_calendar_is_reported_and_retried_next_cycle() -> None:
+async def test_failing_calendar_is_reported_and_retried_next_cycle(
+    tmp_path: Path,
+) -> None:
     """A write that keeps failing is reported; the group stays pending and is done later."""
-    group = Group()
+    group = Group(tmp_path)
     members = group.members()
     group.provider.write("anna-own", _event("anna", 1, "Dentist"))
     group.provider.fail_after_writes = 1
@@ -220,9 +228,11 @@ async def test_failing_calendar_is_reported_and_retried_next_cycle() -> None:
     assert _actual(group.provider, members) == _expected(group.provider, members)
 
 
-async def test_expired_cursor_is_followed_by_a_full_listing_that_keeps_copies() -> None:
+async def test_expired_cursor_is_followed_by_a_full_listing_that_keeps_copies(
+    tmp_path: Path,
+) -> None:
     """After a 410-like expiry, the full listing changes nothing that was right."""
-    group = Group()
+    group = Group(tmp_path)
     group.provider.write("anna-own", _event("anna", 1, "Dentist"))
     await group.run()
     group.provider.expire_cursors()
@@ -263,10 +273,10 @@ _STEP = st.one_of(
 )
 @given(steps=st.lists(_STEP, max_size=25))
 async def test_cycles_converge_to_the_oracle_whatever_happens(
-    steps: list[tuple[Any, ...]],
+    tmp_path: Path, steps: list[tuple[Any, ...]]
 ) -> None:
     """Random edits, policy changes and failures: once faults stop, copies match the oracle."""
-    group = Group()
+    group = Group(tmp_path)
     written: dict[str, dict[str, Event]] = {name.lower(): {} for name in NAMES}
     for step in steps:
         match step:

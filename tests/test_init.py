@@ -1,7 +1,5 @@
 """Setting up, unloading and removing a sharing group."""
 
-from typing import Any
-
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (
@@ -13,6 +11,7 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.shared_calendars.const import DOMAIN
+from custom_components.shared_calendars.store import database_path
 
 from .family import ANNA, BEN, ENTRY_ID, setup_family
 from .providers.caldav_harness import CalDavHarness
@@ -45,7 +44,6 @@ async def test_integration_loads_without_yaml(hass: HomeAssistant) -> None:
 async def test_removed_group_leaves_no_issue_device_entity_or_state(
     hass: HomeAssistant,
     google_harness: GoogleHarness,
-    hass_storage: dict[str, Any],
     device_registry: dr.DeviceRegistry,
     entity_registry: er.EntityRegistry,
 ) -> None:
@@ -59,7 +57,8 @@ async def test_removed_group_leaves_no_issue_device_entity_or_state(
         for (domain, _), issue in issues.issues.items()
         if domain == DOMAIN
     ] == ["not_shared"]
-    assert f"{DOMAIN}.{ENTRY_ID}" in hass_storage
+    database = database_path(hass, ENTRY_ID)
+    assert database.exists()
     assert len(dr.async_entries_for_config_entry(device_registry, ENTRY_ID)) == 3
 
     await hass.config_entries.async_remove(ENTRY_ID)
@@ -67,7 +66,10 @@ async def test_removed_group_leaves_no_issue_device_entity_or_state(
     assert not [
         issue for (domain, _), issue in issues.issues.items() if domain == DOMAIN
     ]
-    assert f"{DOMAIN}.{ENTRY_ID}" not in hass_storage
+    folder = database.parent
+    assert not [
+        path for path in folder.iterdir() if path.name.startswith(database.name)
+    ]
     assert not dr.async_entries_for_config_entry(device_registry, ENTRY_ID)
     assert not er.async_entries_for_config_entry(entity_registry, ENTRY_ID)
 

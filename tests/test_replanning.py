@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from custom_components.shared_calendars.cycle import SyncCycle, SyncReport
 from custom_components.shared_calendars.engine.model import (
@@ -21,6 +22,7 @@ from custom_components.shared_calendars.engine.plan import PlanOptions
 from custom_components.shared_calendars.engine.state import SyncState
 
 from .memory_provider import MemoryProvider
+from .stored import reloaded
 
 DAY0 = datetime(2026, 11, 23, tzinfo=UTC)
 DAYS = 10
@@ -106,21 +108,23 @@ def _work(report: SyncReport) -> tuple[int, int, int, int]:
     return report.created, report.updated, report.deleted, report.unchanged
 
 
-async def test_a_restart_with_nothing_changed_plans_nothing() -> None:
+async def test_a_restart_with_nothing_changed_plans_nothing(tmp_path: Path) -> None:
     """The state keeps what the groups were planned for: no group is planned again."""
     provider = MemoryProvider()
     members = _family(provider)
     options = PlanOptions(window=_window(0))
     _, state = await _synced(provider, members, options)
 
-    restarted = SyncState.from_dict(state.to_dict())
+    restarted = reloaded(state, tmp_path / "state.db")
     report = await _cycle(provider, restarted).run(members, options)
 
     assert _work(report) == (0, 0, 0, 0)
     assert provider.requests["write"] == 12
 
 
-async def test_a_restart_plans_the_groups_that_changed_meanwhile() -> None:
+async def test_a_restart_plans_the_groups_that_changed_meanwhile(
+    tmp_path: Path,
+) -> None:
     """A change read after the restart plans its group, and only it."""
     provider = MemoryProvider()
     members = _family(provider)
@@ -129,14 +133,16 @@ async def test_a_restart_plans_the_groups_that_changed_meanwhile() -> None:
     changed = provider.calendars["anna"].events["anna-2"]
     provider.write("anna", replace(changed, summary="Moved"))
 
-    restarted = SyncState.from_dict(state.to_dict())
+    restarted = reloaded(state, tmp_path / "state.db")
     report = await _cycle(provider, restarted).run(members, options)
 
     assert _work(report) == (0, 2, 0, 0)
     assert "Moved" in _titles(provider, "ben-combined")
 
 
-async def test_changed_members_plan_every_group_again_after_a_restart() -> None:
+async def test_changed_members_plan_every_group_again_after_a_restart(
+    tmp_path: Path,
+) -> None:
     """A policy changed while Home Assistant was down reaches every copy."""
     provider = MemoryProvider()
     members = _family(provider)
@@ -149,7 +155,7 @@ async def test_changed_members_plan_every_group_again_after_a_restart() -> None:
         for member in members
     ]
 
-    restarted = SyncState.from_dict(state.to_dict())
+    restarted = reloaded(state, tmp_path / "state.db")
     report = await _cycle(provider, restarted).run(prefixed, options)
 
     assert _work(report) == (0, 10, 0, 2)
@@ -175,13 +181,15 @@ async def test_a_moved_window_plans_only_the_events_entering_or_leaving_it() -> 
     ]
 
 
-async def test_a_moved_window_after_a_restart_plans_only_what_crosses_it() -> None:
+async def test_a_moved_window_after_a_restart_plans_only_what_crosses_it(
+    tmp_path: Path,
+) -> None:
     """The window the groups were planned for is kept with the state."""
     provider = MemoryProvider()
     members = _family(provider)
     _, state = await _synced(provider, members, PlanOptions(window=_window(0)))
 
-    restarted = SyncState.from_dict(state.to_dict())
+    restarted = reloaded(state, tmp_path / "state.db")
     report = await _cycle(provider, restarted).run(
         members, PlanOptions(window=_window(1))
     )

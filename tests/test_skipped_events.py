@@ -15,20 +15,18 @@ import logging
 from pathlib import Path
 import re
 from typing import Any
-from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir, storage
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
-from homeassistant.util.file import WriteError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.shared_calendars.const import DOMAIN
-from custom_components.shared_calendars.coordinator import StateNotSaved
 from custom_components.shared_calendars.engine.ids import copy_id
 from custom_components.shared_calendars.engine.model import Event, SkipReason
 from custom_components.shared_calendars.repairs import skipped_issue_id
+from custom_components.shared_calendars.store import StateNotSaved
 
 from .group import google_account, group_entry, member
 from .providers.google_harness import GoogleHarness
@@ -179,21 +177,33 @@ async def test_the_issue_survives_a_restart(
 async def test_a_state_that_cannot_be_saved_fails_the_cycle_with_the_reason(
     hass: HomeAssistant, google_harness: GoogleHarness
 ) -> None:
-    """A failed write is a translated error of the cycle, and the next one recovers."""
-    entry, _, _, _ = await _setup(hass, google_harness)
+    """A failed write is a translated error of the cycle; the next one writes it all."""
+    entry, anna, ben, _ = await _setup(hass, google_harness)
     coordinator = entry.runtime_data.coordinator
+    await google_harness.provider.put_event(anna, _good(2))
+    # As a disk remounted read-only under the open database.
+    database = coordinator.store._database
+    assert database is not None
+    database._connection.execute("PRAGMA query_only = ON")
 
-    with patch.object(
-        storage.Store, "_async_write_data", side_effect=WriteError("disk full")
-    ):
-        await coordinator.async_refresh()
+    await coordinator.async_refresh()
 
     assert not coordinator.last_update_success
     assert isinstance(coordinator.last_exception, StateNotSaved)
     assert coordinator.last_exception.translation_key == "state_not_saved"
-    assert coordinator.last_exception.translation_placeholders == {"error": "disk full"}
+    assert coordinator.last_exception.translation_placeholders == {
+        "error": "attempt to write a readonly database"
+    }
     assert "{error}" in STRINGS["exceptions"]["state_not_saved"]["message"]
+    # Nothing is written while the pending groups cannot be kept.
+    assert await _titles(google_harness, ben) == ["Event 1"]
 
+    database._connection.execute("PRAGMA query_only = OFF")
     await coordinator.async_refresh()
-
     assert coordinator.last_update_success
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    restarted = entry.runtime_data.coordinator
+    assert len(restarted.state.copies) == 2
+    assert (restarted.data.created, restarted.data.updated) == (0, 0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -13,10 +12,12 @@ import pytest
 from custom_components.shared_calendars.const import DOMAIN
 from custom_components.shared_calendars.engine.ids import copy_id
 from custom_components.shared_calendars.engine.model import Event
+from custom_components.shared_calendars.store import database_path
 
 from .group import caldav_account, google_account, group_entry, member
 from .providers.caldav_harness import CalDavHarness
 from .providers.google_harness import GoogleHarness
+from .stored import count_rows
 
 START = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
 
@@ -45,7 +46,7 @@ async def _titles(harness: CalDavHarness | GoogleHarness, calendar: str) -> list
 
 
 async def test_group_syncs_at_setup_and_keeps_its_ledger_across_restarts(
-    hass: HomeAssistant, caldav_harness: CalDavHarness, hass_storage: dict[str, Any]
+    hass: HomeAssistant, caldav_harness: CalDavHarness
 ) -> None:
     """Setup copies Anna's event to Ben; after a restart the first cycle only asks for changes."""
     calendars = await _two_members(caldav_harness)
@@ -75,8 +76,7 @@ async def test_group_syncs_at_setup_and_keeps_its_ledger_across_restarts(
     assert entry.state is ConfigEntryState.LOADED
     assert await _titles(caldav_harness, calendars["ben-combined"]) == ["Dentist"]
     assert await _titles(caldav_harness, calendars["anna-combined"]) == []
-    stored = hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]
-    assert len(stored["copies"]) == 1
+    assert count_rows(database_path(hass, entry.entry_id), "copies") == 1
 
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +27,7 @@ from custom_components.shared_calendars.engine.state import SyncState
 
 from .providers.google_harness import GoogleHarness
 from .servers.fake_google import ManualClock
+from .stored import reloaded
 
 ACCOUNT = "google"
 START = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
@@ -270,7 +272,9 @@ async def test_a_copy_the_server_refuses_is_parked_until_its_original_changes(
     assert quota.titles(cleo)["Refused again"] == 1
 
 
-async def test_parked_copies_are_kept_with_the_state(quota: Quota) -> None:
+async def test_parked_copies_are_kept_with_the_state(
+    quota: Quota, tmp_path: Path
+) -> None:
     """A restart remembers what was refused, so it is not tried again either."""
     anna, _, _ = quota.members
     quota.harness.server.refused_summaries.add("Refused")
@@ -278,7 +282,7 @@ async def test_parked_copies_are_kept_with_the_state(quota: Quota) -> None:
     await quota.run()
     assert len(quota.state.parked) == 2
 
-    quota.state = SyncState.from_dict(quota.state.to_dict())
+    quota.state = reloaded(quota.state, tmp_path / "state.db")
     quota.cycle = None
     assert len(quota.state.parked) == 2
     writes = quota.writes()

@@ -17,10 +17,10 @@ from .coordinator import (
     SharedCalendarsConfigEntry,
     SharedCalendarsCoordinator,
     SharedCalendarsRuntimeData,
-    async_remove_state,
 )
 from .repairs import async_delete_issues
 from .services import async_setup_services
+from .store import async_remove_state
 
 __all__ = ["SharedCalendarsConfigEntry"]
 
@@ -84,6 +84,7 @@ async def async_remove_entry(
 async def _async_close(entry: SharedCalendarsConfigEntry) -> None:
     for provider in entry.runtime_data.providers.values():
         await provider.close()
+    await entry.runtime_data.coordinator.store.async_close()
 
 
 async def _async_reload(hass: HomeAssistant, entry: SharedCalendarsConfigEntry) -> None:

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
-from homeassistant.util.file import WriteError
-from homeassistant.util.json import SerializationError
 
 from .accounts import account_names, async_ask_for_credentials
 from .const import (
@@ -29,7 +25,6 @@ from .const import (
     DEFAULT_WINDOW_PAST_DAYS,
     DOMAIN,
     LOGGER,
-    STORAGE_VERSION,
 )
 from .cycle import SyncCycle, SyncReport
 from .engine.model import CalendarRef, Member, SyncWindow
@@ -44,25 +39,7 @@ from .repairs import (
 )
 from .room_clearing import async_clear_after_cycle
 from .room_options import Room, clear_after_sync, rooms_in
-
-
-class StateNotSaved(UpdateFailed):
-    """The sync state could not be written to disk."""
-
-
-class _StateStore(Store[dict[str, Any]]):
-    """A Store that remembers why its last write failed; Home Assistant's only logs it."""
-
-    failure: Exception | None = None
-
-    async def _async_write_data(self, data: dict[str, Any]) -> None:
-        # Store's own write, inside the one place where Store catches and logs its
-        # failures: the failure is kept for `async_save_state` to raise.
-        try:
-            await super()._async_write_data(data)
-        except (SerializationError, WriteError) as err:
-            self.failure = err
-            raise
+from .store import StateStore
 
 
 @dataclass(kw_only=True)
@@ -75,16 +52,6 @@ class SharedCalendarsRuntimeData:
 
 
 type SharedCalendarsConfigEntry = ConfigEntry[SharedCalendarsRuntimeData]
-
-
-def _store(hass: HomeAssistant, entry_id: str) -> _StateStore:
-    """Return where a group keeps its state (mirror, ledger) between runs."""
-    return _StateStore(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True)
-
-
-async def async_remove_state(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete a removed group's stored state."""
-    await _store(hass, entry_id).async_remove()
 
 
 class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
@@ -111,7 +78,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         )
         self.providers = providers
         self.state = SyncState()
-        self._store = _store(hass, entry.entry_id)
+        self.store = StateStore(hass, entry.entry_id)
         self._cycle: SyncCycle | None = None
         self.last_synced: datetime | None = None
         """When a cycle last finished without failing as a whole."""
@@ -135,8 +102,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
 
     async def _async_setup(self) -> None:
         """Load what the last run knew, so the first cycle is incremental."""
-        if (stored := await self._store.async_load()) is not None:
-            self.state = SyncState.from_dict(stored)
+        self.state = await self.store.async_load()
         self._cycle = SyncCycle(
             providers=self.providers,
             state=self.state,
@@ -147,24 +113,17 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         )
 
     async def async_save_state(self) -> None:
-        """Keep the state: after every batch of a cycle, and after an action changed it.
+        """Keep what changed in the state, after every batch and every action.
 
         Raises `StateNotSaved` when it could not be written: a cycle then fails
         (and says why) rather than go on with a state that a restart would lose.
         """
-        self._store.failure = None
-        await self._store.async_save(self.state.to_dict())
-        if (failure := self._store.failure) is not None:
-            raise StateNotSaved(
-                translation_domain=DOMAIN,
-                translation_key="state_not_saved",
-                translation_placeholders={
-                    # HA's message on bad data quotes the data: that may be private.
-                    "error": "data JSON cannot hold"
-                    if isinstance(failure, SerializationError)
-                    else str(failure)
-                },
-            )
+        await self.store.async_flush(self.state)
+
+    async def async_shutdown(self) -> None:
+        """Stop the cycles, then close the state's database."""
+        await super().async_shutdown()
+        await self.store.async_close()
 
     def plan_options(self) -> PlanOptions:
         """Return the group-wide planning settings from the entry's options."""

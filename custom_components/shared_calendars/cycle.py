@@ -46,7 +46,7 @@ _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 4
 BATCH_SIZE = 25
-"""Writes between two saves of the state."""
+"""Writes between two saves of the state (each saves only the rows they changed)."""
 PLAN_SLICE = 500
 """Groups planned between two turns of the event loop (about 50 ms here)."""
 MAX_ATTEMPTS = 4
@@ -160,7 +160,7 @@ class SyncCycle:
         report = SyncReport()
         if full:
             self._state.reset_cursors()
-            self._state.parked.clear()  # a full resync tries refused copies again
+            self._state.unpark_all()  # a full resync tries refused copies again
         sources = {ref.key: ref for member in members for ref in member.sources}
         combined = {
             member.combined.key: member.combined
@@ -187,7 +187,7 @@ class SyncCycle:
         }
 
         groups = self._state.pending | self._groups_to_replan(members, options, full)
-        self._state.pending |= groups
+        self._state.mark_pending(groups)
         self._state.planned_for = plan_digest(members, options)
         self._state.planned_window = options.window
         await self._save()
@@ -336,7 +336,7 @@ class SyncCycle:
 
         await asyncio.gather(*(run_lane(actions) for actions in lanes.values()))
         # Every pending group was planned; what did not fail is right now.
-        self._state.pending = failed_groups
+        self._state.settle_pending(failed_groups)
         await self._save()
 
     async def _perform(

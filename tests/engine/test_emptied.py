@@ -246,15 +246,3 @@ def test_originals_and_copies_in_one_calendar_count_apart() -> None:
     result = state.apply(key, _deleting(originals, cursor="c4"))
 
     assert result.held_back == Loss(held=2, gone=2, copies=False)
-
-
-def test_state_stored_by_the_three_cycle_rule_still_loads() -> None:
-    """A state saved before the rule changed (with `empty_cycles`) loads as it was."""
-    state, anna, _ = _source(2)
-    stored = state.to_dict()
-    assert "empty_cycles" not in stored["calendars"][anna.sources[0].key]
-    stored["calendars"][anna.sources[0].key]["empty_cycles"] = 2
-
-    loaded = SyncState.from_dict(stored)
-
-    assert loaded.calendar(anna.sources[0].key).events.keys() == {"e0", "e1"}

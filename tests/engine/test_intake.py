@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 import json
+from pathlib import Path
 import time
 
 from homeassistant.helpers.json import json_bytes
@@ -17,6 +18,7 @@ from custom_components.shared_calendars.engine.intake import (
     sanitised,
 )
 from custom_components.shared_calendars.engine.model import (
+    ChangeSet,
     CopyMarker,
     Event,
     SkipReason,
@@ -24,6 +26,8 @@ from custom_components.shared_calendars.engine.model import (
 from custom_components.shared_calendars.engine.occurrences import occurrences
 from custom_components.shared_calendars.engine.rule_check import rule_problem
 from custom_components.shared_calendars.engine.state import SyncState
+
+from ..stored import reloaded
 
 START = datetime(2026, 5, 4, 10, tzinfo=UTC)
 
@@ -72,8 +76,8 @@ def test_any_cleaned_text_is_json_and_utf_8(text: str) -> None:
     assert json.loads(json_bytes(clean)) == clean
 
 
-def test_every_text_of_an_event_and_its_overrides_is_cleaned() -> None:
-    """The sanitised event can be stored: its state serialises with HA's JSON."""
+def test_every_text_of_an_event_and_its_overrides_is_cleaned(tmp_path: Path) -> None:
+    """The sanitised event can be stored in the status database; the raw one not."""
     override = _event(
         id="e1_1",
         summary="moved\ud800",
@@ -99,11 +103,13 @@ def test_every_text_of_an_event_and_its_overrides_is_cleaned() -> None:
     assert clean.copy_of == CopyMarker(source="src\ufffd")
     assert clean.overrides[0].summary == "moved\ufffd"
     state = SyncState()
-    state.calendar("cal").events[clean.id] = clean
-    json_bytes(state.to_dict())
-    state.calendar("cal").events[dirty.id] = dirty
+    state.apply("cal", ChangeSet(changed=(clean,), deleted=(), cursor="c1"))
+    assert reloaded(state, tmp_path / "clean.db").calendar("cal").events == {
+        clean.id: clean
+    }
+    state.apply("cal", ChangeSet(changed=(dirty,), deleted=(), cursor="c2"))
     with pytest.raises(TypeError):
-        json_bytes(state.to_dict())
+        reloaded(state, tmp_path / "dirty.db")
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ missing from a complete listing.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from custom_components.shared_calendars.engine.model import (
     ChangeSet,
@@ -16,6 +17,8 @@ from custom_components.shared_calendars.engine.model import (
     SkipReason,
 )
 from custom_components.shared_calendars.engine.state import SyncState
+
+from ..stored import reloaded
 
 CAL = "acct|cal"
 START = datetime(2026, 5, 4, 10, tzinfo=UTC)
@@ -128,7 +131,9 @@ def test_a_complete_listing_replaces_the_list() -> None:
     assert state.skipped == {CAL: {"d": _skip("d", SkipReason.MISSING_TIME)}}
 
 
-def test_the_skipped_list_survives_a_restart_and_goes_with_its_calendar() -> None:
+def test_the_skipped_list_survives_a_restart_and_goes_with_its_calendar(
+    tmp_path: Path,
+) -> None:
     """Saved and loaded with the state; a calendar that leaves the group takes it."""
     state = _state_with(_event("a"))
     state.apply(
@@ -136,15 +141,8 @@ def test_the_skipped_list_survives_a_restart_and_goes_with_its_calendar() -> Non
         ChangeSet(changed=(), deleted=(), cursor="c1", skipped=(_skip("b"),)),
     )
 
-    loaded = SyncState.from_dict(state.to_dict())
+    loaded = reloaded(state, tmp_path / "state.db")
 
     assert loaded.skipped == state.skipped
     loaded.forget_calendar(CAL)
     assert loaded.skipped == {}
-
-
-def test_an_old_state_without_a_skipped_list_loads() -> None:
-    """States saved before the list existed load with an empty one."""
-    data = _state_with(_event("a")).to_dict()
-    del data["skipped"]
-    assert SyncState.from_dict(data).skipped == {}

@@ -156,6 +156,11 @@ class SkipReason(StrEnum):
     UNREADABLE = "unreadable"
     """Not an event at all (not iCalendar, no id, not a JSON object)."""
 
+    @classmethod
+    def _missing_(cls, value: object) -> SkipReason:
+        """Read a reason this version does not know (stored by another) as unreadable."""
+        return cls.UNREADABLE
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SkippedEvent:

@@ -3,34 +3,32 @@
 Every calendar's events and cursor, and the ledger of the copies made.
 
 The state is the mirror the calendar entities read from and the memory that
-makes planning incremental. It is plain data, saved by the caller after every
-batch of writes; losing it costs a full listing, never a duplicate, because copy
-ids are derived from the source and the target.
+makes planning incremental. It is plain data that records in its journal every
+row it changes, so that the caller keeps only those after every batch of writes
+(`changes`); losing it costs a full listing, never a duplicate, because copy ids
+are derived from the source and the target.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
-from .codec import decode_event, encode_event
 from .content import fingerprint
+from .journal import Journal, StateChanges
 from .model import (
     PART_SEPARATOR,
     CalendarRef,
     ChangeSet,
     Event,
     SkippedEvent,
-    SkipReason,
     SyncWindow,
     resource_of,
 )
 from .window import WindowIndex
 
-STATE_VERSION = 1
 EMPTIED_MIN_HELD = 2
 """A calendar that held at least this many events and loses all of them at once
 looks emptied (a calendar of one event may lose it)."""
@@ -153,7 +151,8 @@ class SyncState:
     read, deleted, or missing from a complete listing."""
     pending: set[str] = field(default_factory=set)
     """Groups whose copies are not known to be right yet: planned again next cycle
-    until all their actions succeed, so a cycle that dies loses nothing."""
+    until all their actions succeed, so a cycle that dies loses nothing. Changed
+    through `mark_pending` and `settle_pending`, which the journal sees."""
     parked: dict[tuple[str, str], ParkedCopy] = field(default_factory=dict)
     """Copies refused as invalid, keyed as in `copies`."""
     planned_for: str | None = None
@@ -171,6 +170,8 @@ class SyncState:
         default_factory=lambda: defaultdict(set)
     )
     _window: WindowIndex = field(default_factory=WindowIndex, compare=False, repr=False)
+    journal: Journal = field(default_factory=Journal, compare=False, repr=False)
+    """The rows changed since they were last kept: the state starts as kept."""
 
     def __post_init__(self) -> None:
         """Index the events and copies already held."""
@@ -179,6 +180,76 @@ class SyncState:
                 self._index(calendar, event)
         for key, record in self.copies.items():
             self._copies_of_group[record.group].add(key)
+        self.journal.kept_plan = (self.planned_for, self.planned_window)
+
+    def changes(self) -> StateChanges:
+        """Return the rows changed since the last call, and start a new journal.
+
+        A caller that fails to keep them hands them back to `journal.mark_again`.
+        """
+        journal = self.journal
+        plan = (self.planned_for, self.planned_window)
+        planned = plan if plan != journal.kept_plan else None
+        if not (
+            journal.events
+            or journal.calendars
+            or journal.copies
+            or journal.parked
+            or journal.pending
+            or planned
+        ):
+            return StateChanges()
+        events: dict[tuple[str, str], Event | None] = {}
+        for calendar, event_id in journal.events:
+            held = self.calendars.get(calendar)
+            events[(calendar, event_id)] = (
+                held.events.get(event_id) if held is not None else None
+            )
+        changes = StateChanges(
+            events=events,
+            cursors={
+                key: held.cursor if (held := self.calendars.get(key)) else None
+                for key in journal.calendars
+            },
+            skipped={
+                key: tuple(self.skipped.get(key, {}).values())
+                for key in journal.calendars
+            },
+            copies={key: self.copies.get(key) for key in journal.copies},
+            parked={key: self.parked.get(key) for key in journal.parked},
+            pending={group: group in self.pending for group in journal.pending},
+            planned=planned,
+        )
+        journal.clear()
+        journal.kept_plan = plan
+        return changes
+
+    def mark_all_changed(self) -> None:
+        """Mark every row as changed, for a store that holds none of them yet."""
+        journal = self.journal
+        for calendar, state in self.calendars.items():
+            journal.events.update((calendar, event_id) for event_id in state.events)
+        journal.calendars.update(self.calendars, self.skipped)
+        journal.copies.update(self.copies)
+        journal.parked.update(self.parked)
+        journal.pending.update(self.pending)
+        journal.kept_plan = None
+
+    def mark_pending(self, groups: Iterable[str]) -> None:
+        """Make groups pending: planned again until all their actions succeed."""
+        new = set(groups) - self.pending
+        self.pending |= new
+        self.journal.pending |= new
+
+    def settle_pending(self, failed: set[str]) -> None:
+        """End a cycle that planned every pending group: only `failed` stay pending."""
+        self.journal.pending |= self.pending ^ failed
+        self.pending = set(failed)
+
+    def unpark_all(self) -> None:
+        """Let every refused copy be tried again."""
+        self.journal.parked.update(self.parked)
+        self.parked.clear()
 
     def copies_of(self, group: str) -> list[tuple[tuple[str, str], CopyRecord]]:
         """Return the ledger's copies of one group, keyed as in `copies`."""
@@ -190,18 +261,24 @@ class SyncState:
     def _remember_copy(self, key: tuple[str, str], record: CopyRecord) -> None:
         self.copies[key] = record
         self._copies_of_group[record.group].add(key)
+        self.journal.copies.add(key)
 
     def park(self, record: CopyRecord, event_id: str, title: str, reason: str) -> None:
         """Keep a refused copy aside until the copy wanted there is another one."""
-        self.parked[(record.target.key, event_id)] = ParkedCopy(
-            record=record, title=title, reason=reason
-        )
+        key = (record.target.key, event_id)
+        self.parked[key] = ParkedCopy(record=record, title=title, reason=reason)
+        self.journal.parked.add(key)
+
+    def _unpark(self, key: tuple[str, str]) -> None:
+        if self.parked.pop(key, None) is not None:
+            self.journal.parked.add(key)
 
     def forget_copy(self, target: CalendarRef, event_id: str) -> None:
         """Drop a copy from the ledger, leaving the calendar as it is."""
         key = (target.key, event_id)
-        self.parked.pop(key, None)
+        self._unpark(key)
         if (record := self.copies.pop(key, None)) is not None:
+            self.journal.copies.add(key)
             keys = self._copies_of_group[record.group]
             keys.discard(key)
             if not keys:
@@ -315,13 +392,26 @@ class SyncState:
             previous.update((event.id, event) for event in changes.changed)
         else:
             state.events = remaining
+        marks = self.journal
+        marks.events.update((calendar, event_id) for event_id in removed)
+        marks.events.update((calendar, event.id) for event in changes.changed)
+        # A cursor that moved over nothing need not be kept: the one kept before
+        # brings nothing more (and Google hands out a new token every time).
+        moved_over_nothing = state.cursor is not None and not (
+            removed or changes.changed or changes.complete
+        )
+        if changes.cursor != state.cursor and not moved_over_nothing:
+            marks.calendars.add(calendar)
         state.cursor = changes.cursor
         self._note_skipped(calendar, changes)
-        self.pending.update(touched)
+        self.mark_pending(touched)
         return ApplyResult(groups=frozenset(touched))
 
     def _note_skipped(self, calendar: str, changes: ChangeSet) -> None:
         """Keep what a calendar holds but cannot be read, until it changes."""
+        if not (changes.skipped or changes.complete or calendar in self.skipped):
+            return
+        before = self.skipped.get(calendar, {})
         held = {} if changes.complete else self.skipped.get(calendar, {})
         touched = {resource_of(event.id) for event in changes.changed}
         touched.update(map(resource_of, changes.deleted))
@@ -331,6 +421,8 @@ class SyncState:
             if resource_of(event_id) not in touched
         }
         held.update((skipped.id, skipped) for skipped in changes.skipped)
+        if held != before:
+            self.journal.calendars.add(calendar)
         if held:
             self.skipped[calendar] = held
         else:
@@ -366,13 +458,15 @@ class SyncState:
 
     def record_put(self, record: CopyRecord, stored: Event) -> None:
         """Remember a copy that was written, as the calendar now holds it."""
-        self._remember_copy((record.target.key, stored.id), record)
-        self.parked.pop((record.target.key, stored.id), None)
+        key = (record.target.key, stored.id)
+        self._remember_copy(key, record)
+        self._unpark(key)
         state = self.calendar(record.target.key)
         if (old := state.events.get(stored.id)) is not None:
             self._unindex(record.target.key, old)
         state.events[stored.id] = stored
         self._index(record.target.key, stored)
+        self.journal.events.add(key)
 
     def record_delete(self, target: CalendarRef, event_id: str) -> None:
         """Forget a copy that was deleted."""
@@ -380,18 +474,23 @@ class SyncState:
         state = self.calendar(target.key)
         if (old := state.events.pop(event_id, None)) is not None:
             self._unindex(target.key, old)
+            self.journal.events.add((target.key, event_id))
 
     def forget_calendar(self, calendar: str) -> None:
         """Drop a calendar nobody uses any more (its copies' records stay)."""
         self.skipped.pop(calendar, None)
+        self.journal.calendars.add(calendar)
         if (state := self.calendars.pop(calendar, None)) is not None:
             for event in state.events.values():
                 self._unindex(calendar, event)
+                self.journal.events.add((calendar, event.id))
 
     def reset_cursors(self) -> None:
         """Make the next cycle list every calendar in full."""
-        for state in self.calendars.values():
-            state.cursor = None
+        for key, state in self.calendars.items():
+            if state.cursor is not None:
+                state.cursor = None
+                self.journal.calendars.add(key)
 
     def _hide_if_copy_deleted(self, calendar: str, event: Event) -> None:
         """Mark a vanished copy the ledger still holds as deleted by the member."""
@@ -440,121 +539,3 @@ class SyncState:
             keys.discard((calendar, event.id))
             if not keys:
                 del index[group]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the state as plain JSON values."""
-        return {
-            "version": STATE_VERSION,
-            "calendars": {
-                key: {
-                    "cursor": state.cursor,
-                    "events": [encode_event(event) for event in state.events.values()],
-                }
-                for key, state in self.calendars.items()
-            },
-            "copies": [
-                {
-                    "group": record.group,
-                    "account": record.target.account,
-                    "calendar": record.target.calendar_id,
-                    "id": copy_event_id,
-                    "fingerprint": record.fingerprint,
-                    "hidden": record.hidden,
-                    "diverged": record.diverged,
-                }
-                for (_, copy_event_id), record in self.copies.items()
-            ],
-            "skipped": {
-                key: [
-                    {"id": item.id, "title": item.title, "reason": item.reason.value}
-                    for item in held.values()
-                ]
-                for key, held in self.skipped.items()
-            },
-            "pending": sorted(self.pending),
-            "planned_for": self.planned_for,
-            "planned_window": (
-                None
-                if (window := self.planned_window) is None
-                else [window.start.isoformat(), window.end.isoformat()]
-            ),
-            "parked": [
-                {
-                    "group": parked.record.group,
-                    "account": parked.record.target.account,
-                    "calendar": parked.record.target.calendar_id,
-                    "id": copy_event_id,
-                    "fingerprint": parked.record.fingerprint,
-                    "title": parked.title,
-                    "reason": parked.reason,
-                }
-                for (_, copy_event_id), parked in self.parked.items()
-            ],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SyncState:
-        """Rebuild the state `to_dict` returned."""
-        calendars = {
-            key: CalendarState(
-                cursor=stored["cursor"],
-                events={
-                    event.id: event for event in map(decode_event, stored["events"])
-                },
-            )
-            for key, stored in data["calendars"].items()
-        }
-        copies: dict[tuple[str, str], CopyRecord] = {}
-        for stored in data["copies"]:
-            target = CalendarRef(
-                account=stored["account"], calendar_id=stored["calendar"]
-            )
-            copies[(target.key, stored["id"])] = CopyRecord(
-                group=stored["group"],
-                target=target,
-                fingerprint=stored["fingerprint"],
-                hidden=stored["hidden"],
-                diverged=stored.get("diverged", False),
-            )
-        skipped = {
-            key: {
-                item["id"]: SkippedEvent(
-                    id=item["id"],
-                    title=item["title"],
-                    reason=SkipReason(item["reason"])
-                    if item["reason"] in SkipReason
-                    else SkipReason.UNREADABLE,
-                )
-                for item in held
-            }
-            for key, held in data.get("skipped", {}).items()
-        }
-        parked: dict[tuple[str, str], ParkedCopy] = {}
-        for stored in data.get("parked", ()):
-            target = CalendarRef(
-                account=stored["account"], calendar_id=stored["calendar"]
-            )
-            parked[(target.key, stored["id"])] = ParkedCopy(
-                record=CopyRecord(
-                    group=stored["group"],
-                    target=target,
-                    fingerprint=stored["fingerprint"],
-                ),
-                title=stored["title"],
-                reason=stored["reason"],
-            )
-        window = data.get("planned_window")
-        return cls(
-            calendars=calendars,
-            copies=copies,
-            pending=set(data["pending"]),
-            skipped=skipped,
-            parked=parked,
-            planned_for=data.get("planned_for"),
-            planned_window=None
-            if window is None
-            else SyncWindow(
-                start=datetime.fromisoformat(window[0]),
-                end=datetime.fromisoformat(window[1]),
-            ),
-        )

@@ -1,0 +1,415 @@
+"""The sync state on disk: a SQLite status database whose rows change one by one.
+
+One row per event of a mirror, per copy in the ledger, per pending group: a
+flush writes the rows the state's journal names, in one transaction, and a cycle
+that changed nothing writes nothing. WAL with `synchronous=NORMAL` keeps every
+transaction whole across a crash; a power cut may lose the last ones, which the
+pending groups make good (they leave `pending` only in a later transaction than
+their copies' records).
+
+Blocking: Home Assistant calls it through its executor (see `store.py`); tests
+and scripts may call it directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+import sqlite3
+from typing import Any
+
+import orjson
+
+from .engine.codec import decode_event, encode_event
+from .engine.journal import StateChanges
+from .engine.model import CalendarRef, Event, SkippedEvent, SkipReason, SyncWindow
+from .engine.state import CalendarState, CopyRecord, ParkedCopy, SyncState
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE calendars (
+    id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,
+    account TEXT, calendar_id TEXT, cursor TEXT
+);
+CREATE TABLE events (
+    calendar INTEGER NOT NULL, id NOT NULL, body BLOB NOT NULL,
+    PRIMARY KEY (calendar, id)
+) WITHOUT ROWID;
+CREATE TABLE copies (
+    calendar INTEGER NOT NULL, id NOT NULL, grp TEXT NOT NULL,
+    fingerprint NOT NULL, flags INTEGER NOT NULL,
+    PRIMARY KEY (calendar, id)
+) WITHOUT ROWID;
+CREATE TABLE parked (
+    calendar INTEGER NOT NULL, id NOT NULL, grp TEXT NOT NULL,
+    fingerprint NOT NULL, title TEXT NOT NULL, reason TEXT NOT NULL,
+    PRIMARY KEY (calendar, id)
+) WITHOUT ROWID;
+CREATE TABLE skipped (
+    calendar INTEGER NOT NULL, id TEXT NOT NULL, title TEXT NOT NULL,
+    reason TEXT NOT NULL, PRIMARY KEY (calendar, id)
+) WITHOUT ROWID;
+CREATE TABLE pending (grp TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE plan (
+    id INTEGER PRIMARY KEY CHECK (id = 0), digest TEXT,
+    window_start TEXT, window_end TEXT
+);
+"""
+_HIDDEN = 1
+_DIVERGED = 2
+_HEX = frozenset("0123456789abcdef")
+_FILE_SUFFIXES = ("", "-wal", "-shm")
+
+
+def _pack(text: str) -> str | bytes:
+    """Store lower-case hex (copy ids, fingerprints) as the bytes it spells: half the size."""
+    if text and len(text) % 2 == 0 and _HEX.issuperset(text):
+        return bytes.fromhex(text)
+    return text
+
+
+def _unpack(value: str | bytes) -> str:
+    return value.hex() if isinstance(value, bytes) else value
+
+
+_SHORT_NAMES = {
+    "ical_uid": "i",
+    "start": "s",
+    "end": "e",
+    "summary": "t",
+    "description": "d",
+    "location": "l",
+    "rrule": "r",
+    "organizer": "o",
+    "updated": "u",
+    "copy_of": "c",
+    "overrides": "v",
+}
+"""The codec's most frequent field names, shortened on disk; others are kept."""
+_LONG_NAMES = {short: name for name, short in _SHORT_NAMES.items()}
+_UID_AT = "i@"
+"""The domain of a UID that is the event's id and a domain (Google's, and copies')."""
+_OWN_ORGANIZER = "o="
+"""Set when the organiser is the event's own calendar (Google says so of every event)."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _shortened(data: dict[str, Any]) -> dict[str, Any]:
+    if "overrides" in data:
+        data["overrides"] = [_shortened(override) for override in data["overrides"]]
+    return {_SHORT_NAMES.get(name, name): value for name, value in data.items()}
+
+
+def _lengthened(data: dict[str, Any]) -> dict[str, Any]:
+    data = {_LONG_NAMES.get(name, name): value for name, value in data.items()}
+    if "overrides" in data:
+        data["overrides"] = [_lengthened(override) for override in data["overrides"]]
+    return data
+
+
+def _body(event: Event, calendar: str) -> bytes:
+    """Return an event as compact JSON, without what its row's key already says."""
+    data = encode_event(event)
+    event_id = data.pop("id")
+    uid_id, at, domain = event.ical_uid.partition("@")
+    if uid_id == event_id and at:
+        del data["ical_uid"]
+        data[_UID_AT] = domain
+    if event.organizer is not None and event.organizer == calendar.rpartition("|")[2]:
+        del data["organizer"]
+        data[_OWN_ORGANIZER] = 1
+    if event.updated is not None and event.updated.tzinfo is UTC:
+        data["updated"] = (event.updated - _EPOCH) // _MICROSECOND
+    return orjson.dumps(_shortened(data))
+
+
+def _event(event_id: str, body: bytes, calendar: str) -> Event:
+    """Return the event `_body` stored."""
+    data = _lengthened(orjson.loads(body))
+    data["id"] = event_id
+    if (domain := data.pop(_UID_AT, None)) is not None:
+        data["ical_uid"] = f"{event_id}@{domain}"
+    if data.pop(_OWN_ORGANIZER, None):
+        data["organizer"] = calendar.rpartition("|")[2]
+    updated = data.pop("updated", None)
+    event = decode_event(data)
+    if isinstance(updated, int):
+        return replace(event, updated=_EPOCH + updated * _MICROSECOND)
+    if updated is not None:
+        return replace(event, updated=datetime.fromisoformat(updated))
+    return event
+
+
+@dataclass(kw_only=True, slots=True)
+class _Calendar:
+    id: int
+    ref: CalendarRef | None
+    """Known once a copy was recorded there: the ledger needs it back."""
+
+
+class StatusDatabase:
+    """One group's state in one SQLite file."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        """Use an open connection; `open` makes one."""
+        self._connection = connection
+        self._calendars = self._read_calendars()
+
+    @classmethod
+    def open(cls, path: Path) -> StatusDatabase:
+        """Open the database, creating it (and its folder) when missing.
+
+        A database of another schema version is started over: losing the state
+        costs one full listing of every calendar, never a duplicate.
+        """
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False
+        )
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            if version != SCHEMA_VERSION:
+                connection.execute("BEGIN IMMEDIATE")
+                tables = connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                ).fetchall()
+                for (table,) in tables:
+                    connection.execute(f'DROP TABLE "{table}"')
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        connection.execute(statement)
+                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                connection.execute("COMMIT")
+        except BaseException:
+            connection.close()
+            raise
+        return cls(connection)
+
+    @staticmethod
+    def remove(path: Path) -> None:
+        """Delete a database and its WAL files (close it first)."""
+        for suffix in _FILE_SUFFIXES:
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Close the connection; the last one to close folds the WAL back in."""
+        self._connection.close()
+
+    def _read_calendars(self) -> dict[str, _Calendar]:
+        return {
+            key: _Calendar(
+                id=row_id,
+                ref=CalendarRef(account=account, calendar_id=calendar_id)
+                if account is not None and calendar_id is not None
+                else None,
+            )
+            for row_id, key, account, calendar_id in self._connection.execute(
+                "SELECT id, key, account, calendar_id FROM calendars"
+            )
+        }
+
+    def load(self) -> SyncState:
+        """Return the state the database holds (an empty one when new)."""
+        run = self._connection.execute
+        keys: dict[int, str] = {}
+        refs: dict[int, CalendarRef | None] = {}
+        calendars: dict[str, CalendarState] = {}
+        for row_id, key, account, calendar_id, cursor in run(
+            "SELECT id, key, account, calendar_id, cursor FROM calendars"
+        ):
+            keys[row_id] = key
+            refs[row_id] = (
+                CalendarRef(account=account, calendar_id=calendar_id)
+                if account is not None
+                else None
+            )
+            if cursor is not None:
+                calendars[key] = CalendarState(cursor=cursor)
+        for calendar, event_id, body in run("SELECT calendar, id, body FROM events"):
+            key = keys[calendar]
+            event = _event(_unpack(event_id), body, key)
+            if (held := calendars.get(key)) is None:
+                held = calendars[key] = CalendarState()
+            held.events[event.id] = event
+        copies = {
+            (keys[calendar], _unpack(event_id)): _record(
+                refs[calendar], group, fingerprint, flags
+            )
+            for calendar, event_id, group, fingerprint, flags in run(
+                "SELECT calendar, id, grp, fingerprint, flags FROM copies"
+            )
+        }
+        parked = {
+            (keys[calendar], _unpack(event_id)): ParkedCopy(
+                record=_record(refs[calendar], group, fingerprint, 0),
+                title=title,
+                reason=reason,
+            )
+            for calendar, event_id, group, fingerprint, title, reason in run(
+                "SELECT calendar, id, grp, fingerprint, title, reason FROM parked"
+            )
+        }
+        skipped: dict[str, dict[str, SkippedEvent]] = {}
+        for calendar, event_id, title, reason in run(
+            "SELECT calendar, id, title, reason FROM skipped"
+        ):
+            skipped.setdefault(keys[calendar], {})[event_id] = SkippedEvent(
+                id=event_id, title=title, reason=SkipReason(reason)
+            )
+        plan = run("SELECT digest, window_start, window_end FROM plan").fetchone()
+        digest, start, end = plan if plan is not None else (None, None, None)
+        return SyncState(
+            calendars=calendars,
+            copies=copies,
+            skipped=skipped,
+            pending={group for (group,) in run("SELECT grp FROM pending")},
+            parked=parked,
+            planned_for=digest,
+            planned_window=SyncWindow(
+                start=datetime.fromisoformat(start), end=datetime.fromisoformat(end)
+            )
+            if start is not None and end is not None
+            else None,
+        )
+
+    def write(self, changes: StateChanges) -> None:
+        """Write the changed rows in one transaction: all of them, or none."""
+        connection = self._connection
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            self._write(changes)
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            # Calendars numbered in the transaction are gone with it.
+            self._calendars = self._read_calendars()
+            raise
+
+    def _write(self, changes: StateChanges) -> None:
+        run, many = self._connection.execute, self._connection.executemany
+        for key, cursor in changes.cursors.items():
+            run(
+                "UPDATE calendars SET cursor = ? WHERE id = ?",
+                (cursor, self._calendar(key)),
+            )
+        for key, held in changes.skipped.items():
+            calendar = self._calendar(key)
+            run("DELETE FROM skipped WHERE calendar = ?", (calendar,))
+            many(
+                "INSERT INTO skipped VALUES (?, ?, ?, ?)",
+                ((calendar, item.id, item.title, item.reason.value) for item in held),
+            )
+        self._replace(
+            "events",
+            changes.events,
+            lambda key, event: (
+                self._calendar(key[0]),
+                _pack(key[1]),
+                _body(event, key[0]),
+            ),
+        )
+        self._replace(
+            "copies",
+            changes.copies,
+            lambda key, record: (
+                self._calendar(key[0], record.target),
+                _pack(key[1]),
+                record.group,
+                _pack(record.fingerprint),
+                (_HIDDEN if record.hidden else 0)
+                | (_DIVERGED if record.diverged else 0),
+            ),
+        )
+        self._replace(
+            "parked",
+            changes.parked,
+            lambda key, parked: (
+                self._calendar(key[0], parked.record.target),
+                _pack(key[1]),
+                parked.record.group,
+                _pack(parked.record.fingerprint),
+                parked.title,
+                parked.reason,
+            ),
+        )
+        many(
+            "INSERT OR IGNORE INTO pending VALUES (?)",
+            ((group,) for group, pending in changes.pending.items() if pending),
+        )
+        many(
+            "DELETE FROM pending WHERE grp = ?",
+            ((group,) for group, pending in changes.pending.items() if not pending),
+        )
+        if changes.planned is not None:
+            digest, window = changes.planned
+            run(
+                "INSERT OR REPLACE INTO plan VALUES (0, ?, ?, ?)",
+                (
+                    digest,
+                    window.start.isoformat() if window else None,
+                    window.end.isoformat() if window else None,
+                ),
+            )
+
+    def _replace[V](
+        self,
+        table: str,
+        rows: dict[tuple[str, str], V | None],
+        columns: Callable[[tuple[str, str], V], tuple[object, ...]],
+    ) -> None:
+        """Write rows keyed by (calendar key, event id); a None value deletes its row."""
+        gone: Iterable[tuple[int, str | bytes]] = (
+            (self._calendar(calendar), _pack(event_id))
+            for (calendar, event_id), value in rows.items()
+            if value is None
+        )
+        self._connection.executemany(
+            f"DELETE FROM {table} WHERE calendar = ? AND id = ?",  # noqa: S608
+            gone,
+        )
+        written = [
+            columns(key, value) for key, value in rows.items() if value is not None
+        ]
+        if written:
+            marks = ", ".join("?" * len(written[0]))
+            self._connection.executemany(
+                f"INSERT OR REPLACE INTO {table} VALUES ({marks})",  # noqa: S608
+                written,
+            )
+
+    def _calendar(self, key: str, ref: CalendarRef | None = None) -> int:
+        """Return a calendar's row id, adding the row (or its account) when missing."""
+        known = self._calendars.get(key)
+        if known is None:
+            cursor = self._connection.execute(
+                "INSERT INTO calendars (key, account, calendar_id) VALUES (?, ?, ?)",
+                (key, ref and ref.account, ref and ref.calendar_id),
+            )
+            assert cursor.lastrowid is not None
+            known = self._calendars[key] = _Calendar(id=cursor.lastrowid, ref=ref)
+        elif ref is not None and known.ref is None:
+            self._connection.execute(
+                "UPDATE calendars SET account = ?, calendar_id = ? WHERE id = ?",
+                (ref.account, ref.calendar_id, known.id),
+            )
+            known.ref = ref
+        return known.id
+
+
+def _record(
+    target: CalendarRef | None, group: str, fingerprint: str | bytes, flags: int
+) -> CopyRecord:
+    assert target is not None, "a copy's calendar row names its account"
+    return CopyRecord(
+        group=group,
+        target=target,
+        fingerprint=_unpack(fingerprint),
+        hidden=bool(flags & _HIDDEN),
+        diverged=bool(flags & _DIVERGED),
+    )

@@ -1,0 +1,366 @@
+"""The status database: disk writes grow with the change, never with the state.
+
+A quiet cycle writes nothing at all; an edit writes a few rows; a process killed
+between two batches of writes converges after a restart from the database, with
+no duplicate; a state kept by version 1 (one JSON document) moves in once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+import os
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+from homeassistant.core import HomeAssistant
+from hypothesis import HealthCheck, given, settings, strategies as st
+import pytest
+
+from custom_components.shared_calendars.const import DOMAIN, STORAGE_VERSION
+from custom_components.shared_calendars.cycle import BATCH_SIZE, SyncCycle
+from custom_components.shared_calendars.engine.model import (
+    CalendarRef,
+    ChangeSet,
+    Event,
+    Member,
+    SkippedEvent,
+    SkipReason,
+)
+from custom_components.shared_calendars.engine.plan import PlanOptions
+from custom_components.shared_calendars.engine.state import SyncState
+from custom_components.shared_calendars.store import StateStore, database_path
+
+from .family import ENTRY_ID, Family, at, hour_long, setup_family
+from .memory_provider import MemoryProvider
+from .providers.caldav_harness import CalDavHarness
+from .providers.google_harness import GoogleHarness
+from .stored import StoredState, count_rows, kept, reloaded
+from .strategies import assert_identical, events
+
+T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+
+
+def _disk(hass: HomeAssistant) -> list[tuple[int, int]]:
+    """Return the size and time of change of the database and its WAL."""
+    database = database_path(hass, ENTRY_ID)
+    return [
+        (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in (database, database.with_name(database.name + "-wal"))
+    ]
+
+
+def _changes(family: Family) -> int:
+    """Return the rows the group's database connection inserted, changed or deleted."""
+    database = family.coordinator.store._database
+    assert database is not None
+    return database._connection.total_changes
+
+
+async def _synced_family(hass: HomeAssistant, harness: Any, events: int) -> Family:
+    """Set a family up with `events` of Anna's, and read its own copies back once."""
+    family = await setup_family(
+        hass,
+        harness,
+        {
+            "anna": [
+                hour_long(f"a{n}", f"Anna {n}", at(2 + n % 20, 8 + n % 10))
+                for n in range(events)
+            ],
+            "ben": [hour_long("b0", "Ben 0", at(3, 9))],
+        },
+    )
+    await family.coordinator.async_refresh()
+    assert family.coordinator.last_update_success
+    return family
+
+
+async def _quiet_cycle_writes_nothing(hass: HomeAssistant, harness: Any) -> None:
+    family = await _synced_family(hass, harness, 5)
+    disk, changes = _disk(hass), _changes(family)
+
+    await family.coordinator.async_refresh()
+
+    report = family.coordinator.data
+    assert sum(report.requests.values()) == len(family.calendars)
+    assert _changes(family) == changes
+    assert _disk(hass) == disk
+
+
+async def test_a_quiet_cycle_on_google_writes_nothing_to_disk(
+    hass: HomeAssistant, google_harness: GoogleHarness
+) -> None:
+    """No transaction, no byte: the database and its WAL are left as they were."""
+    await _quiet_cycle_writes_nothing(hass, google_harness)
+
+
+async def test_a_quiet_cycle_on_caldav_writes_nothing_to_disk(
+    hass: HomeAssistant, caldav_harness: CalDavHarness
+) -> None:
+    """The same on Radicale, whose sync tokens stay put when nothing changed."""
+    await _quiet_cycle_writes_nothing(hass, caldav_harness)
+
+
+async def test_an_edit_writes_a_few_rows_however_many_are_held(
+    hass: HomeAssistant, google_harness: GoogleHarness
+) -> None:
+    """One changed original writes a handful of rows, not the 123 the group holds."""
+    family = await _synced_family(hass, google_harness, 40)
+    held = sum(
+        count_rows(database_path(hass, ENTRY_ID), table)
+        for table in ("events", "copies")
+    )
+    assert held == 2 * 41 + 41  # originals, copies in the mirror, ledger
+    changes = _changes(family)
+
+    await google_harness.provider.put_event(
+        family.calendars["anna"], hour_long("a7", "Anna 7 moved", at(9, 15))
+    )
+    await family.coordinator.async_refresh()
+    edited = _changes(family) - changes
+    await family.coordinator.async_refresh()  # reads the updated copy back
+    read_back = _changes(family) - changes - edited
+
+    # The original, the copy's mirror row and record, a cursor or two, the group
+    # made pending and then settled: a handful, of the 123 rows held.
+    assert 1 <= edited <= 8
+    assert read_back <= 2  # at most the copy as read back, and its cursor
+
+
+def _pair(provider: MemoryProvider) -> list[Member]:
+    for calendar in ("anna", "ben", "ben-combined"):
+        provider.add_calendar(calendar)
+    return [
+        Member(
+            id="anna",
+            name="Anna",
+            sources=(CalendarRef(account=provider.account, calendar_id="anna"),),
+        ),
+        Member(
+            id="ben",
+            name="Ben",
+            sources=(CalendarRef(account=provider.account, calendar_id="ben"),),
+            combined=CalendarRef(account=provider.account, calendar_id="ben-combined"),
+        ),
+    ]
+
+
+async def _no_sleep(_: float) -> None:
+    """Skip back-off waits."""
+
+
+async def test_a_process_killed_between_batches_converges_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    """The rows of the batch before the kill are kept; nothing is written twice over."""
+    provider = MemoryProvider()
+    members = _pair(provider)
+    originals = 2 * BATCH_SIZE
+    for n in range(originals):
+        start = T0 + timedelta(hours=n)
+        provider.write(
+            "anna",
+            Event(
+                id=f"a{n}",
+                ical_uid=f"a{n}@example.com",
+                summary=f"Anna {n}",
+                start=start,
+                end=start + timedelta(hours=1),
+            ),
+        )
+    stored = StoredState(tmp_path / "state.db")
+    killed_after = BATCH_SIZE + 10
+
+    async def save_until_killed() -> None:
+        if provider.requests["write"] > killed_after:
+            raise asyncio.CancelledError  # the process is gone: nothing more is kept
+        await stored.save()
+
+    provider.cancel_after_writes = killed_after
+    cycle = SyncCycle(
+        providers={provider.account: provider},
+        state=stored.state,
+        save=save_until_killed,
+        sleep=_no_sleep,
+    )
+    with pytest.raises(asyncio.CancelledError):
+        await cycle.run(members, PlanOptions())
+    assert len(provider.calendars["ben-combined"].events) > BATCH_SIZE
+
+    state = stored.restart()
+    assert len(state.copies) == BATCH_SIZE
+    report = await SyncCycle(
+        providers={provider.account: provider},
+        state=state,
+        save=stored.save_and_check,
+        sleep=_no_sleep,
+    ).run(members, PlanOptions())
+
+    copies = provider.calendars["ben-combined"].events.values()
+    assert sorted(copy.summary for copy in copies) == sorted(
+        f"Anna {n}" for n in range(originals)
+    )
+    # The copies the ledger does not know are put again under their ids; those of
+    # the batch kept before the kill are not written again.
+    assert report.created + report.updated == originals - BATCH_SIZE
+    assert report.pending == 0
+    assert len(stored.restart().copies) == originals
+    stored.close()
+
+
+LEGACY_STATE: dict[str, Any] = {
+    "version": 1,
+    "calendars": {
+        "acct|anna": {
+            "cursor": "c7",
+            "empty_cycles": 2,  # kept by a version before the emptied guard changed
+            "events": [
+                {
+                    "id": "a1",
+                    "ical_uid": "a1@example.com",
+                    "summary": "Dentist",
+                    "start": ["2026-12-02T09:00:00+01:00", "Europe/Berlin"],
+                    "end": ["2026-12-02T10:00:00+01:00", "Europe/Berlin"],
+                }
+            ],
+        },
+        "acct|ben-combined": {
+            "cursor": None,
+            "events": [
+                {
+                    "id": "0123456789abcdef0123456789abcdef01234567",
+                    "ical_uid": "0123456789abcdef0123456789abcdef01234567@x",
+                    "summary": "Dentist",
+                    "start": "2026-12-02",
+                    "end": "2026-12-03",
+                    "copy_of": "uid:a1@example.com",
+                }
+            ],
+        },
+    },
+    "copies": [
+        {
+            "group": "uid:a1@example.com",
+            "account": "acct",
+            "calendar": "ben-combined",
+            "id": "0123456789abcdef0123456789abcdef01234567",
+            "fingerprint": "ab" * 32,
+            "hidden": False,
+        }
+    ],
+    "pending": ["uid:a1@example.com"],
+    "planned_for": "digest",
+    "planned_window": ["2026-11-01T00:00:00+00:00", "2027-03-01T00:00:00+00:00"],
+    "parked": [
+        {
+            "group": "uid:b1@example.com",
+            "account": "acct",
+            "calendar": "ben-combined",
+            "id": "b1copy",
+            "fingerprint": "cd" * 32,
+            "title": "Refused",
+            "reason": "Invalid",
+        }
+    ],
+}
+"""What version 1 kept, including fields of older versions; no `skipped` list yet."""
+
+
+async def test_a_version_1_state_moves_into_the_database_once(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """Read from Home Assistant's storage, written whole to the database, then removed."""
+    key = f"{DOMAIN}.{ENTRY_ID}"
+    hass_storage[key] = {"version": STORAGE_VERSION, "key": key, "data": LEGACY_STATE}
+
+    store = StateStore(hass, ENTRY_ID)
+    state = await store.async_load()
+    await store.async_close()
+
+    assert key not in hass_storage
+    assert state.calendar("acct|anna").cursor == "c7"
+    assert state.copies_of("uid:a1@example.com")[0][1].fingerprint == "ab" * 32
+    assert state.pending == {"uid:a1@example.com"}
+    assert state.skipped == {}
+    assert state.parked[("acct|ben-combined", "b1copy")].title == "Refused"
+    path = database_path(hass, ENTRY_ID)
+    assert (count_rows(path, "events"), count_rows(path, "copies")) == (2, 1)
+
+    again = StateStore(hass, ENTRY_ID)
+    reloaded = await again.async_load()
+    await again.async_close()
+    assert kept(reloaded) == kept(state)
+    assert reloaded.planned_for == "digest"
+
+
+async def test_a_damaged_database_is_started_over(hass: HomeAssistant) -> None:
+    """A file that is no database costs one full listing, not the group."""
+    path = database_path(hass, ENTRY_ID)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not a database at all, " * 100)
+
+    store = StateStore(hass, ENTRY_ID)
+    state = await store.async_load()
+    state.apply(
+        "acct|anna",
+        ChangeSet(
+            changed=(),
+            deleted=(),
+            cursor="c1",
+            skipped=(SkippedEvent(id="x", reason=SkipReason.MISSING_TIME),),
+        ),
+    )
+    await store.async_flush(state)
+    await store.async_close()
+
+    assert count_rows(path, "skipped") == 1
+
+
+@st.composite
+def _held_events(draw: st.DrawFn) -> Event:
+    """Draw an event, sometimes in the shapes the database shortens."""
+    drawn = draw(events())
+    event_id = draw(st.from_regex(r"[a-z0-9_]{1,12}|[0-9a-f]{40}", fullmatch=True))
+    return replace(
+        drawn,
+        id=event_id,
+        ical_uid=draw(
+            st.sampled_from(
+                [drawn.ical_uid, f"{event_id}@google.com", f"{event_id}@a@b"]
+            )
+        ),
+        organizer=draw(st.sampled_from([drawn.organizer, "cal|x@example.com"])),
+        updated=draw(
+            st.sampled_from(
+                [
+                    drawn.updated,
+                    datetime(2026, 12, 2, 13, 50, 53, 896001, tzinfo=UTC),
+                    datetime(2026, 12, 2, 14, 50, tzinfo=ZoneInfo("Europe/Berlin")),
+                ]
+            )
+        ),
+    )
+
+
+@settings(
+    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(held=st.lists(_held_events(), max_size=4, unique_by=lambda event: event.id))
+def test_every_event_comes_back_from_the_database_as_it_was(
+    tmp_path: Path, held: list[Event]
+) -> None:
+    """Shortened on disk, but read back identical, zones and all."""
+    state = SyncState()
+    calendar = "acct|cal|x@example.com"
+    state.apply(calendar, ChangeSet(changed=tuple(held), deleted=(), cursor="c1"))
+
+    loaded = reloaded(state, tmp_path / f"{uuid4().hex}.db").calendar(calendar)
+
+    assert loaded.events.keys() == {event.id for event in held}
+    for event in held:
+        assert_identical(loaded.events[event.id], event)
