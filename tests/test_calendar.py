@@ -8,7 +8,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
@@ -435,6 +435,48 @@ async def test_deleting_a_single_event_removes_its_copies(
         event["summary"]
         for event in await _get_events(hass, "calendar.family_everyone")
     ]
+
+
+async def test_text_past_the_limits_is_refused_through_a_source_calendar(
+    hass: HomeAssistant, family: Family, hass_ws_client: WebSocketGenerator
+) -> None:
+    """calendar.create_event and the event dialog keep the actions' text limits."""
+    too_long = {
+        "summary": "x" * 1_001,
+        "location": "x" * 1_001,
+        "description": "x" * 8_001,
+    }
+    for field, text in too_long.items():
+        fields = {"summary": "Piano", field: text}
+        with pytest.raises(ServiceValidationError) as refused:
+            await hass.services.async_call(
+                "calendar",
+                "create_event",
+                {
+                    "entity_id": "calendar.anna_personal",
+                    "start_date_time": at(4, 16).isoformat(),
+                    "end_date_time": at(4, 17).isoformat(),
+                    **fields,
+                },
+                blocking=True,
+            )
+        assert refused.value.translation_key == f"{field}_too_long"
+    result = await _ws(
+        hass_ws_client,
+        "update",
+        entity_id="calendar.anna_personal",
+        uid=DENTIST.id,
+        event={
+            "summary": "x" * 1_001,
+            "dtstart": at(1, 14).isoformat(),
+            "dtend": at(1, 15).isoformat(),
+        },
+    )
+    assert not result["success"]
+    assert "1,001" in result["error"]["message"]
+    titles = await family.titles("anna")
+    assert "Piano" not in titles
+    assert "Dentist" in titles
 
 
 async def test_a_managed_copy_cannot_be_changed_through_a_source_calendar(

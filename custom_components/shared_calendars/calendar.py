@@ -67,6 +67,7 @@ from .entity import (
     async_group_device_id,
     async_remove_stale_entities,
 )
+from .event_fields import TEXT_LIMITS, check_length
 from .helpers import provider_errors
 from .providers.base import CalendarProvider, InvalidEvent, ProviderError
 
@@ -518,7 +519,11 @@ def _fields(values: dict[str, Any]) -> dict[str, Any]:
     """Return `Event` fields from Home Assistant's event values (create or update).
 
     Times come in Home Assistant's zone; one without a zone is taken to be in it.
+    Text past the actions' limits is refused here too, as it would be copied into
+    every member's combined calendar.
     """
+    for field, limit in TEXT_LIMITS.items():
+        check_length(field, values.get(field), limit)
     zone = dt_util.get_default_time_zone()
 
     def moment(value: date) -> DateOrDateTime:
