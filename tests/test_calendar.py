@@ -155,6 +155,32 @@ async def test_devices_are_the_group_and_each_member_under_it(
         assert device.config_subentry_id == subentry_id
 
 
+async def test_calendars_say_whose_they_are_without_a_device(
+    hass: HomeAssistant, family: Family, entity_registry: er.EntityRegistry
+) -> None:
+    """The Calendar panel lists calendars alone: each name names its member.
+
+    They stay tied to the member's subentry, which takes them along when removed.
+    """
+    calendars = {
+        entity.entity_id: entity
+        for entity in er.async_entries_for_config_entry(entity_registry, ENTRY_ID)
+        if entity.domain == "calendar"
+    }
+    names = {entity_id: hass.states.get(entity_id).name for entity_id in calendars}  # type: ignore[union-attr]
+    assert names == {
+        "calendar.anna_combined_calendar": "Anna's combined calendar",
+        "calendar.anna_personal": "Anna's Personal",
+        "calendar.anna_school": "Anna's School",
+        "calendar.ben_combined_calendar": "Ben's combined calendar",
+        "calendar.ben_personal": "Ben's Personal",
+        "calendar.family_everyone": "Everyone in Family",
+    }
+    assert {entity.device_id for entity in calendars.values()} == {None}
+    assert calendars["calendar.anna_combined_calendar"].config_subentry_id == ANNA
+    assert calendars["calendar.ben_personal"].config_subentry_id == BEN
+
+
 async def test_everyone_shows_each_event_once_titled_with_its_members(
     hass: HomeAssistant, family: Family, snapshot: SnapshotAssertion
 ) -> None:

@@ -89,7 +89,7 @@ async def test_calendar_named_after_its_member_does_not_repeat_the_name(
     caldav_harness: CalDavHarness,
     entity_registry: er.EntityRegistry,
 ) -> None:
-    """Anna's "Anna's calendar" is "Anna Calendar"; "Anna: work" is "Anna Work"."""
+    """Anna's "Anna's calendar" and "Anna: work" keep their names; "Annabel" is hers."""
     account = caldav_account(caldav_harness)
     account_id = account["unique_id"] or ""
     calendars = [
@@ -108,12 +108,13 @@ async def test_calendar_named_after_its_member_does_not_repeat_the_name(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
 
-    names = sorted(
-        state.name
-        for state in hass.states.async_all("calendar")
-        if state.entity_id != "calendar.family_everyone"
-    )
-    assert names == ["Anna Annabel", "Anna Calendar", "Anna Work"]
+    names = {state.entity_id: state.name for state in hass.states.async_all("calendar")}
+    assert names == {
+        "calendar.anna_annabel": "Anna's Annabel",
+        "calendar.anna_calendar": "Anna's calendar",
+        "calendar.anna_work": "Anna: work",
+        "calendar.family_everyone": "Everyone in Family",
+    }
 
 
 async def test_calendar_never_reached_is_named_as_it_was_picked(
