@@ -378,6 +378,83 @@ async def test_one_occurrence_is_moved_and_another_removed(
     assert copies == football, "sync fanned the change out"
 
 
+async def test_a_single_event_changed_in_the_dialog_is_changed_everywhere(
+    hass: HomeAssistant, family: Family, hass_ws_client: WebSocketGenerator
+) -> None:
+    """The dentist moves an hour later: in Anna's calendar and in Ben's copy."""
+    result = await _ws(
+        hass_ws_client,
+        "update",
+        entity_id="calendar.anna_personal",
+        uid=DENTIST.id,
+        event={
+            "summary": "Dentist (later)",
+            "dtstart": at(1, 15).isoformat(),
+            "dtend": at(1, 16).isoformat(),
+        },
+    )
+    assert result["success"], result
+    await hass.async_block_till_done()
+
+    changed = (await family.events("anna"))[DENTIST.id]
+    assert (changed.summary, changed.start) == ("Dentist (later)", at(1, 15))
+    assert "Dentist (later)" in await family.titles("ben-combined")
+
+
+async def test_occurrences_are_named_by_utc_local_or_date_recurrence_ids(
+    hass: HomeAssistant,
+    family: Family,
+    hass_client: ClientSessionGenerator,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """A local time means Home Assistant's zone, a date an all-day occurrence.
+
+    A recurrence id in no iCalendar form is refused, naming it.
+    """
+    created = await _ws(
+        hass_ws_client,
+        "create",
+        entity_id="calendar.anna_personal",
+        event={
+            "summary": "Bins",
+            "dtstart": "2026-12-07",
+            "dtend": "2026-12-08",
+            "rrule": "FREQ=WEEKLY;COUNT=3",
+        },
+    )
+    assert created["success"], created
+    await hass.async_block_till_done()
+    bins_id = next(
+        event["uid"]
+        for event in await _api_events(hass_client, "calendar.anna_personal")
+        if event["summary"] == "Bins"
+    )
+    for entity_id, uid, recurrence_id in (
+        ("calendar.anna_personal", bins_id, "20261214"),
+        ("calendar.ben_personal", FOOTBALL.id, "20261215T180000"),
+    ):
+        removed = await _ws(
+            hass_ws_client,
+            "delete",
+            entity_id=entity_id,
+            uid=uid,
+            recurrence_id=recurrence_id,
+        )
+        assert removed["success"], removed
+    garbage = await _ws(
+        hass_ws_client,
+        "delete",
+        entity_id="calendar.ben_personal",
+        uid=FOOTBALL.id,
+        recurrence_id="next tuesday",
+    )
+    assert not garbage["success"]
+    assert "next tuesday" in garbage["error"]["message"]
+
+    assert (await family.events("anna"))[bins_id].exdate == (date(2026, 12, 14),)
+    assert (await family.events("ben"))[FOOTBALL.id].exdate == (at(15, 18),)
+
+
 async def test_series_is_cut_from_one_occurrence_and_changed_as_a_whole(
     hass: HomeAssistant, any_family: Family, hass_ws_client: WebSocketGenerator
 ) -> None:

@@ -357,7 +357,7 @@ def test_caldav_text_is_cleaned_of_what_no_store_holds() -> None:
 
 
 def _marked(event_id: str, name: str, value: str, **fields: Any) -> dict[str, Any]:
-    """An event carrying one of this integration's private properties, as given."""
+    """Return an event carrying one of this integration's private properties, as given."""
     private = {"private": {f"shared_calendars_{name}": value}}
     return _google(event_id, extendedProperties=private, **fields)
 
