@@ -219,11 +219,11 @@ step('adds two members through the "Add member" dialog', async () => {
 step("shows Eli's event in Dana's combined calendar in the calendar panel", async () => {
   await page.getByRole('link', { name: 'Calendar', exact: true }).click();
   const panel = page.locator('ha-panel-calendar');
-  const shown = "Dana Combined calendar";
+  const shown = "Dana's combined calendar";
   await panel.getByRole('menuitemcheckbox', { name: shown }).waitFor();
   // Only Dana's combined calendar: what the sync copied for her.
   for (const item of await panel.getByRole('menuitemcheckbox').all()) {
-    // '- menuitemcheckbox "Dana Combined calendar" [checked]'
+    // '- menuitemcheckbox "Dana's combined calendar" [checked]'
     const snapshot = await item.ariaSnapshot();
     if (snapshot.includes('[checked]') !== snapshot.includes(`"${shown}"`)) {
       await item.click();

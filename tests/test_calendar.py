@@ -8,7 +8,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
@@ -153,6 +153,32 @@ async def test_devices_are_the_group_and_each_member_under_it(
         assert (device.name, device.entry_type) == (name, dr.DeviceEntryType.SERVICE)
         assert device.via_device_id == group.id
         assert device.config_subentry_id == subentry_id
+
+
+async def test_calendars_say_whose_they_are_without_a_device(
+    hass: HomeAssistant, family: Family, entity_registry: er.EntityRegistry
+) -> None:
+    """The Calendar panel lists calendars alone: each name names its member.
+
+    They stay tied to the member's subentry, which takes them along when removed.
+    """
+    calendars = {
+        entity.entity_id: entity
+        for entity in er.async_entries_for_config_entry(entity_registry, ENTRY_ID)
+        if entity.domain == "calendar"
+    }
+    names = {entity_id: hass.states.get(entity_id).name for entity_id in calendars}  # type: ignore[union-attr]
+    assert names == {
+        "calendar.anna_combined_calendar": "Anna's combined calendar",
+        "calendar.anna_personal": "Anna's Personal",
+        "calendar.anna_school": "Anna's School",
+        "calendar.ben_combined_calendar": "Ben's combined calendar",
+        "calendar.ben_personal": "Ben's Personal",
+        "calendar.family_everyone": "Everyone in Family",
+    }
+    assert {entity.device_id for entity in calendars.values()} == {None}
+    assert calendars["calendar.anna_combined_calendar"].config_subentry_id == ANNA
+    assert calendars["calendar.ben_personal"].config_subentry_id == BEN
 
 
 async def test_everyone_shows_each_event_once_titled_with_its_members(
@@ -352,6 +378,83 @@ async def test_one_occurrence_is_moved_and_another_removed(
     assert copies == football, "sync fanned the change out"
 
 
+async def test_a_single_event_changed_in_the_dialog_is_changed_everywhere(
+    hass: HomeAssistant, family: Family, hass_ws_client: WebSocketGenerator
+) -> None:
+    """The dentist moves an hour later: in Anna's calendar and in Ben's copy."""
+    result = await _ws(
+        hass_ws_client,
+        "update",
+        entity_id="calendar.anna_personal",
+        uid=DENTIST.id,
+        event={
+            "summary": "Dentist (later)",
+            "dtstart": at(1, 15).isoformat(),
+            "dtend": at(1, 16).isoformat(),
+        },
+    )
+    assert result["success"], result
+    await hass.async_block_till_done()
+
+    changed = (await family.events("anna"))[DENTIST.id]
+    assert (changed.summary, changed.start) == ("Dentist (later)", at(1, 15))
+    assert "Dentist (later)" in await family.titles("ben-combined")
+
+
+async def test_occurrences_are_named_by_utc_local_or_date_recurrence_ids(
+    hass: HomeAssistant,
+    family: Family,
+    hass_client: ClientSessionGenerator,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """A local time means Home Assistant's zone, a date an all-day occurrence.
+
+    A recurrence id in no iCalendar form is refused, naming it.
+    """
+    created = await _ws(
+        hass_ws_client,
+        "create",
+        entity_id="calendar.anna_personal",
+        event={
+            "summary": "Bins",
+            "dtstart": "2026-12-07",
+            "dtend": "2026-12-08",
+            "rrule": "FREQ=WEEKLY;COUNT=3",
+        },
+    )
+    assert created["success"], created
+    await hass.async_block_till_done()
+    bins_id = next(
+        event["uid"]
+        for event in await _api_events(hass_client, "calendar.anna_personal")
+        if event["summary"] == "Bins"
+    )
+    for entity_id, uid, recurrence_id in (
+        ("calendar.anna_personal", bins_id, "20261214"),
+        ("calendar.ben_personal", FOOTBALL.id, "20261215T180000"),
+    ):
+        removed = await _ws(
+            hass_ws_client,
+            "delete",
+            entity_id=entity_id,
+            uid=uid,
+            recurrence_id=recurrence_id,
+        )
+        assert removed["success"], removed
+    garbage = await _ws(
+        hass_ws_client,
+        "delete",
+        entity_id="calendar.ben_personal",
+        uid=FOOTBALL.id,
+        recurrence_id="next tuesday",
+    )
+    assert not garbage["success"]
+    assert "next tuesday" in garbage["error"]["message"]
+
+    assert (await family.events("anna"))[bins_id].exdate == (date(2026, 12, 14),)
+    assert (await family.events("ben"))[FOOTBALL.id].exdate == (at(15, 18),)
+
+
 async def test_series_is_cut_from_one_occurrence_and_changed_as_a_whole(
     hass: HomeAssistant, any_family: Family, hass_ws_client: WebSocketGenerator
 ) -> None:
@@ -435,6 +538,48 @@ async def test_deleting_a_single_event_removes_its_copies(
         event["summary"]
         for event in await _get_events(hass, "calendar.family_everyone")
     ]
+
+
+async def test_text_past_the_limits_is_refused_through_a_source_calendar(
+    hass: HomeAssistant, family: Family, hass_ws_client: WebSocketGenerator
+) -> None:
+    """calendar.create_event and the event dialog keep the actions' text limits."""
+    too_long = {
+        "summary": "x" * 1_001,
+        "location": "x" * 1_001,
+        "description": "x" * 8_001,
+    }
+    for field, text in too_long.items():
+        fields = {"summary": "Piano", field: text}
+        with pytest.raises(ServiceValidationError) as refused:
+            await hass.services.async_call(
+                "calendar",
+                "create_event",
+                {
+                    "entity_id": "calendar.anna_personal",
+                    "start_date_time": at(4, 16).isoformat(),
+                    "end_date_time": at(4, 17).isoformat(),
+                    **fields,
+                },
+                blocking=True,
+            )
+        assert refused.value.translation_key == f"{field}_too_long"
+    result = await _ws(
+        hass_ws_client,
+        "update",
+        entity_id="calendar.anna_personal",
+        uid=DENTIST.id,
+        event={
+            "summary": "x" * 1_001,
+            "dtstart": at(1, 14).isoformat(),
+            "dtend": at(1, 15).isoformat(),
+        },
+    )
+    assert not result["success"]
+    assert "1,001" in result["error"]["message"]
+    titles = await family.titles("anna")
+    assert "Piano" not in titles
+    assert "Dentist" in titles
 
 
 async def test_a_managed_copy_cannot_be_changed_through_a_source_calendar(

@@ -89,7 +89,7 @@ async def test_calendar_named_after_its_member_does_not_repeat_the_name(
     caldav_harness: CalDavHarness,
     entity_registry: er.EntityRegistry,
 ) -> None:
-    """Anna's "Anna's calendar" is "Anna Calendar"; "Anna: work" is "Anna Work"."""
+    """Anna's "Anna's calendar" and "Anna: work" keep their names; "Annabel" is hers."""
     account = caldav_account(caldav_harness)
     account_id = account["unique_id"] or ""
     calendars = [
@@ -108,12 +108,13 @@ async def test_calendar_named_after_its_member_does_not_repeat_the_name(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
 
-    names = sorted(
-        state.name
-        for state in hass.states.async_all("calendar")
-        if state.entity_id != "calendar.family_everyone"
-    )
-    assert names == ["Anna Annabel", "Anna Calendar", "Anna Work"]
+    names = {state.entity_id: state.name for state in hass.states.async_all("calendar")}
+    assert names == {
+        "calendar.anna_annabel": "Anna's Annabel",
+        "calendar.anna_calendar": "Anna's calendar",
+        "calendar.anna_work": "Anna: work",
+        "calendar.family_everyone": "Everyone in Family",
+    }
 
 
 async def test_calendar_never_reached_is_named_as_it_was_picked(
@@ -138,3 +139,36 @@ async def test_calendar_never_reached_is_named_as_it_was_picked(
     assert issue.translation_placeholders is not None
     assert issue.translation_placeholders["calendar"] == "Cleo: everyone"
     assert issue.translation_placeholders["member"] == "Cleo"
+
+
+async def test_action_errors_name_the_calendar_and_account_not_their_ids(
+    hass: HomeAssistant, caldav_harness: CalDavHarness
+) -> None:
+    """An action given the calendar's URL still says "Personal" and the account's label."""
+    family = await setup_family(hass, caldav_harness)
+    url = family.calendars["anna"]
+    event = {
+        "summary": "Piano",
+        "start_date_time": "2026-12-04 16:00:00",
+        "end_date_time": "2026-12-04 17:00:00",
+    }
+    for status, key, placeholder, expected in (
+        (500, "calendar_failed", "calendar", "Personal"),
+        (401, "auth_failed", "accounts", f"{USER} on {caldav_harness.proxy.url}"),
+    ):
+        caldav_harness.proxy.fail_next(1000, status)
+        with pytest.raises(HomeAssistantError) as caught:
+            await hass.services.async_call(
+                DOMAIN,
+                "create_event",
+                {"calendar": url, "member": "Anna", **event},
+                blocking=True,
+                return_response=True,
+            )
+        caldav_harness.proxy.heal()
+        assert caught.value.translation_key == key
+        placeholders = caught.value.translation_placeholders or {}
+        assert placeholders[placeholder] == expected
+        assert url not in str(placeholders)
+        assert "caldav:" not in str(placeholders)
+    assert "Piano" not in await family.titles("anna")

@@ -62,11 +62,8 @@ from .engine.model import (
 )
 from .engine.occurrences import Occurrence, occurrences
 from .engine.views import everyone
-from .entity import (
-    SharedCalendarsEntity,
-    async_group_device_id,
-    async_remove_stale_entities,
-)
+from .entity import SharedCalendarsEntity, async_remove_stale_entities
+from .event_fields import TEXT_LIMITS, check_length
 from .helpers import provider_errors
 from .providers.base import CalendarProvider, InvalidEvent, ProviderError
 from .room_options import Room
@@ -85,7 +82,7 @@ COMBINED = CalendarEntityDescription(key="combined", translation_key="combined")
 SOURCE = CalendarEntityDescription(key="source", translation_key="source")
 ROOM = CalendarEntityDescription(key="room", translation_key="room")
 SOURCE_NAMED_AFTER_MEMBER = "source_named_after_member"
-"""A source calendar whose name is the member's: shown as their "Calendar"."""
+"""A source calendar whose name already names its member: shown by that name."""
 
 
 async def async_setup_entry(
@@ -95,7 +92,6 @@ async def async_setup_entry(
 ) -> None:
     """Add the group's Everyone calendar and each member's calendars."""
     coordinator = entry.runtime_data.coordinator
-    group_device_id = async_group_device_id(hass, entry)
     members = coordinator.members
     # Every calendar's name, for messages too; a source's rights, for its entity.
     calendars = list(coordinator.calendars().values())
@@ -107,28 +103,18 @@ async def async_setup_entry(
         if info is not None:
             coordinator.remember_calendar_name(ref, info.name)
     group: list[SharedCalendarsCalendarEntity] = [
-        EveryoneCalendarEntity(coordinator, EVERYONE),
+        EveryoneCalendarEntity(coordinator),
         *(RoomCalendarEntity(coordinator, room) for room in coordinator.rooms),
     ]
     async_add_entities(group)
     unique_ids = [entity.unique_id for entity in group]
     for member in members:
         entities: list[SharedCalendarsCalendarEntity] = [
-            SourceCalendarEntity(
-                coordinator, member, group_device_id, ref, infos.get(ref.key)
-            )
+            SourceCalendarEntity(coordinator, member, ref, infos.get(ref.key))
             for ref in member.sources
         ]
         if member.combined is not None:
-            entities.append(
-                CombinedCalendarEntity(
-                    coordinator,
-                    COMBINED,
-                    member=member,
-                    group_device_id=group_device_id,
-                    calendars=(member.combined,),
-                )
-            )
+            entities.append(CombinedCalendarEntity(coordinator, member))
         async_add_entities(entities, config_subentry_id=member.id)
         unique_ids.extend(entity.unique_id for entity in entities)
     async_remove_stale_entities(
@@ -154,11 +140,11 @@ async def _async_calendar_info(
 
 
 def name_under_member(calendar: str, member: str) -> str:
-    """Return a source calendar's name as its entity shows it under its member.
+    """Return what a source calendar's name says after its member's name.
 
-    Home Assistant puts the member (the device) first, so a calendar named after
-    its member loses that part: Anna's "Anna's calendar" shows as "Anna
-    Calendar", not "Anna Anna's calendar". Empty when nothing else is left.
+    "Anna's calendar" and "Anna: work" name Anna, and leave "Calendar" and
+    "Work"; a name that does not start with hers ("Annabel" neither) is returned
+    whole. Empty when nothing else is left.
     """
     after = calendar[len(member) :]
     if not calendar.casefold().startswith(member.casefold()) or after[:1].isalnum():
@@ -237,9 +223,23 @@ def calendar_event(
 
 
 class SharedCalendarsCalendarEntity(SharedCalendarsEntity, CalendarEntity):
-    """A calendar shown from the synced state."""
+    """A calendar shown from the synced state.
 
+    Like Home Assistant's own calendars, it belongs to no device: the Calendar panel
+    and the event dialog list it alone, so its name says whose it is ("Anna's
+    combined calendar"), which a device's name in front could not say.
+    """
+
+    _on_device = False
     _upcoming: list[tuple[Event, Occurrence]] | None = None
+    _object_id: str
+    """What its entity id is made of; English, as Home Assistant's own ids are."""
+
+    @property
+    @override
+    def suggested_object_id(self) -> str:
+        """Return the entity id's name part, as it was while calendars had devices."""
+        return self._object_id
 
     def _events(self) -> Iterable[Event]:
         """Return the events (series whole) this calendar shows."""
@@ -301,6 +301,13 @@ class SharedCalendarsCalendarEntity(SharedCalendarsEntity, CalendarEntity):
 class EveryoneCalendarEntity(SharedCalendarsCalendarEntity):
     """Every member's events once, each titled with its member: the wall calendar."""
 
+    def __init__(self, coordinator: SharedCalendarsCoordinator) -> None:
+        """Name it after its group."""
+        super().__init__(coordinator, EVERYONE)
+        group = coordinator.config_entry.title
+        self._attr_translation_placeholders = {"group": group}
+        self._object_id = f"{group} everyone"
+
     @override
     def _events(self) -> Iterable[Event]:
         return everyone(
@@ -318,6 +325,15 @@ class EveryoneCalendarEntity(SharedCalendarsCalendarEntity):
 class CombinedCalendarEntity(SharedCalendarsCalendarEntity):
     """A member's combined calendar, as sync keeps it: read only."""
 
+    def __init__(self, coordinator: SharedCalendarsCoordinator, member: Member) -> None:
+        """Name it after its member."""
+        assert member.combined is not None
+        super().__init__(
+            coordinator, COMBINED, member=member, calendars=(member.combined,)
+        )
+        self._attr_translation_placeholders = {"member": member.name}
+        self._object_id = f"{member.name} combined calendar"
+
     @override
     def _events(self) -> Iterable[Event]:
         assert self.member is not None and self.member.combined is not None
@@ -326,7 +342,7 @@ class CombinedCalendarEntity(SharedCalendarsCalendarEntity):
 
 
 class RoomCalendarEntity(SharedCalendarsCalendarEntity):
-    """A room's calendar, its bookings as the last cycle saw them; on the group's device."""
+    """A room's calendar, its bookings as the last cycle saw them."""
 
     def __init__(self, coordinator: SharedCalendarsCoordinator, room: Room) -> None:
         """Name the entity after the room."""
@@ -338,6 +354,7 @@ class RoomCalendarEntity(SharedCalendarsCalendarEntity):
         )
         self._ref = room.ref
         self._attr_translation_placeholders = {"room": room.name}
+        self._object_id = f"{coordinator.config_entry.title} {room.name}"
 
     @override
     def _events(self) -> Iterable[Event]:
@@ -352,25 +369,31 @@ class SourceCalendarEntity(SharedCalendarsCalendarEntity):
         self,
         coordinator: SharedCalendarsCoordinator,
         member: Member,
-        group_device_id: str,
         ref: CalendarRef,
         info: CalendarInfo | None,
     ) -> None:
-        """Name the entity after the calendar; offer changes unless it is read only."""
+        """Name the entity after the calendar; offer changes unless it is read only.
+
+        "Anna's Personal" for Anna's "Personal"; a name that already names her,
+        such as "Anna's calendar", is shown as it is.
+        """
         super().__init__(
             coordinator,
             SOURCE,
             member=member,
-            group_device_id=group_device_id,
             calendars=(ref,),
             unique_key=f"source_{ref.key}",
         )
         self._ref = ref
         self.calendar_name = info.name if info else coordinator.calendar_label(ref)
-        if shown := name_under_member(self.calendar_name, member.name):
-            self._attr_translation_placeholders = {"calendar": shown}
-        else:
+        rest = name_under_member(self.calendar_name, member.name)
+        if rest != self.calendar_name:
             self._attr_translation_key = SOURCE_NAMED_AFTER_MEMBER
+        self._attr_translation_placeholders = {
+            "member": member.name,
+            "calendar": self.calendar_name,
+        }
+        self._object_id = f"{member.name} {rest or 'calendar'}"
         if info is None or info.writable:
             self._attr_supported_features = (
                 CalendarEntityFeature.CREATE_EVENT
@@ -543,7 +566,11 @@ def _fields(values: dict[str, Any]) -> dict[str, Any]:
     """Return `Event` fields from Home Assistant's event values (create or update).
 
     Times come in Home Assistant's zone; one without a zone is taken to be in it.
+    Text past the actions' limits is refused here too, as it would be copied into
+    every member's combined calendar.
     """
+    for field, limit in TEXT_LIMITS.items():
+        check_length(field, values.get(field), limit)
     zone = dt_util.get_default_time_zone()
 
     def moment(value: date) -> DateOrDateTime:

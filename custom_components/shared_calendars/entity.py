@@ -1,13 +1,15 @@
 """The base of every entity: unique id, device and availability, set once.
 
 A group is a device (a service), and each member a device under it, attached to
-the member's config subentry, so that removing a member removes their entities.
+the member's config subentry; a member's entities are added with that subentry, so
+that removing a member removes them. Calendars stand on their own (`_on_device`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import ClassVar
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -68,6 +70,8 @@ class SharedCalendarsEntity(CoordinatorEntity[SharedCalendarsCoordinator]):
     """An entity of a group, or of one member of it."""
 
     _attr_has_entity_name = True
+    _on_device: ClassVar[bool] = True
+    """Whether it belongs to its group's or member's device, whose name leads its own."""
 
     def __init__(
         self,
@@ -79,7 +83,7 @@ class SharedCalendarsEntity(CoordinatorEntity[SharedCalendarsCoordinator]):
         calendars: Iterable[CalendarRef] = (),
         unique_key: str | None = None,
     ) -> None:
-        """Describe the entity; a member's needs the id of the group's device.
+        """Describe the entity; a member's on a device needs the group's device id.
 
         `calendars` are those it shows: it is unavailable while one of them, or
         the account behind it, failed in the last cycle.
@@ -90,20 +94,23 @@ class SharedCalendarsEntity(CoordinatorEntity[SharedCalendarsCoordinator]):
         self._calendars = tuple(calendars)
         entry = coordinator.config_entry
         key = unique_key or description.key
+        self._attr_unique_id = (
+            f"{entry.entry_id}_{key}"
+            if member is None
+            else f"{entry.entry_id}_{member.id}_{key}"
+        )
+        if not self._on_device:
+            return
         if member is None:
-            self._attr_unique_id = f"{entry.entry_id}_{key}"
             self._attr_device_info = group_device_info(entry)
-        else:
-            self._attr_unique_id = f"{entry.entry_id}_{member.id}_{key}"
-            assert group_device_id is not None, (
-                "a member's device hangs under the group's"
-            )
-            self._attr_device_info = DeviceInfo(
-                identifiers={(DOMAIN, f"{entry.entry_id}_{member.id}")},
-                name=member.name,
-                entry_type=DeviceEntryType.SERVICE,
-                via_device_id=group_device_id,
-            )
+            return
+        assert group_device_id is not None, "a member's device hangs under the group's"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, f"{entry.entry_id}_{member.id}")},
+            name=member.name,
+            entry_type=DeviceEntryType.SERVICE,
+            via_device_id=group_device_id,
+        )
 
     @property
     def available(self) -> bool:

@@ -30,6 +30,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonValueType
 import probatio
 
+from .accounts import account_names
 from .const import CONF_CONCURRENCY, DEFAULT_CONCURRENCY, DOMAIN
 from .coordinator import SharedCalendarsConfigEntry, SharedCalendarsCoordinator
 from .cycle import SyncReport
@@ -208,23 +209,34 @@ def _provider(
     entry: SharedCalendarsConfigEntry, calendar: CalendarRef
 ) -> CalendarProvider:
     if (provider := entry.runtime_data.providers.get(calendar.account)) is None:
-        raise failed("account_not_loaded", calendar=calendar.calendar_id)
+        raise failed(
+            "account_not_loaded",
+            calendar=entry.runtime_data.coordinator.calendar_label(calendar),
+        )
     return provider
 
 
-def _provider_errors(calendar: CalendarRef) -> AbstractContextManager[None]:
-    """Turn a provider's failure into a translated error that names the calendar."""
-    return provider_errors(calendar.calendar_id, calendar.account)
+def _provider_errors(
+    entry: SharedCalendarsConfigEntry, calendar: CalendarRef
+) -> AbstractContextManager[None]:
+    """Turn a provider's failure into a translated error in the user's words.
+
+    The calendar by its name and the account by its title, never their ids.
+    """
+    return provider_errors(
+        entry.runtime_data.coordinator.calendar_label(calendar),
+        account_names(entry, [calendar.account]),
+    )
 
 
 async def _require_writable(target: _Target) -> None:
     """Refuse a calendar the account may only read, before anything is written."""
-    with _provider_errors(target.calendar):
+    with _provider_errors(target.entry, target.calendar):
         info = await target.provider.get_calendar(target.calendar.calendar_id)
     if not info.writable:
         raise refused(
             "read_only_calendar",
-            calendar=info.name or target.calendar.calendar_id,
+            calendar=info.name or target.coordinator.calendar_label(target.calendar),
             account=target.provider.account,
         )
 
@@ -232,7 +244,7 @@ async def _require_writable(target: _Target) -> None:
 async def _find_event(target: _Target, event_id: str) -> Event | None:
     """Return the event with this id, or the one upserted under this caller id."""
     calendar_id = target.calendar.calendar_id
-    with _provider_errors(target.calendar):
+    with _provider_errors(target.entry, target.calendar):
         try:
             if (
                 event := await target.provider.get_event(calendar_id, event_id)
@@ -251,12 +263,14 @@ def _refuse_copy(target: _Target, event: Event) -> None:
         or (target.calendar.key, event.id) in target.coordinator.state.copies
     ):
         raise refused(
-            "managed_copy", event_id=event.id, calendar=target.calendar.calendar_id
+            "managed_copy",
+            event_id=event.id,
+            calendar=target.coordinator.calendar_label(target.calendar),
         )
 
 
 async def _put(target: _Target, event: Event) -> Event:
-    with _provider_errors(target.calendar):
+    with _provider_errors(target.entry, target.calendar):
         return await target.provider.put_event(target.calendar.calendar_id, event)
 
 
@@ -309,7 +323,9 @@ async def _async_update_event(call: ServiceCall) -> ServiceResponse:
     await _require_writable(target)
     if (existing := await _find_event(target, wanted)) is None:
         raise refused(
-            "event_not_found", event_id=wanted, calendar=target.calendar.calendar_id
+            "event_not_found",
+            event_id=wanted,
+            calendar=target.coordinator.calendar_label(target.calendar),
         )
     _refuse_copy(target, existing)
     if existing.recurrence_id is not None:
@@ -336,7 +352,7 @@ async def _async_delete_event(call: ServiceCall) -> ServiceResponse:
             "deleted": False,
         }
     _refuse_copy(target, existing)
-    with _provider_errors(target.calendar):
+    with _provider_errors(target.entry, target.calendar):
         await target.provider.delete_event(target.calendar.calendar_id, existing.id)
     await target.coordinator.async_request_refresh()
     return {
@@ -353,7 +369,7 @@ async def _async_upsert_event(call: ServiceCall) -> ServiceResponse:
     target = _target(call)
     event_id = upsert_event_id(wanted, target.calendar.key)
     await _require_writable(target)
-    with _provider_errors(target.calendar):
+    with _provider_errors(target.entry, target.calendar):
         existing = await target.provider.get_event(
             target.calendar.calendar_id, event_id
         )
@@ -374,7 +390,8 @@ def _free_busy_members(
 ) -> list[tuple[Member, list[CalendarRef]]]:
     """Return the members asked about, each with the source calendars that count."""
     hass = call.hass
-    members = entry.runtime_data.coordinator.members
+    coordinator = entry.runtime_data.coordinator
+    members = coordinator.members
     if (wanted_members := call.data.get(ATTR_MEMBERS)) is not None:
         picked = [member_named(hass, entry, wanted) for wanted in wanted_members]
         members = list({member.id: member for member in picked}.values())
@@ -394,7 +411,10 @@ def _free_busy_members(
                 "not_a_source_calendar",
                 calendar=calendar_label(hass, wanted),
                 scope=entry.title,
-                calendars=", ".join(ref.calendar_id for ref in sources) or "-",
+                calendars=", ".join(
+                    sorted({coordinator.calendar_label(ref) for ref in sources})
+                )
+                or "-",
             )
         counted.update(found)
     chosen = [
@@ -479,7 +499,7 @@ async def _managed_copies(
 ) -> list[Event]:
     """List a calendar in full, live, and return the copies in it."""
     provider = _provider(entry, ref)
-    with _provider_errors(ref):
+    with _provider_errors(entry, ref):
         listing = await provider.changes(ref.calendar_id, None)
     return [event for event in listing.changed if event.copy_of is not None]
 

@@ -354,3 +354,43 @@ def test_caldav_text_is_cleaned_of_what_no_store_holds() -> None:
 
     assert skipped == []
     assert (event.summary, event.description) == ("Caf\u00e9", "one\ntwo\ufffd")
+
+
+def _marked(event_id: str, name: str, value: str, **fields: Any) -> dict[str, Any]:
+    """Return an event carrying one of this integration's private properties, as given."""
+    private = {"private": {f"shared_calendars_{name}": value}}
+    return _google(event_id, extendedProperties=private, **fields)
+
+
+async def test_google_marks_garbled_by_another_client_are_ignored(
+    google_harness: GoogleHarness,
+) -> None:
+    """A mark or time stamp that does not decode reads as if it were not there."""
+    server, provider = google_harness.server, google_harness.provider
+    calendar = await google_harness.new_calendar("Anna")
+    weekly = {"recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3"]}
+    for resource in (
+        _google("updated01", updated="last tuesday"),
+        _marked("recurid01", "recurrence_id", "not json"),
+        _marked("recurid02", "recurrence_id", "[1, 2]"),
+        _marked("recurid03", "recurrence_id", '"2026-99-99"'),
+        _marked("cancel001", "cancelled", "not json", **weekly),
+        _marked("cancel002", "cancelled", '{"2026-05-11": true}', **weekly),
+    ):
+        server.put_raw(calendar, resource)
+
+    listing = await provider.changes(calendar, None)
+
+    assert listing.skipped == ()
+    events = {event.id: event for event in listing.changed}
+    assert sorted(events) == [
+        "cancel001",
+        "cancel002",
+        "recurid01",
+        "recurid02",
+        "recurid03",
+        "updated01",
+    ]
+    assert events["updated01"].updated is None
+    assert all(event.recurrence_id is None for event in events.values())
+    assert events["cancel001"].overrides == events["cancel002"].overrides == ()

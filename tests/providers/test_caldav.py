@@ -459,6 +459,90 @@ async def test_an_unreadable_listing_cursor_raises_cursor_expired(
         await caldav_harness.provider.changes(calendar_id, '{"v": 99}')
 
 
+LISTINGS = {
+    "sync-collection": (True, True),
+    "ctag": (False, True),
+    "etags": (False, False),
+}
+"""How a server lets changes be found: (sync-collection, getctag)."""
+
+
+@pytest.mark.parametrize("listing", LISTINGS)
+async def test_a_calendar_deleted_after_its_first_sync_raises_not_shared(
+    caldav_harness: CalDavHarness,
+    dav_proxy: DavProxy,
+    radicale_server: RadicaleServer,
+    listing: str,
+) -> None:
+    """Deleted on the server: the next listing says so, however changes are found."""
+    dav_proxy.sync_collection_supported, dav_proxy.ctag_supported = LISTINGS[listing]
+    provider = caldav_harness.provider
+    calendar_id = await caldav_harness.new_calendar("Short-lived")
+    await provider.put_event(calendar_id, an_event())
+    cursor = (await provider.changes(calendar_id, None)).cursor
+    await radicale_server.delete_raw("alice", path_of(calendar_id))
+
+    with pytest.raises(NotShared) as raised:
+        await provider.changes(calendar_id, cursor)
+    assert raised.value.calendar_id == calendar_id
+
+
+@pytest.mark.parametrize("listing", ["ctag", "etags"])
+async def test_a_listing_answered_with_an_unexpected_status_is_unreachable(
+    caldav_harness: CalDavHarness, dav_proxy: DavProxy, listing: str
+) -> None:
+    """HTTP 400 to a listing: Unreachable, naming the answer; the next one works."""
+    dav_proxy.sync_collection_supported, dav_proxy.ctag_supported = LISTINGS[listing]
+    provider = caldav_harness.provider
+    calendar_id = await caldav_harness.new_calendar("Moody")
+    cursor = (await provider.changes(calendar_id, None)).cursor
+    await provider.list_calendars()
+    operations: list[Callable[[], Awaitable[Any]]] = [
+        partial(provider.changes, calendar_id, cursor),
+        partial(provider.get_calendar, calendar_id),
+        provider.list_calendars,
+    ]
+    for operation in operations:
+        dav_proxy.fail_next(1, 400)
+        with pytest.raises(Unreachable) as raised:
+            await operation()
+        assert "answered PROPFIND with HTTP 400" in str(raised.value)
+        await operation()
+
+
+async def test_a_sync_report_answered_with_an_unexpected_status_expires_the_cursor(
+    caldav_harness: CalDavHarness, dav_proxy: DavProxy
+) -> None:
+    """No sync-collection after all: the cursor expires and a full listing follows."""
+    provider = caldav_harness.provider
+    calendar_id = await caldav_harness.new_calendar("Fickle")
+    await provider.put_event(calendar_id, an_event())
+    cursor = (await provider.changes(calendar_id, None)).cursor
+    dav_proxy.fail_next(1, 400)
+
+    with pytest.raises(CursorExpired):
+        await provider.changes(calendar_id, cursor)
+    full = await provider.changes(calendar_id, None)
+    assert full.cursor.startswith("{")
+    assert [event.id for event in full.changed] == ["copy-1"]
+
+
+async def test_a_multiget_that_is_not_xml_is_unreachable_until_it_parses(
+    caldav_harness: CalDavHarness, dav_proxy: DavProxy
+) -> None:
+    """Listed by etags, fetched by multiget: a cut answer fails the calendar once."""
+    dav_proxy.sync_collection_supported = False
+    provider = caldav_harness.provider
+    calendar_id = await caldav_harness.new_calendar("Cut")
+    await caldav_harness.make_provider().put_event(calendar_id, an_event())
+    dav_proxy.break_reports_next(1)
+
+    with pytest.raises(Unreachable):
+        await provider.changes(calendar_id, None)
+    listing = await provider.changes(calendar_id, None)
+    assert [event.id for event in listing.changed] == ["copy-1"]
+
+
 async def test_floating_times_are_read_in_the_calendar_time_zone(
     caldav_harness: CalDavHarness, radicale_server: RadicaleServer
 ) -> None:

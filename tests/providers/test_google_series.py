@@ -322,6 +322,61 @@ async def test_a_series_changed_alone_comes_with_its_detached_overrides(
     assert [o.summary for o in series.overrides] == ["Choir (moved)"]
 
 
+async def test_a_detached_override_deleted_by_hand_leaves_its_series(
+    google_harness: GoogleHarness,
+) -> None:
+    """Its deletion alone is listed: the series the caller holds loses the change."""
+    event = weekly(overrides=(moved(MONDAY + timedelta(days=1)),))
+    calendar_id, _ = await write_and_read(google_harness, event)
+    reader = google_harness.make_provider(google_harness.key)
+    first = await reader.changes(calendar_id, None)
+    (series,) = first.changed
+    (detached,) = set(google_harness.server.live_events(calendar_id)) - {SERIES_ID}
+    google_harness.server.delete_event(calendar_id, detached)
+
+    later = await reader.changes(calendar_id, first.cursor, {SERIES_ID: series})
+
+    assert detached in later.deleted
+    (changed,) = later.changed
+    assert changed.id == SERIES_ID
+    assert changed.overrides == ()
+
+
+async def test_a_hand_made_copy_of_a_detached_override_is_an_event_of_its_own(
+    google_harness: GoogleHarness,
+) -> None:
+    """Duplicated in Google with its marks, it is not the series' change: it stands alone.
+
+    The detached override itself, its times made unreadable, is left out of its
+    series, which is reported as skipped.
+    """
+    event = weekly(overrides=(moved(MONDAY + timedelta(days=1)),))
+    calendar_id, _ = await write_and_read(google_harness, event)
+    (detached,) = set(google_harness.server.live_events(calendar_id)) - {SERIES_ID}
+    original = google_harness.server.event(calendar_id, detached)
+    assert original is not None
+    duplicate = {
+        key: value
+        for key, value in original.items()
+        if key in ("start", "end", "extendedProperties")
+    }
+    google_harness.server.put_raw(
+        calendar_id, duplicate | {"id": "duplicate01", "summary": "Choir (copy)"}
+    )
+    google_harness.server.put_raw(
+        calendar_id,
+        original | {"start": {"dateTime": "soon"}, "summary": "Choir (broken)"},
+    )
+
+    listing = await google_harness.provider.changes(calendar_id, None)
+
+    events = {found.id: found for found in listing.changed}
+    assert set(events) == {SERIES_ID, "duplicate01"}
+    assert events["duplicate01"].summary == "Choir (copy)"
+    assert events[SERIES_ID].overrides == ()
+    assert [skipped.id for skipped in listing.skipped] == [SERIES_ID]
+
+
 async def test_an_override_google_refuses_as_an_instance_is_written_detached(
     google_harness: GoogleHarness,
 ) -> None:
