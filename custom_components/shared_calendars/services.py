@@ -58,6 +58,11 @@ from .room_actions import (
     SERVICE_CLEAR_OVERLAPS,
     async_clear_overlaps,
 )
+from .schedule_actions import (
+    FIND_FREE_TIME_SCHEMA,
+    SERVICE_FIND_FREE_TIME,
+    async_find_free_time,
+)
 from .targets import (
     calendar_label,
     is_named,
@@ -596,6 +601,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
             SERVICE_GET_FREE_BUSY,
             _async_get_free_busy,
             GET_FREE_BUSY_SCHEMA,
+            SupportsResponse.ONLY,
+        ),
+        (
+            SERVICE_FIND_FREE_TIME,
+            async_find_free_time,
+            FIND_FREE_TIME_SCHEMA,
             SupportsResponse.ONLY,
         ),
         (
