@@ -29,7 +29,7 @@ def check(new: Event, *held: Event, priority: Priority = VIP) -> BookingCheck:
 
 
 def _new(summary: str = "Planning", **fields: object) -> Event:
-    return booking("new", *NEW_AT, None, summary=summary, **fields)  # type: ignore[arg-type]
+    return booking("new", *NEW_AT, None, summary=summary, **fields)
 
 
 def _names(found: BookingCheck) -> dict[str, list[str]]:
