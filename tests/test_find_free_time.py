@@ -135,3 +135,38 @@ async def test_a_search_names_what_it_cannot_use(
             end_date_time="2025-10-01",
         )
     assert refused.value.translation_key == "span_too_long"
+
+
+async def test_an_automation_books_the_first_free_hour_in_two_steps(
+    hass: HomeAssistant, caldav_harness: CalDavHarness
+) -> None:
+    """find_free_time, then create_event with its first slot: the README's automation."""
+    rooms = await _with_anna_busy(hass, caldav_harness)
+    search = {
+        "members": ["Anna"],
+        "rooms": [ROOM_2],
+        "duration": "01:00:00",
+        "start_date_time": "2025-07-14 14:00:00",
+        "end_date_time": "2025-07-14 20:00:00",
+    }
+    [slot] = (await find(hass, **search))["slots"]
+    assert slot["start"] == "2025-07-14T16:00:00+02:00"
+
+    await hass.services.async_call(
+        DOMAIN,
+        "create_event",
+        {
+            "room": ROOM_2,
+            "summary": "Planning",
+            "start_date_time": slot["start"],
+            "end_date_time": slot["end"],
+        },
+        blocking=True,
+        return_response=True,
+    )
+    planning = (await rooms.events(ROOM_2))["Planning"]
+    assert planning.start == at(7, 14, 16)
+
+    await rooms.entry.runtime_data.coordinator.async_refresh()
+    [later] = (await find(hass, **search))["slots"]
+    assert later["start"] == "2025-07-14T17:00:00+02:00"
