@@ -81,6 +81,16 @@ async def test_a_busy_all_day_booking_blocks_the_room_for_whole_days(
     ]
     assert any_time["slots"][0]["start"] == "2025-07-19T00:00:00+02:00"
 
+    # The cancelled offsite of 22 July holds nothing.
+    offsite_day = await find(
+        hass,
+        rooms=[ROOM_1],
+        duration={"hours": 2},
+        start_date_time="2025-07-22 09:00:00",
+        end_date_time="2025-07-22 17:00:00",
+    )
+    assert offsite_day["slots"][0]["start"] == "2025-07-22T09:00:00+02:00"
+
 
 async def test_a_members_working_hours_come_from_their_options(
     hass: HomeAssistant, caldav_harness: CalDavHarness

@@ -23,7 +23,7 @@ import probatio
 
 from .const import CONF_WORK_END, CONF_WORK_START, SUBENTRY_MEMBER
 from .coordinator import SharedCalendarsConfigEntry
-from .engine.model import Event
+from .engine.model import Event, EventStatus
 from .engine.occurrences import busy_periods
 from .engine.schedule import DEFAULT_WORKING_HOURS, Attendee, WorkingHours, free_slots
 from .engine.views import originals_of
@@ -124,7 +124,11 @@ async def async_find_free_time(call: ServiceCall) -> ServiceResponse:
     for room in rooms:
         calendar = state.calendars.get(room.ref.key)
         bookings: list[Event] = (
-            [event for event in calendar.events.values() if event.copy_of is None]
+            [
+                event
+                for event in calendar.events.values()
+                if event.copy_of is None and event.status is not EventStatus.CANCELLED
+            ]
             if calendar is not None
             else []
         )
