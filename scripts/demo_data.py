@@ -745,6 +745,7 @@ def _add_member(url: str, token: str, entry_id: str, member: Member) -> None:
         ),
         "sharing": {"color": member.color, **member.sharing},
         "filters": {},
+        "schedule": {},
     }
     result = ha_config.answer_flow(flow_url, token, form, [answer])
     if result.get("type") != "create_entry":

@@ -207,6 +207,7 @@ def member_input(
         "sources": sources or [],
         "sharing": sharing,
         "filters": {},
+        "schedule": {},
     }
     if combined:
         user_input["combined"] = combined

@@ -78,6 +78,7 @@ async def test_member_picks_calendars_of_google_and_caldav_accounts(
         "include_keywords": [" school ", " "],
         "exclude_keywords": ["secret"],
     }
+    user_input["schedule"] = {"work_start": "07:30:00", "work_end": "16:00:00"}
     result = await submit(hass, result, user_input)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Anna"
@@ -105,6 +106,8 @@ async def test_member_picks_calendars_of_google_and_caldav_accounts(
         "skip_tentative": False,
         "include_keywords": ["school"],
         "exclude_keywords": ["secret"],
+        "work_start": "07:30:00",
+        "work_end": "16:00:00",
     }
     [anna_member] = members_of(entry)
     assert anna_member.policy.privacy is Privacy.BUSY_ONLY
@@ -308,6 +311,7 @@ async def test_member_is_changed_with_its_current_settings_filled_in(
             "include_keywords": ["school"],
             "exclude_keywords": [],
         },
+        "schedule": {"work_start": "08:00:00", "work_end": "20:00:00"},
     }
 
     user_input = member_input(

@@ -142,6 +142,20 @@ async def async_clear_rooms(
     return report
 
 
+async def async_carry_out(
+    coordinator: SharedCalendarsCoordinator, room: Room, plan: ClearPlan
+) -> None:
+    """Write one room's plan and tell of what went, even when a write fails midway.
+
+    Raises `ProviderError` when a write fails.
+    """
+    removed: list[RemovedBooking] = []
+    try:
+        await _async_write(coordinator, room, plan, removed)
+    finally:
+        await async_tell(coordinator, room, removed)
+
+
 async def _async_write(
     coordinator: SharedCalendarsCoordinator,
     room: Room,

@@ -55,9 +55,18 @@ from .event_fields import (
 from .helpers import failed, provider_errors, refused
 from .providers.base import CalendarProvider, InvalidEvent, ProviderError
 from .room_actions import (
+    ATTR_ROOM,
     CLEAR_OVERLAPS_SCHEMA,
     SERVICE_CLEAR_OVERLAPS,
     async_clear_overlaps,
+    room_named,
+)
+from .room_booking import async_book_room
+from .room_options import Room
+from .schedule_actions import (
+    FIND_FREE_TIME_SCHEMA,
+    SERVICE_FIND_FREE_TIME,
+    async_find_free_time,
 )
 from .targets import (
     calendar_label,
@@ -116,8 +125,11 @@ EVENT_FIELDS: dict[Any, Any] = {
     probatio.Optional(ATTR_RRULE): cv.string,
 }
 
+# A room takes the place of a member's calendar: the booking goes to the room.
+ROOM_FIELD: dict[Any, Any] = {probatio.Optional(ATTR_ROOM): cv.string}
+
 CREATE_EVENT_SCHEMA = TARGET_SCHEMA.extend(
-    {probatio.Required(ATTR_SUMMARY): cv.string, **EVENT_FIELDS}
+    {probatio.Required(ATTR_SUMMARY): cv.string, **EVENT_FIELDS, **ROOM_FIELD}
 )
 
 UPDATE_EVENT_SCHEMA = TARGET_SCHEMA.extend(
@@ -139,6 +151,7 @@ UPSERT_EVENT_SCHEMA = TARGET_SCHEMA.extend(
         ),
         probatio.Required(ATTR_SUMMARY): cv.string,
         **EVENT_FIELDS,
+        **ROOM_FIELD,
     }
 )
 
@@ -186,6 +199,8 @@ class _Target:
     entry: SharedCalendarsConfigEntry
     calendar: CalendarRef
     provider: CalendarProvider
+    room: Room | None = None
+    """The room booked, when the calendar is a room's."""
 
     @property
     def coordinator(self) -> SharedCalendarsCoordinator:
@@ -195,6 +210,17 @@ class _Target:
 
 def _target(call: ServiceCall) -> _Target:
     hass = call.hass
+    if (wanted_room := call.data.get(ATTR_ROOM)) is not None:
+        if ATTR_MEMBER in call.data or ATTR_CALENDAR in call.data:
+            raise refused("room_or_calendar")
+        entry = loaded_group(hass, call.data, wanted_room)
+        room = room_named(hass, entry, wanted_room)
+        return _Target(
+            entry=entry,
+            calendar=room.ref,
+            provider=_provider(entry, room.ref),
+            room=room,
+        )
     entry = _loaded_group(call)
     member = (
         member_named(hass, entry, wanted)
@@ -274,6 +300,19 @@ async def _put(target: _Target, event: Event) -> Event:
         return await target.provider.put_event(target.calendar.calendar_id, event)
 
 
+async def _put_new(target: _Target, event: Event) -> tuple[Event, dict[str, Any]]:
+    """Write a new or replaced event; in a room, only where it may have the room.
+
+    The second value is, for a room, what the booking took from others.
+    """
+    if target.room is None:
+        return await _put(target, event), {}
+    stored, taken = await async_book_room(
+        target.coordinator, target.room, event, lambda booking: _put(target, booking)
+    )
+    return stored, {"cleared": taken}
+
+
 # ------------------------------------------------------------------- the actions
 
 
@@ -310,9 +349,13 @@ async def _async_create_event(call: ServiceCall) -> ServiceResponse:
     target = _target(call)
     event = compose(fields, event_id=new_event_id(), existing=None, complete=True)
     await _require_writable(target)
-    stored = await _put(target, event)
+    stored, taken = await _put_new(target, event)
     await target.coordinator.async_request_refresh()
-    return {"event_id": stored.id, "calendar_id": target.calendar.calendar_id}
+    return {
+        "event_id": stored.id,
+        "calendar_id": target.calendar.calendar_id,
+        **taken,
+    }
 
 
 async def _async_update_event(call: ServiceCall) -> ServiceResponse:
@@ -376,12 +419,13 @@ async def _async_upsert_event(call: ServiceCall) -> ServiceResponse:
     if existing is not None:
         _refuse_copy(target, existing)
     event = compose(fields, event_id=event_id, existing=existing, complete=True)
-    stored = await _put(target, event)
+    stored, taken = await _put_new(target, event)
     await target.coordinator.async_request_refresh()
     return {
         "event_id": stored.id,
         "calendar_id": target.calendar.calendar_id,
         "created": existing is None,
+        **taken,
     }
 
 
@@ -616,6 +660,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
             SERVICE_GET_FREE_BUSY,
             _async_get_free_busy,
             GET_FREE_BUSY_SCHEMA,
+            SupportsResponse.ONLY,
+        ),
+        (
+            SERVICE_FIND_FREE_TIME,
+            async_find_free_time,
+            FIND_FREE_TIME_SCHEMA,
             SupportsResponse.ONLY,
         ),
         (

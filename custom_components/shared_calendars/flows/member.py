@@ -19,6 +19,7 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
+    TimeSelector,
 )
 from homeassistant.util import slugify
 import probatio
@@ -36,6 +37,8 @@ from ..const import (
     CONF_SKIP_TENTATIVE,
     CONF_SOURCES,
     CONF_TITLE_PREFIX,
+    CONF_WORK_END,
+    CONF_WORK_START,
     SUBENTRY_MEMBER,
 )
 from ..coordinator import SharedCalendarsConfigEntry
@@ -54,6 +57,9 @@ from .signin import FormError
 
 SECTION_SHARING: Final = "sharing"
 SECTION_FILTERS: Final = "filters"
+SECTION_SCHEDULE: Final = "schedule"
+WORK_START_DEFAULT: Final = "08:00:00"
+WORK_END_DEFAULT: Final = "20:00:00"
 
 
 def _member_schema(choices: Choices, combined: str | None) -> probatio.Schema:
@@ -124,6 +130,19 @@ def _member_schema(choices: Choices, combined: str | None) -> probatio.Schema:
                 ),
                 {"collapsed": True},
             ),
+            probatio.Required(SECTION_SCHEDULE): section(
+                probatio.Schema(
+                    {
+                        probatio.Optional(
+                            CONF_WORK_START, default=WORK_START_DEFAULT
+                        ): TimeSelector(),
+                        probatio.Optional(
+                            CONF_WORK_END, default=WORK_END_DEFAULT
+                        ): TimeSelector(),
+                    }
+                ),
+                {"collapsed": True},
+            ),
         }
     )
 
@@ -152,6 +171,10 @@ def _member_form_values(title: str, data: Mapping[str, Any]) -> dict[str, Any]:
                 (CONF_EXCLUDE_KEYWORDS, []),
             )
         },
+    }
+    values[SECTION_SCHEDULE] = {
+        CONF_WORK_START: data.get(CONF_WORK_START) or WORK_START_DEFAULT,
+        CONF_WORK_END: data.get(CONF_WORK_END) or WORK_END_DEFAULT,
     }
     if combined:
         values[CONF_COMBINED] = option_value(*combined)
@@ -338,6 +361,7 @@ class MemberSubentryFlow(ConfigSubentryFlow):
 
         sharing = user_input.get(SECTION_SHARING) or {}
         filters = user_input.get(SECTION_FILTERS) or {}
+        schedule = user_input.get(SECTION_SCHEDULE) or {}
         data: dict[str, Any] = {
             CONF_SOURCES: [calendar_data(source) for source in sources],
             CONF_COMBINED: (calendar_data(combined) if combined else None),
@@ -349,6 +373,8 @@ class MemberSubentryFlow(ConfigSubentryFlow):
             CONF_SKIP_TENTATIVE: filters.get(CONF_SKIP_TENTATIVE, False),
             CONF_INCLUDE_KEYWORDS: _keywords(filters.get(CONF_INCLUDE_KEYWORDS)),
             CONF_EXCLUDE_KEYWORDS: _keywords(filters.get(CONF_EXCLUDE_KEYWORDS)),
+            CONF_WORK_START: schedule.get(CONF_WORK_START) or WORK_START_DEFAULT,
+            CONF_WORK_END: schedule.get(CONF_WORK_END) or WORK_END_DEFAULT,
         }
         if color := sharing.get(CONF_COLOR):
             data[CONF_COLOR] = color
