@@ -9,7 +9,7 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
-from homeassistant.const import Platform
+from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
@@ -18,6 +18,7 @@ from .coordinator import SharedCalendarsConfigEntry
 from .engine.occurrences import busy_periods
 from .engine.views import originals_of
 from .entity import (
+    SharedCalendarsEntity,
     SharedCalendarsTimedEntity,
     async_group_device_id,
     async_remove_stale_entities,
@@ -31,6 +32,9 @@ HORIZON = timedelta(days=1)
 DESCRIPTIONS: tuple[BinarySensorEntityDescription, ...] = (
     BinarySensorEntityDescription(key="busy", translation_key="busy"),
 )
+PUSH_DESCRIPTION = BinarySensorEntityDescription(
+    key="push", translation_key="push", entity_category=EntityCategory.DIAGNOSTIC
+)
 
 
 async def async_setup_entry(
@@ -41,7 +45,9 @@ async def async_setup_entry(
     """Add a busy sensor per member."""
     coordinator = entry.runtime_data.coordinator
     group_device_id = async_group_device_id(hass, entry)
-    unique_ids: list[str | None] = []
+    push_sensor = PushSensor(coordinator, PUSH_DESCRIPTION)
+    async_add_entities([push_sensor])
+    unique_ids: list[str | None] = [push_sensor.unique_id]
     for member in coordinator.members:
         entities = [
             BusySensor(
@@ -82,3 +88,21 @@ class BusySensor(SharedCalendarsTimedEntity, BinarySensorEntity):
         if not periods:
             return now + HORIZON
         return periods[0].end if self._attr_is_on else periods[0].start
+
+
+class PushSensor(SharedCalendarsEntity, BinarySensorEntity):
+    """On while every Google calendar of the group has an open push channel."""
+
+    entity_description: BinarySensorEntityDescription
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Return True: whether push works matters most while syncs fail."""
+        return True
+
+    @property
+    @override
+    def is_on(self) -> bool:
+        push = self.coordinator.config_entry.runtime_data.push
+        return push is not None and push.active
