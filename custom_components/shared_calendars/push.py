@@ -12,6 +12,7 @@ Store of their own, never logged, and left out of diagnostics.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 import hmac
@@ -119,6 +120,8 @@ class GroupPush:
             function=self._async_read_touched,
         )
         self._stop_checks: Any = None
+        self._checking = asyncio.Lock()
+        """One check at a time: two would open two channels for a calendar."""
         self.counts = PushCounts()
         self.active = False
         """Every Google calendar of the group has an open channel."""
@@ -156,10 +159,11 @@ class GroupPush:
             self._stop_checks()
         self._debouncer.async_shutdown()
         webhook.async_unregister(self._hass, self._webhook_id)
-        if self._channels:
-            for key in list(self._channels):
-                await self._async_close(key)
-            await self._async_save()
+        async with self._checking:
+            if self._channels:
+                for key in list(self._channels):
+                    await self._async_close(key)
+                await self._async_save()
         self.active = False
 
     # -------------------------------------------------------------- channels
@@ -175,6 +179,10 @@ class GroupPush:
 
     async def async_check_channels(self) -> None:
         """Open missing channels, renew expiring ones, stop those no longer wanted."""
+        async with self._checking:
+            await self._async_check_channels()
+
+    async def _async_check_channels(self) -> None:
         wanted = self._google_calendars()
         self._address = await self._async_address() if wanted else None
         changed = False
