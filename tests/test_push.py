@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from aiohttp.web import Application, Request
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -41,7 +42,8 @@ from .secret_search import logged_texts
 PUBLIC_URL = "https://family-home.example.org"
 PUSH_STORE = f"{DOMAIN}.{ENTRY_ID}.push"
 
-type ClientFactory = Callable[[], Coroutine[Any, Any, TestClient]]
+type Client = TestClient[Request, Application]
+type ClientFactory = Callable[[], Coroutine[Any, Any, Client]]
 
 
 @pytest.fixture
@@ -49,7 +51,7 @@ async def webhook_client(
     hass: HomeAssistant,
     google_harness: GoogleHarness,
     hass_client_no_auth: ClientFactory,
-) -> TestClient:
+) -> Client:
     """Serve Home Assistant's HTTP app, reachable as PUBLIC_URL through the fake."""
     # Every view is registered before the test server freezes the router.
     for domain in (DOMAIN, "calendar", "binary_sensor", "sensor", "button"):
@@ -73,6 +75,12 @@ def _push(family: Family) -> GroupPush:
     return push  # type: ignore[no-any-return]
 
 
+def _push_sensor(hass: HomeAssistant) -> str:
+    state = hass.states.get("binary_sensor.family_push_notifications")
+    assert state is not None
+    return state.state
+
+
 def _channels(hass_storage: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return hass_storage[PUSH_STORE]["data"]["channels"]  # type: ignore[no-any-return]
 
@@ -90,7 +98,7 @@ async def _settle(hass: HomeAssistant, harness: GoogleHarness) -> None:
 async def test_a_change_reaches_every_copy_through_push(
     hass: HomeAssistant,
     google_harness: GoogleHarness,
-    webhook_client: TestClient,
+    webhook_client: Client,
     hass_storage: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -105,7 +113,7 @@ async def test_a_change_reaches_every_copy_through_push(
     assert server.count("events.watch") == 5  # every Google calendar of the group
     assert push.active
     assert family.coordinator.update_interval == SAFETY_INTERVAL
-    assert hass.states.get("binary_sensor.family_push_notifications").state == "on"
+    assert _push_sensor(hass) == "on"
     assert push.counts.sync == 5  # each channel's opening notification ...
     assert push.counts.reads == 0  # ... is not a change
     assert all(
@@ -154,7 +162,7 @@ async def test_a_change_reaches_every_copy_through_push(
 async def test_forged_missing_and_unknown_tokens_are_ignored_alike(
     hass: HomeAssistant,
     google_harness: GoogleHarness,
-    webhook_client: TestClient,
+    webhook_client: Client,
     hass_storage: dict[str, Any],
 ) -> None:
     """Only a notification with its channel's token starts a read; replies are equal."""
@@ -203,7 +211,7 @@ async def test_forged_missing_and_unknown_tokens_are_ignored_alike(
 
 
 async def test_a_burst_of_notifications_makes_one_read(
-    hass: HomeAssistant, google_harness: GoogleHarness, webhook_client: TestClient
+    hass: HomeAssistant, google_harness: GoogleHarness, webhook_client: Client
 ) -> None:
     """Changes arriving together, in two calendars, are read in one cycle."""
     await _public_url(hass)
@@ -237,7 +245,7 @@ async def test_a_burst_of_notifications_makes_one_read(
 async def test_channels_are_renewed_before_they_expire(
     hass: HomeAssistant,
     google_harness: GoogleHarness,
-    webhook_client: TestClient,
+    webhook_client: Client,
     hass_storage: dict[str, Any],
     freezer: FrozenDateTimeFactory,
 ) -> None:
@@ -282,7 +290,7 @@ async def test_channels_are_renewed_before_they_expire(
 async def test_channels_stop_when_a_calendar_leaves_on_unload_and_removal(
     hass: HomeAssistant,
     google_harness: GoogleHarness,
-    webhook_client: TestClient,
+    webhook_client: Client,
     hass_storage: dict[str, Any],
 ) -> None:
     """Ben leaving stops his channels; unloading stops the rest; removal forgets all."""
@@ -313,7 +321,7 @@ async def test_channels_stop_when_a_calendar_leaves_on_unload_and_removal(
 async def test_restart_keeps_live_channels_and_reopens_expired_ones(
     hass: HomeAssistant,
     google_harness: GoogleHarness,
-    webhook_client: TestClient,
+    webhook_client: Client,
     hass_storage: dict[str, Any],
 ) -> None:
     """Stored channels Google still holds are used as they are; expired ones reopened."""
@@ -390,7 +398,7 @@ async def test_restart_keeps_live_channels_and_reopens_expired_ones(
 
 
 async def test_without_a_public_https_url_the_group_polls_and_says_how_to_push(
-    hass: HomeAssistant, google_harness: GoogleHarness, webhook_client: TestClient
+    hass: HomeAssistant, google_harness: GoogleHarness, webhook_client: Client
 ) -> None:
     """No external HTTPS URL: no channel, a repairs issue, the usual interval."""
     await _public_url(hass, "http://family-home.example.org:8123")
@@ -399,7 +407,7 @@ async def test_without_a_public_https_url_the_group_polls_and_says_how_to_push(
     assert google_harness.server.count("events.watch") == 0
     assert not push.active
     assert family.coordinator.update_interval == family.coordinator.polling_interval
-    assert hass.states.get("binary_sensor.family_push_notifications").state == "off"
+    assert _push_sensor(hass) == "off"
     issue = ir.async_get(hass).async_get_issue(DOMAIN, push_issue_id(ENTRY_ID))
     assert issue is not None
     assert issue.translation_key == "push_unavailable"
@@ -409,4 +417,4 @@ async def test_without_a_public_https_url_the_group_polls_and_says_how_to_push(
     await hass.async_block_till_done()
     assert push.active
     assert ir.async_get(hass).async_get_issue(DOMAIN, push_issue_id(ENTRY_ID)) is None
-    assert hass.states.get("binary_sensor.family_push_notifications").state == "on"
+    assert _push_sensor(hass) == "on"

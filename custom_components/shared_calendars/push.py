@@ -302,7 +302,6 @@ class GroupPush:
                 allow_internal=False,
                 allow_ip=False,
                 require_ssl=True,
-                require_standard_port=True,
             )
         except NoURLAvailableError:
             return None
