@@ -157,8 +157,8 @@ class GroupPush:
         """Stop every channel and the webhook: the group is unloaded."""
         if self._stop_checks is not None:
             self._stop_checks()
-        self._debouncer.async_shutdown()
         webhook.async_unregister(self._hass, self._webhook_id)
+        self._debouncer.async_shutdown()
         async with self._checking:
             if self._channels:
                 for key in list(self._channels):
@@ -363,7 +363,9 @@ class GroupPush:
             return Response(status=200)
         self.counts.changes += 1
         self._touched.add(found[0])
-        await self._debouncer.async_call()
+        # Scheduled, not awaited: Google wants its reply fast, and a notification
+        # arriving while the group unloads is dropped quietly.
+        self._debouncer.async_schedule_call()
         return Response(status=200)
 
     async def _async_read_touched(self) -> None:
