@@ -123,7 +123,9 @@ async def test_google_key_file_is_uploaded_and_may_be_submitted_again(
     hass_client: ClientSessionGenerator,
 ) -> None:
     """An uploaded key works; after an error the same upload is used again."""
-    assert await async_setup_component(hass, "file_upload", {})
+    # Every view the integration needs is registered before the client freezes them.
+    for dependency in ("file_upload", "webhook"):
+        assert await async_setup_component(hass, dependency, {})
     client = await hass_client()
     form = FormData()
     form.add_field(

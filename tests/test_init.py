@@ -44,6 +44,7 @@ async def test_integration_loads_without_yaml(hass: HomeAssistant) -> None:
 async def test_removed_group_leaves_no_issue_device_entity_or_state(
     hass: HomeAssistant,
     google_harness: GoogleHarness,
+    hass_storage: dict[str, Any],
     device_registry: dr.DeviceRegistry,
     entity_registry: er.EntityRegistry,
 ) -> None:
@@ -56,7 +57,7 @@ async def test_removed_group_leaves_no_issue_device_entity_or_state(
         issue.translation_key
         for (domain, _), issue in issues.issues.items()
         if domain == DOMAIN
-    ] == ["not_shared"]
+    ] == ["push_unavailable", "not_shared"]  # the tests give no external URL
     database = database_path(hass, ENTRY_ID)
     assert database.exists()
     assert len(dr.async_entries_for_config_entry(device_registry, ENTRY_ID)) == 3
@@ -70,6 +71,7 @@ async def test_removed_group_leaves_no_issue_device_entity_or_state(
     assert not [
         path for path in folder.iterdir() if path.name.startswith(database.name)
     ]
+    assert f"{DOMAIN}.{ENTRY_ID}.push" not in hass_storage
     assert not dr.async_entries_for_config_entry(device_registry, ENTRY_ID)
     assert not er.async_entries_for_config_entry(entity_registry, ENTRY_ID)
 

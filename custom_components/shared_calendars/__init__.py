@@ -18,6 +18,7 @@ from .coordinator import (
     SharedCalendarsCoordinator,
     SharedCalendarsRuntimeData,
 )
+from .push import GroupPush, async_remove_push
 from .repairs import async_delete_issues
 from .services import async_setup_services
 from .store import async_remove_state
@@ -55,6 +56,9 @@ async def async_setup_entry(
     except BaseException:
         await _async_close(entry)
         raise
+    push = GroupPush(hass, entry, coordinator)
+    await push.async_start()
+    entry.runtime_data.push = push
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True
@@ -79,9 +83,12 @@ async def async_remove_entry(
     """
     async_delete_issues(hass, entry.entry_id)
     await async_remove_state(hass, entry.entry_id)
+    await async_remove_push(hass, entry.entry_id)
 
 
 async def _async_close(entry: SharedCalendarsConfigEntry) -> None:
+    if (push := entry.runtime_data.push) is not None:
+        await push.async_stop()
     for provider in entry.runtime_data.providers.values():
         await provider.close()
     await entry.runtime_data.coordinator.store.async_close()

@@ -10,7 +10,7 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
-from homeassistant.const import Platform
+from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
@@ -20,6 +20,7 @@ from .engine.model import Event
 from .engine.occurrences import busy_periods
 from .engine.views import originals_of
 from .entity import (
+    SharedCalendarsEntity,
     SharedCalendarsTimedEntity,
     async_group_device_id,
     async_remove_stale_entities,
@@ -38,6 +39,9 @@ ROOM_OCCUPIED = BinarySensorEntityDescription(
     key="room_occupied",
     translation_key="room_occupied",
     device_class=BinarySensorDeviceClass.OCCUPANCY,
+)
+PUSH_DESCRIPTION = BinarySensorEntityDescription(
+    key="push", translation_key="push", entity_category=EntityCategory.DIAGNOSTIC
 )
 
 
@@ -58,9 +62,11 @@ async def async_setup_entry(
     """Add a busy sensor per member, and an occupied sensor per room."""
     coordinator = entry.runtime_data.coordinator
     group_device_id = async_group_device_id(hass, entry)
+    push_sensor = PushSensor(coordinator, PUSH_DESCRIPTION)
     rooms = [RoomOccupiedSensor(coordinator, room) for room in coordinator.rooms]
-    async_add_entities(rooms)
-    unique_ids: list[str | None] = [entity.unique_id for entity in rooms]
+    async_add_entities([push_sensor, *rooms])
+    unique_ids: list[str | None] = [push_sensor.unique_id]
+    unique_ids += [entity.unique_id for entity in rooms]
     for member in coordinator.members:
         entities = [
             BusySensor(
@@ -123,3 +129,21 @@ class RoomOccupiedSensor(SharedCalendarsTimedEntity, BinarySensorEntity):
         ]
         self._attr_is_on, change = busy_now(events, now)
         return change
+
+
+class PushSensor(SharedCalendarsEntity, BinarySensorEntity):
+    """On while every Google calendar of the group has an open push channel."""
+
+    entity_description: BinarySensorEntityDescription
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Return True: whether push works matters most while syncs fail."""
+        return True
+
+    @property
+    @override
+    def is_on(self) -> bool:
+        push = self.coordinator.config_entry.runtime_data.push
+        return push is not None and push.active

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -41,6 +43,9 @@ from .room_clearing import async_clear_after_cycle
 from .room_options import Room, clear_after_sync, rooms_in
 from .store import StateStore
 
+if TYPE_CHECKING:
+    from .push import GroupPush
+
 
 @dataclass(kw_only=True)
 class SharedCalendarsRuntimeData:
@@ -49,6 +54,8 @@ class SharedCalendarsRuntimeData:
     coordinator: SharedCalendarsCoordinator
     providers: dict[str, CalendarProvider]
     """By account id."""
+    push: GroupPush | None = None
+    """Google's push notifications into a webhook, once set up."""
 
 
 type SharedCalendarsConfigEntry = ConfigEntry[SharedCalendarsRuntimeData]
@@ -67,14 +74,16 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
     ) -> None:
         """Prepare the group's coordinator; the state is loaded in `_async_setup`."""
         minutes = entry.options.get(CONF_SYNC_INTERVAL)
+        self.polling_interval = (
+            timedelta(minutes=minutes) if minutes else DEFAULT_SYNC_INTERVAL
+        )
+        """The configured interval; push lengthens `update_interval` while healthy."""
         super().__init__(
             hass,
             LOGGER,
             config_entry=entry,
             name=f"{DOMAIN} {entry.title}",
-            update_interval=timedelta(minutes=minutes)
-            if minutes
-            else DEFAULT_SYNC_INTERVAL,
+            update_interval=self.polling_interval,
         )
         self.providers = providers
         self.state = SyncState()
@@ -85,6 +94,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         self._full_next = False
         self._confirm_next: dict[str, Confirm] = {}
         self._restore_hidden_next = False
+        self._only_next: Collection[str] | None = None
         self._calendar_names: dict[str, str] = {}
         self.latest: SyncReport | None = None
         """The last cycle's report, also of a cycle that failed; None while one
@@ -172,6 +182,11 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
             raise self.last_exception
         return self.data
 
+    async def async_sync_calendars(self, keys: Collection[str]) -> None:
+        """Run a cycle now that reads just these calendars (push said they changed)."""
+        self._only_next = keys
+        await self.async_refresh()
+
     async def async_confirm(self, calendar: str, confirm: Confirm) -> SyncReport:
         """Run a cycle now that lets one held-back calendar's change set through."""
         self._confirm_next = {calendar: confirm}
@@ -237,8 +252,10 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
                 full=self._full_next,
                 confirm=self._confirm_next,
                 rooms=[room.ref for room in self.rooms],
+                only=self._only_next,
             )
         finally:
+            self._only_next = None
             self._full_next = self._restore_hidden_next = False
             self._confirm_next = {}
         self.latest = report

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 import hashlib
 import itertools
@@ -149,11 +149,14 @@ class SyncCycle:
         full: bool = False,
         confirm: Mapping[str, Confirm] | None = None,
         rooms: Iterable[CalendarRef] = (),
+        only: Collection[str] | None = None,
     ) -> SyncReport:
         """Run one cycle; `full` lists every calendar anew instead of asking for changes.
 
         `confirm` answers, by calendar key, for calendars that look emptied.
         `rooms` are mirrored too, though no member's: nothing is copied from or to them.
+        `only` reads just those calendars (a push notification named them); the
+        groups their changes touch, and those still pending, are planned as usual.
         """
         started = time.monotonic()
         members = tuple(members)
@@ -169,10 +172,9 @@ class SyncCycle:
         }
         calendars = sources | combined | {ref.key: ref for ref in rooms}
 
-        fetched = await asyncio.gather(
-            *(self._fetch(ref, report) for ref in calendars.values())
-        )
-        for ref, changes in zip(calendars.values(), fetched, strict=True):
+        to_read = [ref for key, ref in calendars.items() if only is None or key in only]
+        fetched = await asyncio.gather(*(self._fetch(ref, report) for ref in to_read))
+        for ref, changes in zip(to_read, fetched, strict=True):
             if changes is None:
                 continue
             result = self._state.apply(

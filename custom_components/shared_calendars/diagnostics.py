@@ -109,6 +109,9 @@ async def async_get_config_entry_diagnostics(
                 account(account_id): pace for account_id, pace in report.pace.items()
             },
         },
+        "push": None
+        if (push := entry.runtime_data.push) is None
+        else push.diagnostics(),
         "last_update_success": coordinator.last_update_success,
         "last_synced": coordinator.last_synced.isoformat()
         if coordinator.last_synced

@@ -535,6 +535,9 @@ class FakeGoogle:
         """A per-minute quota of event writes, when a test sets one (`limit_writes`)."""
         self.refused_summaries: set[str] = set()
         """Event writes whose summary contains one of these are refused with 400."""
+        self.push_reroute: Callable[[str], str] | None = None
+        """Where a notification for a channel's address really goes: the reverse
+        proxy that, in front of Home Assistant, answers its public HTTPS address."""
         self._deliveries: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
@@ -1603,7 +1606,10 @@ class FakeGoogle:
         assert self._session is not None
         status: int | None
         try:
-            async with self._session.post(channel.address, headers=headers) as response:
+            address = channel.address
+            if self.push_reroute is not None:
+                address = self.push_reroute(address)
+            async with self._session.post(address, headers=headers) as response:
                 status = response.status
         except ClientError, TimeoutError:
             status = None
