@@ -1,5 +1,7 @@
 """Setting up, unloading and removing a sharing group."""
 
+from typing import Any
+
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (
