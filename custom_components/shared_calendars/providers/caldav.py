@@ -63,6 +63,7 @@ from .base import (
 )
 from .ical import event_to_ical, timezone_from_vtimezone
 from .ical_objects import read_resource
+from .narrowing import Unparsable, fetch_narrowing
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -622,8 +623,8 @@ class CalDavProvider:
             )
         return NotShared(calendar, self.account, message)
 
-    def _malformed(self, method: str) -> Unreachable:
-        return Unreachable(
+    def _malformed(self, method: str) -> _Malformed:
+        return _Malformed(
             f"{self._host} answered {method} with something that is not WebDAV"
         )
 
@@ -855,6 +856,11 @@ class CalDavProvider:
                     depth=0,
                     calendar=calendar_id,
                 )
+            except _Malformed:
+                if not with_data:
+                    raise
+                with_data = False  # as below: the library parsed it already
+                continue
             except _ReportRefused as err:
                 raise _SyncUnsupported from err
             except NotShared as err:
@@ -872,7 +878,15 @@ class CalDavProvider:
                 )
             if response.status not in (200, 207):
                 raise _SyncUnsupported
-            result = self._sync_result(response)
+            try:
+                result = self._sync_result(response)
+            except _Malformed:
+                if not with_data:
+                    raise
+                # An object's data broke the XML: the same page again without data;
+                # the data comes by multigets that leave the object out.
+                with_data = False
+                continue
             for item in result.changed:
                 if item.href.rstrip("/") != collection and not item.href.endswith("/"):
                     fetched[item.href] = _Fetched(
@@ -986,23 +1000,16 @@ class CalDavProvider:
         gone: list[str] = []
         for start in range(0, len(missing), _MULTIGET_BATCH):
             batch = missing[start : start + _MULTIGET_BATCH]
-            response = await self._send(
-                "REPORT",
-                calendar_id,
-                body=_multiget_body(quote(path, safe=_SAFE_PATH) for path in batch),
-                calendar=calendar_id,
+            results, spoilers = await fetch_narrowing(
+                batch, partial(self._multiget, calendar_id)
             )
-            if response.status == 404:
-                raise self._not_shared(calendar_id)
-            if response.status not in (200, 207):
-                raise self._unexpected(response, "REPORT")
-            for result in self._query_results(response):
-                if result.status == 404 or result.calendar_data is None:
-                    gone.append(result.href)
+            for path in spoilers:
+                results.append(await self._get_alone(calendar_id, path))
+            for result in results:
+                if result.data is None:
+                    gone.append(result.path)
                 else:
-                    ready[result.href] = _Fetched(
-                        result.href, result.etag, result.calendar_data
-                    )
+                    ready[result.path] = result
         converted = await self._run(
             _convert_all,
             [(item.path, item.data or "") for item in ready.values()],
@@ -1019,6 +1026,49 @@ class CalDavProvider:
             events.extend(held)
             skipped.extend(unreadable)
         return events, gone, skipped
+
+    async def _multiget(self, calendar_id: str, paths: Sequence[str]) -> list[_Fetched]:
+        """Fetch resources by calendar-multiget; one gone has no data.
+
+        Raises `Unparsable` for an answer that is not XML: an object's data may
+        hold what XML cannot (see `narrowing`).
+        """
+        try:
+            response = await self._send(
+                "REPORT",
+                calendar_id,
+                body=_multiget_body(quote(path, safe=_SAFE_PATH) for path in paths),
+                calendar=calendar_id,
+            )
+            if response.status == 404:
+                raise self._not_shared(calendar_id)
+            if response.status not in (200, 207):
+                raise self._unexpected(response, "REPORT")
+            results = self._query_results(response)
+        except _Malformed as err:
+            raise Unparsable from err
+        return [
+            _Fetched(result.href, result.etag, None)
+            if result.status == 404 or result.calendar_data is None
+            else _Fetched(result.href, result.etag, result.calendar_data)
+            for result in results
+        ]
+
+    async def _get_alone(self, calendar_id: str, path: str) -> _Fetched:
+        """GET a resource whose data no multistatus can carry (text/calendar can)."""
+        _LOGGER.debug(
+            "%s cannot put a resource of %s into XML; reading it alone",
+            self._host,
+            calendar_id,
+        )
+        response = await self._send(
+            "GET", _url_for(calendar_id, path), calendar=calendar_id
+        )
+        if response.status in (404, 410):
+            return _Fetched(path, None, None)
+        if response.status != 200:
+            raise self._unexpected(response, "GET")
+        return _Fetched(path, response.headers.get("ETag"), response.raw)
 
     def _not_own_writes(
         self, calendar_id: str, items: list[_Fetched]
@@ -1189,6 +1239,10 @@ class _Forbidden(AuthFailed):
 
 class _ReportRefused(Unreachable):
     """A REPORT refused with DAV:supported-report: the server does not know it."""
+
+
+class _Malformed(Unreachable):
+    """An answer that is not the XML it should be (see `CalDavProvider._multiget`)."""
 
 
 def _convert_all(
