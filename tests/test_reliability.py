@@ -330,6 +330,32 @@ async def test_writes_that_time_out_but_were_carried_out_make_no_duplicate(
     await family.assert_converged(own)
 
 
+async def test_one_request_in_ten_failing_with_5xx_still_converges(
+    google_harness: GoogleHarness, caldav_harness: CalDavHarness
+) -> None:
+    """10% of the requests to both servers fail (503), in a first sync and edits.
+
+    Once they stop, the next cycles converge with nothing doubled or lost.
+    """
+    family = await _Family.make(google_harness, caldav_harness)
+
+    def fail(rate: float) -> None:
+        google_harness.server.error_rate = caldav_harness.proxy.error_rate = rate
+
+    fail(0.1)
+    await family.run()
+    fail(0.0)  # the members' own apps write without trouble
+    await _edit(family)
+    fail(0.1)
+    await family.run()
+    await family.run()
+
+    fail(0.0)
+    own = await family.own()
+    await family.converge()
+    await family.assert_converged(own)
+
+
 @pytest.fixture
 async def own_radicale(socket_enabled: None, tmp_path: Path) -> Any:
     """Return a Radicale of this test's own (it gets stopped), and a proxy to it."""

@@ -4,6 +4,7 @@ It forwards every request unchanged and counts it. Knobs make it answer like a
 troubled or a lesser server instead:
 
 - `fail_next(n, status)`: the next n requests get `status` (a 5xx).
+- `error_rate`: the share of requests answered 503 at random (seeded).
 - `rate_limit_next(n, retry_after, status)`: the next n get 429 (or 503), with
   Retry-After when given.
 - `stall_next(n, seconds, method)`: the next n requests (of `method`, if given)
@@ -52,6 +53,7 @@ import hashlib
 import hmac
 from ipaddress import ip_address
 from pathlib import Path
+import random
 import re
 import secrets
 import ssl
@@ -148,6 +150,8 @@ class DavProxy:
         self.requests: list[ProxiedRequest] = []
         """Every request received, faults included."""
         self.on_request: Callable[[str], Awaitable[None]] | None = None
+        self.error_rate = 0.0
+        self._random = random.Random(0)
         self.sync_collection_supported = True
         self.ctag_supported = True
         self._ssl_context = ssl_context
@@ -296,6 +300,8 @@ class DavProxy:
                 await asyncio.wait_for(self._closing.wait(), stall.seconds)
             if self._closing.is_set():
                 return web.Response(status=503, text="the test proxy is closing")
+        if self.error_rate and self._random.random() < self.error_rate:
+            return web.Response(status=503, text="injected by the test proxy")
         if (fault := self._take(self._failures)) is not None:
             fault_headers = {}
             if fault.retry_after is not None:
