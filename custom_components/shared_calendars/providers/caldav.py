@@ -21,6 +21,9 @@ listing instead; that cursor is compact JSON holding the ctag and every resource
 etag. A managed copy this provider wrote comes back with the ETag its PUT got and
 is not downloaded again: the sync cycle recorded it when it wrote it; after writes,
 sync-collection asks for etags only and a calendar-multiget fetches the rest.
+An answer that one object's data makes unparsable (a control character some
+servers write into their XML raw) is asked again without data, its multiget in
+halves down to that object, which is then read alone by GET (`narrowing`).
 Floating times are read in the calendar's own time zone
 (CALDAV:calendar-timezone), else in the provider's `default_timezone`, else UTC.
 
