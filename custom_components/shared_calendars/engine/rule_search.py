@@ -13,7 +13,7 @@ through `HORIZON`, so that a rule taken in is one dateutil expands at once.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Final
@@ -47,9 +47,10 @@ def first_occurrence(rule: str, start: datetime) -> RuleSearch:
     search = _Search(rule, start)
     examined = 0
     last = start.date() + HORIZON if start.year < date.max.year - 42 else date.max
-    for walked, days in search.periods(last):
+    for begin, end in search.periods(last):
+        walked, found = search.first_in(begin, end)
         examined += walked
-        if (found := search.first_in(days)) is not None:
+        if found is not None:
             return RuleSearch(first=found, days_examined=examined)
     return RuleSearch(first=None, days_examined=examined)
 
@@ -101,16 +102,15 @@ class _Search:
             }
         )
 
-    def periods(self, last: date) -> Iterator[tuple[int, list[date]]]:
-        """Yield each period INTERVAL counts: its length, the days BY parts allow."""
+    def periods(self, last: date) -> Iterator[tuple[date, date]]:
+        """Yield the first and last day of each period INTERVAL counts."""
         first = self.start.date()
         index = 0
         while True:
             begin, end = self._period(first, index)
             if begin > last or begin == date.max:
                 return
-            days = list(_days(begin, end))
-            yield len(days), [day for day in days if self._allowed(day)]
+            yield begin, end
             index += 1
 
     def _period(self, first: date, index: int) -> tuple[date, date]:
@@ -180,44 +180,58 @@ class _Search:
                 return True
         return False
 
-    def first_in(self, days: list[date]) -> date | None:
-        """Return the first day of a period's occurrences not before the start."""
-        if self.frequency == "HOURLY":
-            return self._first_hourly(days)
+    def first_in(self, begin: date, end: date) -> tuple[int, date | None]:
+        """Return the days looked at in one period, and its first occurrence's day.
+
+        Only an occurrence not before the start counts.
+        """
+        if self.positions and self.frequency != "HOURLY":
+            return self._first_positioned(begin, end)
+        if self.positions and not any(
+            -len(self.times) <= p <= len(self.times) for p in self.positions
+        ):
+            return (end - begin).days + 1, None  # no hour has that many minutes
+        examined = 0
+        first = self.start.date()
+        for day in _days(max(begin, first), end):
+            examined += 1
+            if not self._allowed(day):
+                continue
+            if self.frequency == "HOURLY":
+                if self._has_hour(day):
+                    return examined, day
+            elif day > first or self.times[-1] >= self.start.time():
+                return examined, day
+        return examined, None
+
+    def _first_positioned(self, begin: date, end: date) -> tuple[int, date | None]:
+        """Pick BYSETPOS among all of a period's days and times.
+
+        Those before the start count too: dateutil drops them afterwards.
+        """
+        days = [day for day in _days(begin, end) if self._allowed(day)]
         total = len(days) * len(self.times)
-        chosen: Sequence[int] = range(total)
-        if self.positions:
-            chosen = sorted(
-                {
-                    p - 1 if p > 0 else total + p
-                    for p in self.positions
-                    if -total <= p <= total
-                }
-            )
+        chosen = sorted(
+            {
+                p - 1 if p > 0 else total + p
+                for p in self.positions
+                if -total <= p <= total
+            }
+        )
         for index in chosen:
             day, moment = divmod(index, len(self.times))
             if datetime.combine(days[day], self.times[moment]) >= self.start:
-                return days[day]
-        return None
+                return (end - begin).days + 1, days[day]
+        return (end - begin).days + 1, None
 
-    def _first_hourly(self, days: list[date]) -> date | None:
-        """HOURLY: a day with an hour INTERVAL counts from the start and BYHOUR allows.
-
-        BYSETPOS picks among one hour's minutes and seconds: a position past them
-        leaves every hour empty.
-        """
-        count = len(self.times)
-        if self.positions and not any(-count <= p <= count for p in self.positions):
-            return None
+    def _has_hour(self, day: date) -> bool:
+        """HOURLY: whether the day has an hour INTERVAL counts and BYHOUR allows."""
         origin = self.start.replace(minute=0, second=0, microsecond=0)
-        for day in days:
-            offset = (
-                int((datetime.combine(day, time()) - origin).total_seconds()) // 3600
-            )
-            for hour in sorted(self.hours or range(24)):
-                if offset + hour >= 0 and (offset + hour) % self.interval == 0:
-                    return day
-        return None
+        offset = int((datetime.combine(day, time()) - origin).total_seconds()) // 3600
+        return any(
+            offset + hour >= 0 and (offset + hour) % self.interval == 0
+            for hour in self.hours or range(24)
+        )
 
 
 def _days(begin: date, end: date) -> Iterator[date]:
