@@ -212,11 +212,31 @@ class _RedactCredentials(logging.Filter):
         return True
 
 
+class _LeaveOutAnswers(logging.Filter):
+    """Keep event text out of the line caldav writes for an answer that is no XML.
+
+    It logs the whole answer at INFO, on the root logger (`logging.info`).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (
+            record.levelno >= logging.INFO
+            and isinstance(record.msg, str)
+            and record.msg.startswith("Expected some valid XML from the server")
+        ):
+            record.msg = "A CalDAV answer was not the XML expected (left out here)"
+            record.args, record.exc_info, record.exc_text = (), None, None
+        return True
+
+
 def _install_redaction() -> None:
     for name in ("caldav", "caldav.response", "caldav.discovery"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, _RedactCredentials) for f in logger.filters):
             logger.addFilter(_RedactCredentials())
+    root = logging.getLogger()
+    if not any(isinstance(f, _LeaveOutAnswers) for f in root.filters):
+        root.addFilter(_LeaveOutAnswers())
 
 
 _install_redaction()
