@@ -37,6 +37,7 @@ from .providers.base import CalendarProvider, ProviderError
 from .repairs import (
     async_update_emptied_issues,
     async_update_not_shared_issues,
+    async_update_refused_issues,
     async_update_skipped_issues,
 )
 from .room_clearing import async_clear_after_cycle
@@ -262,6 +263,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         await async_update_emptied_issues(self, report)
         async_update_not_shared_issues(self, report)
         await async_update_skipped_issues(self, report)
+        await async_update_refused_issues(self)
         if report.auth_failed:
             async_ask_for_credentials(self.hass, self.config_entry, report.auth_failed)
             if set(report.auth_failed) >= set(self.providers):

@@ -468,6 +468,9 @@ def _record_unexpected(report: SyncReport, ref: CalendarRef, err: Exception) -> 
 
 def _record_error(report: SyncReport, ref: CalendarRef, err: ProviderError) -> None:
     report.errors[ref.key] = str(err)
-    report.error_kinds[ref.key] = type(err).__name__
+    # a provider's private subclass (an answer that is no XML) is its public kind
+    report.error_kinds[ref.key] = next(
+        kind.__name__ for kind in type(err).__mro__ if not kind.__name__.startswith("_")
+    )
     if isinstance(err, AuthFailed):
         report.auth_failed[ref.account] = str(err)

@@ -12,6 +12,10 @@ with; it goes once the calendar is reachable again.
 Events a calendar holds but that cannot be read (`SkippedEvent`) get an issue per
 calendar and kind of problem, listing their titles; it goes once they are read,
 deleted, or no longer listed.
+
+Copies a combined calendar refused as invalid (`SyncState.parked`) get an issue
+per combined calendar, listing their titles and why; it goes once each copy is
+written (its original changed) or its original is gone.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import probatio
 
 from .const import DOMAIN
 from .engine.model import SkipReason
-from .engine.state import Confirm
+from .engine.state import Confirm, ParkedCopy
 
 if TYPE_CHECKING:
     from .coordinator import SharedCalendarsCoordinator
@@ -41,6 +45,7 @@ ISSUE_COMBINED = "emptied_combined"
 ISSUE_NOT_SHARED = "not_shared"
 ISSUE_SKIPPED = "skipped"
 """Issue ids start with this; translation keys are `skipped_<SkipReason>`."""
+ISSUE_REFUSED = "refused"
 SKIPPED_SHOWN = 20
 """Titles an issue lists; the rest are counted."""
 
@@ -197,10 +202,60 @@ async def async_update_skipped_issues(
             ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
 
 
+def refused_issue_id(entry_id: str, calendar: str) -> str:
+    """Return the issue id of the copies a combined calendar refused."""
+    return f"{_issue_prefix(entry_id, ISSUE_REFUSED)}{_digest(calendar)}"
+
+
+async def async_update_refused_issues(coordinator: SharedCalendarsCoordinator) -> None:
+    """Name the copies each combined calendar refused, with the reason it gave.
+
+    The state keeps a refused copy until the copy wanted there is another one, so
+    the issues follow it: written, or its original gone, and the issue goes.
+    The reason names the calendar as the user knows it, not by its id or URL.
+    """
+    hass = coordinator.hass
+    entry = coordinator.config_entry
+    by_calendar: dict[str, list[ParkedCopy]] = {}
+    for (key, _), parked in coordinator.state.parked.items():
+        by_calendar.setdefault(key, []).append(parked)
+    raised: set[str] = set()
+    for key, refused in sorted(by_calendar.items()):
+        ref = refused[0].record.target
+        label = await coordinator.async_calendar_label(ref)
+        lines = sorted(
+            f'"{parked.title}": {parked.reason.replace(ref.calendar_id, label)}'
+            for parked in refused
+        )
+        shown = lines[:SKIPPED_SHOWN]
+        if len(lines) > len(shown):
+            shown.append(f"(+{len(lines) - len(shown)})")
+        issue_id = refused_issue_id(entry.entry_id, key)
+        raised.add(issue_id)
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_REFUSED,
+            translation_placeholders={
+                "group": entry.title,
+                "member": coordinator.owners(ref),
+                "calendar": label,
+                "count": str(len(lines)),
+                "events": "\n".join(f"- {line}" for line in shown),
+            },
+        )
+    for issue in _issues_of(hass, entry.entry_id, ISSUE_REFUSED):
+        if issue.issue_id not in raised:
+            ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
+
+
 @callback
 def async_delete_issues(hass: HomeAssistant, entry_id: str) -> None:
     """Drop every issue of a group (it was removed): nothing is left to answer."""
-    for kind in ("emptied", ISSUE_NOT_SHARED, ISSUE_SKIPPED):
+    for kind in ("emptied", ISSUE_NOT_SHARED, ISSUE_SKIPPED, ISSUE_REFUSED):
         for issue in _issues_of(hass, entry_id, kind):
             ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
 

@@ -331,17 +331,24 @@ async def test_caldav_objects_that_cannot_be_read_by_etag_listing_are_skipped(
     assert len(listing.skipped) == len(CALDAV_BAD)
 
 
-async def test_a_multistatus_that_is_not_xml_is_a_calendar_error_until_it_parses(
+async def test_a_server_whose_answers_are_not_xml_is_unreachable_until_they_parse(
     caldav_harness: CalDavHarness,
 ) -> None:
-    """Broken XML raises Unreachable for that calendar; the next answer is read."""
+    """Every REPORT answer broken raises Unreachable; one broken answer is asked again.
+
+    The sync-collection is repeated without data, and the data asked by multiget.
+    """
     calendar = await caldav_harness.new_calendar("Anna")
     await caldav_harness.provider.put_event(calendar, _event("canary", "Canary"))
-    caldav_harness.proxy.break_reports_next(1)
+    caldav_harness.proxy.break_reports_next(2)
 
     with pytest.raises(Unreachable):
         await caldav_harness.provider.changes(calendar, None)
+
+    caldav_harness.proxy.break_reports_next(1)
+    before = caldav_harness.proxy.methods()["REPORT"]
     assert _titles(await caldav_harness.provider.changes(calendar, None)) == ["Canary"]
+    assert caldav_harness.proxy.methods()["REPORT"] - before == 3
 
 
 def test_caldav_text_is_cleaned_of_what_no_store_holds() -> None:

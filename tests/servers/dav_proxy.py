@@ -4,9 +4,17 @@ It forwards every request unchanged and counts it. Knobs make it answer like a
 troubled or a lesser server instead:
 
 - `fail_next(n, status)`: the next n requests get `status` (a 5xx).
+- `error_rate`: the share of requests answered 503 at random (seeded).
 - `rate_limit_next(n, retry_after, status)`: the next n get 429 (or 503), with
   Retry-After when given.
-- `stall_next(n, seconds)`: the next n wait before they are forwarded (timeouts).
+- `stall_next(n, seconds, method)`: the next n requests (of `method`, if given)
+  wait before they are forwarded: a client that gave up meanwhile does not know
+  whether the server carried the request out (timeouts).
+- `on_request`: called with each request's method before it is handled (a test
+  kills a sync cycle at its n-th request, or stops the server behind the proxy).
+- An upstream server that is down is answered 502 Bad Gateway, as a reverse proxy
+  in front of a stopped server answers; `upstream` may be changed (a restart on
+  another port).
 - `expire_sync_tokens(status)`: every sync token handed out so far is refused with
   the RFC 6578 `DAV:valid-sync-token` precondition, as 403 (Radicale, SabreDAV) or
   409. A token the server hands out again later (a fresh full sync of a calendar
@@ -37,7 +45,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -45,13 +53,21 @@ import hashlib
 import hmac
 from ipaddress import ip_address
 from pathlib import Path
+import random
 import re
 import secrets
 import ssl
 from urllib.request import parse_http_list, parse_keqv_list
 from xml.sax.saxutils import escape
 
-from aiohttp import BasicAuth, ClientSession, ClientTimeout, encode_basic_auth, web
+from aiohttp import (
+    BasicAuth,
+    ClientConnectionError,
+    ClientSession,
+    ClientTimeout,
+    encode_basic_auth,
+    web,
+)
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -119,6 +135,7 @@ class _Fault:
     retry_after: int | None = None
     seconds: float = 0
     precondition: str | None = None
+    method: str | None = None
 
 
 class DavProxy:
@@ -132,6 +149,9 @@ class DavProxy:
         self.url = ""
         self.requests: list[ProxiedRequest] = []
         """Every request received, faults included."""
+        self.on_request: Callable[[str], Awaitable[None]] | None = None
+        self.error_rate = 0.0
+        self._random = random.Random(0)
         self.sync_collection_supported = True
         self.ctag_supported = True
         self._ssl_context = ssl_context
@@ -199,9 +219,11 @@ class DavProxy:
         self._failures.clear()
         self._stalls.clear()
 
-    def stall_next(self, requests: int, seconds: float) -> None:
-        """Hold the next `requests` requests for `seconds` before forwarding them."""
-        self._stalls.append(_Fault(requests, 0, seconds=seconds))
+    def stall_next(
+        self, requests: int, seconds: float, method: str | None = None
+    ) -> None:
+        """Hold the next `requests` requests (of `method`) for `seconds`, then forward."""
+        self._stalls.append(_Fault(requests, 0, seconds=seconds, method=method))
 
     def lock(self, path: str, requests: int) -> None:
         """Answer the next `requests` requests to `path` (unquoted) with 423 Locked."""
@@ -248,10 +270,10 @@ class DavProxy:
     # -- handling --------------------------------------------------------------
 
     @staticmethod
-    def _take(faults: list[_Fault]) -> _Fault | None:
+    def _take(faults: list[_Fault], method: str | None = None) -> _Fault | None:
         while faults and faults[0].remaining <= 0:
             faults.pop(0)
-        if not faults:
+        if not faults or faults[0].method not in (None, method):
             return None
         faults[0].remaining -= 1
         return faults[0]
@@ -271,11 +293,15 @@ class DavProxy:
                 body=body,
             )
         )
-        if (stall := self._take(self._stalls)) is not None:
+        if self.on_request is not None:
+            await self.on_request(request.method)
+        if (stall := self._take(self._stalls, request.method)) is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), stall.seconds)
             if self._closing.is_set():
                 return web.Response(status=503, text="the test proxy is closing")
+        if self.error_rate and self._random.random() < self.error_rate:
+            return web.Response(status=503, text="injected by the test proxy")
         if (fault := self._take(self._failures)) is not None:
             fault_headers = {}
             if fault.retry_after is not None:
@@ -342,20 +368,23 @@ class DavProxy:
                 return self._empty_multistatus()
 
         assert self._session is not None
-        async with self._session.request(
-            request.method,
-            self.upstream + request.path_qs,
-            headers=headers,
-            data=body or None,
-            allow_redirects=False,
-        ) as upstream:
-            answer = await upstream.read()
-            status = upstream.status
-            answer_headers = CIMultiDict(
-                (key, value)
-                for key, value in upstream.headers.items()
-                if key.lower() not in _HOP_BY_HOP
-            )
+        try:
+            async with self._session.request(
+                request.method,
+                self.upstream + request.path_qs,
+                headers=headers,
+                data=body or None,
+                allow_redirects=False,
+            ) as upstream:
+                answer = await upstream.read()
+                status = upstream.status
+                answer_headers = CIMultiDict(
+                    (key, value)
+                    for key, value in upstream.headers.items()
+                    if key.lower() not in _HOP_BY_HOP
+                )
+        except ClientConnectionError:
+            return web.Response(status=502, text="the server behind the proxy is down")
         if is_sync and status == 207:
             for match in _SYNC_TOKEN.finditer(answer):
                 issued = match.group(1).decode().strip()

@@ -507,6 +507,9 @@ class FakeGoogle:
         """Seconds an access token lives."""
         self.latency: float = 0.0
         """Seconds every request waits before it is answered (for benchmarks)."""
+        self.on_request: Callable[[str], Awaitable[None]] | None = None
+        """Called with each Calendar API request's method before it is handled (a
+        test kills a sync cycle at its n-th request)."""
         self.error_rate: float = 0.0
         """Share of Calendar API requests answered with 503 at random."""
         self.requests: Counter[tuple[str, str]] = Counter()
@@ -813,6 +816,8 @@ class FakeGoogle:
         """Count, delay, apply the failure knobs, authenticate, map errors."""
         route = request.match_info.route.name or "unknown"
         self.requests[(request.method, route)] += 1
+        if self.on_request is not None and route not in ("token", "unknown"):
+            await self.on_request(request.method)
         if self.latency:
             await asyncio.sleep(self.latency)
         if route not in ("token", "unknown"):

@@ -10,13 +10,14 @@ answers) no control character, and expanding a rule like `INTERVAL=0` never ends
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 import re
 from typing import Final
 
 from .content import fingerprint, instant
 from .model import CopyMarker, Event, SkipReason
-from .rule_check import makes_occurrences, rule_problem
+from .rule_check import rule_problem
+from .rule_search import first_occurrence
 
 _UNSAFE: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 """Control characters but tab and line feed, lone surrogates, and the two
@@ -100,8 +101,12 @@ def problem(event: Event) -> SkipReason | None:
         event.start, UTC
     ) > timedelta(days=_LONGEST_OCCURRENCE):
         return SkipReason.INVALID_TIME  # expanding looks back one duration
-    day = event.start.date() if isinstance(event.start, datetime) else event.start
-    if not all(makes_occurrences(rule, day) for rule in event.rrules):
+    first = (
+        event.start.replace(tzinfo=None)  # dateutil counts in the start's own zone
+        if isinstance(event.start, datetime)
+        else datetime.combine(event.start, time())
+    )
+    if any(first_occurrence(rule, first).first is None for rule in event.rrules):
         return SkipReason.INVALID_RECURRENCE
     return None
 

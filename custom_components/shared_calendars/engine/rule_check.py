@@ -4,13 +4,13 @@ dateutil, which expands rules, raises on some malformed ones, loops without end 
 others (`INTERVAL=0`, `BYMONTH=13`), and on a rule that never makes an occurrence
 (a 30 February, week 20 in January) searches day by day to the year 9999 on every
 expansion, even with an UNTIL: it compares UNTIL only with occurrences it found.
-Calendars hold such rules now and then; here they are recognised beforehand.
+Calendars hold such rules now and then; here the malformed ones are recognised
+beforehand, and `rule_search` finds those that never make an occurrence.
 """
 
 from __future__ import annotations
 
-import calendar
-from datetime import date, datetime, timedelta
+from datetime import datetime
 import re
 from typing import Final
 
@@ -37,9 +37,6 @@ _ONLY_WITH: Final = {
 _WEEKDAYS: Final = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _WEEKDAY: Final = re.compile(r"([+-]?)(\d{0,2})(MO|TU|WE|TH|FR|SA|SU)")
 _UNTIL: Final = re.compile(r"\d{8}(T\d{6}Z?)?")
-_HORIZON: Final = timedelta(days=41 * 366)
-"""How far to look for a first occurrence: a 29 February on a given weekday comes
-back within 40 years (28, or 40 across a century that is no leap year)."""
 
 
 def rule_problem(rule: str) -> str | None:
@@ -47,7 +44,7 @@ def rule_problem(rule: str) -> str | None:
 
     Stricter than dateutil where dateutil would loop without end, and than some
     calendars where RFC 5545 forbids a part with a frequency. A rule that never
-    makes an occurrence passes: see `makes_occurrences`.
+    makes an occurrence passes: see `rule_search.first_occurrence`.
     """
     parts: dict[str, str] = {}
     for part in rule.upper().split(";"):
@@ -78,68 +75,11 @@ def rule_problem(rule: str) -> str | None:
             if not all(_weekday_ok(item, ordinals) for item in value.split(",")):
                 return "BYDAY holds something that is no weekday"
         elif name in _NUMBERS:
-            if _numbers(name, value) is None:
+            if numbers(name, value) is None:
                 return f"{name} holds a value out of range"
         else:
             return f"unknown part {name[:20]}"
     return None
-
-
-def makes_occurrences(rule: str, start: date) -> bool:
-    """Return whether a rule `rule_problem` passes makes a day of occurrence.
-
-    Looks day by day from `start` through `_HORIZON` for one that every BY part
-    about days allows and that falls in a period INTERVAL counts; ordinals (`2TH`)
-    and BYSETPOS are left aside, so the answer errs on "yes".
-    """
-    parts = dict(part.partition("=")[::2] for part in rule.upper().split(";"))
-    frequency = parts["FREQ"]
-    interval = int(parts.get("INTERVAL", "1"))
-    wkst = _WEEKDAYS.index(parts.get("WKST", "MO"))
-    months = set(_numbers("BYMONTH", parts.get("BYMONTH", "")) or ())
-    month_days = set(_numbers("BYMONTHDAY", parts.get("BYMONTHDAY", "")) or ())
-    year_days = set(_numbers("BYYEARDAY", parts.get("BYYEARDAY", "")) or ())
-    weeks = set(_numbers("BYWEEKNO", parts.get("BYWEEKNO", "")) or ())
-    weekdays = {
-        _WEEKDAYS.index(item[-2:]) for item in parts.get("BYDAY", "").split(",") if item
-    }
-
-    def allowed(day: date) -> bool:
-        if months and day.month not in months:
-            return False
-        if weekdays and day.weekday() not in weekdays:
-            return False
-        if month_days:
-            length = calendar.monthrange(day.year, day.month)[1]
-            if not {day.day, day.day - length - 1} & month_days:
-                return False
-        if year_days:
-            number = day.timetuple().tm_yday
-            length = 366 if calendar.isleap(day.year) else 365
-            if not {number, number - length - 1} & year_days:
-                return False
-        return not weeks or bool(_week_numbers(day) & weeks)
-
-    def counted(day: date) -> bool:
-        if interval == 1 or frequency == "HOURLY":
-            return True
-        if frequency == "DAILY":
-            steps = (day - start).days
-        elif frequency == "WEEKLY":
-            steps = (_week_start(day, wkst) - _week_start(start, wkst)).days // 7
-        elif frequency == "MONTHLY":
-            steps = (day.year - start.year) * 12 + day.month - start.month
-        else:
-            steps = day.year - start.year
-        return steps % interval == 0
-
-    day = start
-    last = start + _HORIZON if start < date.max - _HORIZON else date.max
-    while day <= last:
-        if allowed(day) and counted(day):
-            return True
-        day += timedelta(days=1)
-    return False
 
 
 def _until_ok(value: str) -> bool:
@@ -162,7 +102,8 @@ def _weekday_ok(item: str, ordinals: bool) -> bool:
     return not match.group(2) or (ordinals and 1 <= int(match.group(2)) <= 53)
 
 
-def _numbers(name: str, value: str) -> list[int] | None:
+def numbers(name: str, value: str) -> list[int] | None:
+    """Return the numbers of a BY part, None when it is empty or out of range."""
     if not value:
         return None
     low, high, signed = _NUMBERS[name]
@@ -175,19 +116,20 @@ def _numbers(name: str, value: str) -> list[int] | None:
     return found
 
 
-def _week_start(day: date, wkst: int) -> date:
-    return day - timedelta(days=(day.weekday() - wkst) % 7)
+def weekday_parts(value: str) -> tuple[set[int], set[tuple[int, int]]]:
+    """Split a BYDAY value `rule_problem` passed into plain and ordinal weekdays.
 
-
-def _week_numbers(day: date) -> set[int]:
-    """Return the week numbers a day may count as, from the start and from the end.
-
-    ISO weeks (WKST=MO), a week either way for other week starts and for days
-    that belong to a neighbouring year's week: generous, never too strict.
+    Returns the weekdays (0 is Monday) and the (weekday, n) pairs of `2TU`, `-1FR`.
     """
-    year, week, _ = day.isocalendar()
-    total = date(year, 12, 28).isocalendar().week
-    numbers = set()
-    for near in (week - 1, week, week + 1):
-        numbers |= {near, near - total - 1}
-    return numbers
+    plain: set[int] = set()
+    ordinal: set[tuple[int, int]] = set()
+    for item in filter(None, value.split(",")):
+        match = _WEEKDAY.fullmatch(item)
+        assert match is not None
+        weekday = _WEEKDAYS.index(match.group(3))
+        if match.group(2):
+            nth = int(match.group(2))
+            ordinal.add((weekday, -nth if match.group(1) == "-" else nth))
+        else:
+            plain.add(weekday)
+    return plain, ordinal

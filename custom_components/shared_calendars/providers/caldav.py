@@ -21,6 +21,9 @@ listing instead; that cursor is compact JSON holding the ctag and every resource
 etag. A managed copy this provider wrote comes back with the ETag its PUT got and
 is not downloaded again: the sync cycle recorded it when it wrote it; after writes,
 sync-collection asks for etags only and a calendar-multiget fetches the rest.
+An answer that one object's data makes unparsable (a control character some
+servers write into their XML raw) is asked again without data, its multiget in
+halves down to that object, which is then read alone by GET (`narrowing`).
 Floating times are read in the calendar's own time zone
 (CALDAV:calendar-timezone), else in the provider's `default_timezone`, else UTC.
 
@@ -63,6 +66,7 @@ from .base import (
 )
 from .ical import event_to_ical, timezone_from_vtimezone
 from .ical_objects import read_resource
+from .narrowing import Unparsable, fetch_narrowing
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -208,11 +212,31 @@ class _RedactCredentials(logging.Filter):
         return True
 
 
+class _LeaveOutAnswers(logging.Filter):
+    """Keep event text out of the line caldav writes for an answer that is no XML.
+
+    It logs the whole answer at INFO, on the root logger (`logging.info`).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (
+            record.levelno >= logging.INFO
+            and isinstance(record.msg, str)
+            and record.msg.startswith("Expected some valid XML from the server")
+        ):
+            record.msg = "A CalDAV answer was not the XML expected (left out here)"
+            record.args, record.exc_info, record.exc_text = (), None, None
+        return True
+
+
 def _install_redaction() -> None:
     for name in ("caldav", "caldav.response", "caldav.discovery"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, _RedactCredentials) for f in logger.filters):
             logger.addFilter(_RedactCredentials())
+    root = logging.getLogger()
+    if not any(isinstance(f, _LeaveOutAnswers) for f in root.filters):
+        root.addFilter(_LeaveOutAnswers())
 
 
 _install_redaction()
@@ -622,8 +646,8 @@ class CalDavProvider:
             )
         return NotShared(calendar, self.account, message)
 
-    def _malformed(self, method: str) -> Unreachable:
-        return Unreachable(
+    def _malformed(self, method: str) -> _Malformed:
+        return _Malformed(
             f"{self._host} answered {method} with something that is not WebDAV"
         )
 
@@ -855,6 +879,11 @@ class CalDavProvider:
                     depth=0,
                     calendar=calendar_id,
                 )
+            except _Malformed:
+                if not with_data:
+                    raise
+                with_data = False  # as below: the library parsed it already
+                continue
             except _ReportRefused as err:
                 raise _SyncUnsupported from err
             except NotShared as err:
@@ -872,7 +901,15 @@ class CalDavProvider:
                 )
             if response.status not in (200, 207):
                 raise _SyncUnsupported
-            result = self._sync_result(response)
+            try:
+                result = self._sync_result(response)
+            except _Malformed:
+                if not with_data:
+                    raise
+                # An object's data broke the XML: the same page again without data;
+                # the data comes by multigets that leave the object out.
+                with_data = False
+                continue
             for item in result.changed:
                 if item.href.rstrip("/") != collection and not item.href.endswith("/"):
                     fetched[item.href] = _Fetched(
@@ -986,23 +1023,16 @@ class CalDavProvider:
         gone: list[str] = []
         for start in range(0, len(missing), _MULTIGET_BATCH):
             batch = missing[start : start + _MULTIGET_BATCH]
-            response = await self._send(
-                "REPORT",
-                calendar_id,
-                body=_multiget_body(quote(path, safe=_SAFE_PATH) for path in batch),
-                calendar=calendar_id,
+            results, spoilers = await fetch_narrowing(
+                batch, partial(self._multiget, calendar_id)
             )
-            if response.status == 404:
-                raise self._not_shared(calendar_id)
-            if response.status not in (200, 207):
-                raise self._unexpected(response, "REPORT")
-            for result in self._query_results(response):
-                if result.status == 404 or result.calendar_data is None:
-                    gone.append(result.href)
+            for path in spoilers:
+                results.append(await self._get_alone(calendar_id, path))
+            for result in results:
+                if result.data is None:
+                    gone.append(result.path)
                 else:
-                    ready[result.href] = _Fetched(
-                        result.href, result.etag, result.calendar_data
-                    )
+                    ready[result.path] = result
         converted = await self._run(
             _convert_all,
             [(item.path, item.data or "") for item in ready.values()],
@@ -1019,6 +1049,49 @@ class CalDavProvider:
             events.extend(held)
             skipped.extend(unreadable)
         return events, gone, skipped
+
+    async def _multiget(self, calendar_id: str, paths: Sequence[str]) -> list[_Fetched]:
+        """Fetch resources by calendar-multiget; one gone has no data.
+
+        Raises `Unparsable` for an answer that is not XML: an object's data may
+        hold what XML cannot (see `narrowing`).
+        """
+        try:
+            response = await self._send(
+                "REPORT",
+                calendar_id,
+                body=_multiget_body(quote(path, safe=_SAFE_PATH) for path in paths),
+                calendar=calendar_id,
+            )
+            if response.status == 404:
+                raise self._not_shared(calendar_id)
+            if response.status not in (200, 207):
+                raise self._unexpected(response, "REPORT")
+            results = self._query_results(response)
+        except _Malformed as err:
+            raise Unparsable from err
+        return [
+            _Fetched(result.href, result.etag, None)
+            if result.status == 404 or result.calendar_data is None
+            else _Fetched(result.href, result.etag, result.calendar_data)
+            for result in results
+        ]
+
+    async def _get_alone(self, calendar_id: str, path: str) -> _Fetched:
+        """GET a resource whose data no multistatus can carry (text/calendar can)."""
+        _LOGGER.debug(
+            "%s cannot put a resource of %s into XML; reading it alone",
+            self._host,
+            calendar_id,
+        )
+        response = await self._send(
+            "GET", _url_for(calendar_id, path), calendar=calendar_id
+        )
+        if response.status in (404, 410):
+            return _Fetched(path, None, None)
+        if response.status != 200:
+            raise self._unexpected(response, "GET")
+        return _Fetched(path, response.headers.get("ETag"), response.raw)
 
     def _not_own_writes(
         self, calendar_id: str, items: list[_Fetched]
@@ -1189,6 +1262,10 @@ class _Forbidden(AuthFailed):
 
 class _ReportRefused(Unreachable):
     """A REPORT refused with DAV:supported-report: the server does not know it."""
+
+
+class _Malformed(Unreachable):
+    """An answer that is not the XML it should be (see `CalDavProvider._multiget`)."""
 
 
 def _convert_all(
