@@ -20,26 +20,25 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-import json
 import os
 from pathlib import Path
 import random
+from tempfile import TemporaryDirectory
 from typing import Any
 
-from homeassistant.helpers.json import json_bytes
 import pytest
 
 from custom_components.shared_calendars.cycle import SyncCycle, SyncReport
 from custom_components.shared_calendars.engine.ids import copy_id
 from custom_components.shared_calendars.engine.model import CalendarRef, Event, Member
 from custom_components.shared_calendars.engine.plan import PlanOptions
-from custom_components.shared_calendars.engine.state import SyncState
 from custom_components.shared_calendars.providers.base import CalendarProvider
 
 from .providers.caldav_harness import CalDavHarness
 from .providers.google_harness import GoogleHarness
 from .servers.dav_proxy import DavProxy
 from .servers.radicale import RadicaleServer
+from .stored import StoredState
 
 KILL_POINTS = int(os.environ.get("KILL_POINTS", "10"))
 START = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
@@ -94,7 +93,9 @@ class _Family:
     caldav: CalDavHarness
     refs: dict[str, tuple[CalendarRef, CalendarRef]] = field(default_factory=dict)
     """Member -> (own calendar, combined calendar)."""
-    saved: dict[str, Any] = field(default_factory=lambda: SyncState().to_dict())
+    folder: TemporaryDirectory[str] = field(default_factory=TemporaryDirectory)
+    stored: StoredState | None = None
+    """The status database the cycles save into; a restart loads from its rows."""
     before_save: Callable[[], Awaitable[None]] | None = None
     caldav_timeout: float = 30.0
     cycle: SyncCycle | None = None
@@ -142,12 +143,17 @@ class _Family:
 
     def restart(self) -> SyncCycle:
         """Start over from the last save with new providers, as after a restart."""
-        state = SyncState.from_dict(self.saved)
+        if self.stored is None:
+            self.stored = StoredState(Path(self.folder.name) / "state.db")
+            state = self.stored.state
+        else:
+            state = self.stored.restart()
+        stored = self.stored
 
         async def save() -> None:
             if self.before_save is not None:
                 await self.before_save()
-            self.saved = json.loads(json_bytes(state.to_dict()))
+            await stored.save()
 
         providers: dict[str, CalendarProvider] = {
             "google": self.google.make_provider(self.google.key),
