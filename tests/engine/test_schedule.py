@@ -262,10 +262,21 @@ def _is_free(attendees: list[Attendee], begin: datetime, finish: datetime) -> bo
             return False
         if attendee.hours is not None and not any(
             p.start <= begin and finish <= p.end
-            for p in working_periods(attendee.hours, begin, finish, BERLIN)
+            for p in _joined(working_periods(attendee.hours, begin, finish, BERLIN))
         ):
             return False
     return True
+
+
+def _joined(periods: list[BusyPeriod]) -> list[BusyPeriod]:
+    """Join periods that touch: hours round the clock (08:00 to 08:00) are one span."""
+    joined: list[BusyPeriod] = []
+    for period in periods:
+        if joined and period.start <= joined[-1].end:
+            joined[-1] = BusyPeriod(start=joined[-1].start, end=period.end)
+        else:
+            joined.append(period)
+    return joined
 
 
 @settings(max_examples=150, deadline=None)
