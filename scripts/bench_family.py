@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 import gc
 import json
 from pathlib import Path
+import sqlite3
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -38,7 +40,7 @@ from custom_components.shared_calendars.providers.google import (
     GoogleProvider,
     ServiceAccountKey,
 )
-from custom_components.shared_calendars.store import StateStore
+from custom_components.shared_calendars.store import StateStore, database_path
 from scripts.bench_baseline import NaiveSync
 from scripts.bench_servers import Connect, ServerProcess
 
@@ -92,8 +94,15 @@ class BenchStore:
         await self._store.async_flush(state)
 
     def size(self) -> int:
-        """Return the bytes the stored state takes on disk."""
-        return sum(f.stat().st_size for f in self.directory.rglob("*") if f.is_file())
+        """Return the bytes the stored state takes on disk, its WAL folded in first.
+
+        The write-ahead log is a passing buffer (bounded by the database's
+        `journal_size_limit`), not the state: a checkpoint moves it into the file.
+        """
+        database = database_path(self._hass, "bench")
+        with closing(sqlite3.connect(database)) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return database.stat().st_size
 
     async def close(self) -> None:
         """Let Home Assistant finish its writes."""

@@ -8,10 +8,12 @@ no duplicate; a state kept by version 1 (one JSON document) moves in once.
 from __future__ import annotations
 
 import asyncio
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 import os
 from pathlib import Path
+import sqlite3
 from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
@@ -25,6 +27,7 @@ from custom_components.shared_calendars.cycle import BATCH_SIZE, SyncCycle
 from custom_components.shared_calendars.engine.model import (
     CalendarRef,
     ChangeSet,
+    CopyMarker,
     Event,
     Member,
     SkippedEvent,
@@ -364,3 +367,31 @@ def test_every_event_comes_back_from_the_database_as_it_was(
     assert loaded.events.keys() == {event.id for event in held}
     for event in held:
         assert_identical(loaded.events[event.id], event)
+
+
+def test_a_plain_copy_takes_one_short_row(tmp_path: Path) -> None:
+    """Its datetimes are numbers on disk (issue 12: state per copy), read back exact."""
+    berlin = ZoneInfo("Europe/Berlin")
+    written = datetime(2026, 12, 2, 13, 50, 53, 896000, tzinfo=UTC)
+    copy = Event(
+        id="0123456789abcdef0123456789abcdef01234567",
+        ical_uid="0123456789abcdef0123456789abcdef01234567@shared-calendars",
+        summary="Dentist",
+        start=datetime(2026, 12, 21, 9, 30, tzinfo=berlin),
+        end=datetime(2026, 12, 21, 10, 30, tzinfo=berlin),
+        updated=written,
+        created=written,
+        copy_of=CopyMarker(source="uid:dentist@example.com"),
+    )
+    state = SyncState()
+    calendar = "acct|cal|x@example.com"
+    state.apply(calendar, ChangeSet(changed=(copy,), deleted=(), cursor="c1"))
+    path = tmp_path / "state.db"
+
+    loaded = reloaded(state, path).calendar(calendar).events[copy.id]
+
+    assert_identical(loaded, copy)
+    with closing(sqlite3.connect(path)) as connection:
+        ((body,),) = connection.execute("SELECT body FROM events").fetchall()
+    assert len(body) <= 160, body
+    assert b"2026-12" not in body

@@ -14,11 +14,12 @@ and scripts may call it directly.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 import sqlite3
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 
@@ -27,7 +28,8 @@ from .engine.journal import StateChanges
 from .engine.model import CalendarRef, Event, SkippedEvent, SkipReason, SyncWindow
 from .engine.state import CalendarState, CopyRecord, ParkedCopy, SyncState
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: datetimes stored as numbers (`_compact_moments`)."""
 _SCHEMA = """
 CREATE TABLE calendars (
     id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,
@@ -61,6 +63,8 @@ _HIDDEN = 1
 _DIVERGED = 2
 _HEX = frozenset("0123456789abcdef")
 _FILE_SUFFIXES = ("", "-wal", "-shm")
+_WAL_LIMIT = 1 << 20
+"""Bytes of write-ahead log kept on disk after a checkpoint."""
 
 
 def _pack(text: str) -> str | bytes:
@@ -110,9 +114,56 @@ def _lengthened(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _compact_moments(event: Event, data: dict[str, Any]) -> None:
+    """Write an event's datetimes as numbers: a third of their ISO text, and quicker read.
+
+    A start in a named zone becomes [seconds since the epoch, zone], an end in that
+    zone its seconds after the start, and an instant in UTC its microseconds since
+    the epoch. Whatever else (dates, fixed offsets, fractions of a second) keeps the
+    codec's form.
+    """
+    start, end = event.start, event.end
+    if (
+        isinstance(start, datetime)
+        and isinstance(zone := start.tzinfo, ZoneInfo)
+        and not start.microsecond
+    ):
+        seconds = int(start.timestamp())
+        data["start"] = [seconds, zone.key]
+        if isinstance(end, datetime) and end.tzinfo is zone and not end.microsecond:
+            data["end"] = int(end.timestamp()) - seconds
+    for name in ("updated", "created"):
+        moment = getattr(event, name)
+        if moment is not None and moment.tzinfo is UTC:
+            data[name] = (moment - _EPOCH) // _MICROSECOND
+    for override, override_data in zip(
+        event.overrides, data.get("overrides", ()), strict=True
+    ):
+        _compact_moments(override, override_data)
+
+
+def _expand_moments(data: dict[str, Any]) -> dict[str, Any]:
+    """Turn what `_compact_moments` wrote back into dates and datetimes."""
+    start = data["start"]
+    if isinstance(start, list) and isinstance(seconds := start[0], int):
+        zone = ZoneInfo(start[1])
+        data["start"] = datetime.fromtimestamp(seconds, zone)
+        if isinstance(end := data["end"], int):
+            data["end"] = datetime.fromtimestamp(seconds + end, zone)
+    for name in ("updated", "created"):
+        if isinstance(moment := data.get(name), int):
+            data[name] = _EPOCH + moment * _MICROSECOND
+    if "overrides" in data:
+        data["overrides"] = [
+            _expand_moments(override) for override in data["overrides"]
+        ]
+    return data
+
+
 def _body(event: Event, calendar: str) -> bytes:
     """Return an event as compact JSON, without what its row's key already says."""
     data = encode_event(event)
+    _compact_moments(event, data)
     event_id = data.pop("id")
     uid_id, at, domain = event.ical_uid.partition("@")
     if uid_id == event_id and at:
@@ -121,26 +172,18 @@ def _body(event: Event, calendar: str) -> bytes:
     if event.organizer is not None and event.organizer == calendar.rpartition("|")[2]:
         del data["organizer"]
         data[_OWN_ORGANIZER] = 1
-    if event.updated is not None and event.updated.tzinfo is UTC:
-        data["updated"] = (event.updated - _EPOCH) // _MICROSECOND
     return orjson.dumps(_shortened(data))
 
 
 def _event(event_id: str, body: bytes, calendar: str) -> Event:
     """Return the event `_body` stored."""
-    data = _lengthened(orjson.loads(body))
+    data = _expand_moments(_lengthened(orjson.loads(body)))
     data["id"] = event_id
     if (domain := data.pop(_UID_AT, None)) is not None:
         data["ical_uid"] = f"{event_id}@{domain}"
     if data.pop(_OWN_ORGANIZER, None):
         data["organizer"] = calendar.rpartition("|")[2]
-    updated = data.pop("updated", None)
-    event = decode_event(data)
-    if isinstance(updated, int):
-        return replace(event, updated=_EPOCH + updated * _MICROSECOND)
-    if updated is not None:
-        return replace(event, updated=datetime.fromisoformat(updated))
-    return event
+    return decode_event(data)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -172,6 +215,9 @@ class StatusDatabase:
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
+            # A first sync's batches grow the log; cut it back at each checkpoint
+            # rather than keep megabytes on an SD card for good.
+            connection.execute(f"PRAGMA journal_size_limit={_WAL_LIMIT}")
             version = connection.execute("PRAGMA user_version").fetchone()[0]
             if version != SCHEMA_VERSION:
                 connection.execute("BEGIN IMMEDIATE")

@@ -32,14 +32,20 @@ def encode_moment(value: DateOrDateTime) -> str | list[str]:
     return [value.isoformat(), zone] if zone else value.isoformat()
 
 
-def decode_moment(value: str | list[str]) -> DateOrDateTime:
-    """Decode what `encode_moment` made."""
+def decode_moment(value: str | list[str] | DateOrDateTime) -> DateOrDateTime:
+    """Decode what `encode_moment` made; a date or datetime stays as it is."""
+    if isinstance(value, date):
+        return value
     if isinstance(value, list):
         text, zone = value
         return datetime.fromisoformat(text).astimezone(ZoneInfo(zone))
     if "T" in value:
         return datetime.fromisoformat(value)
     return date.fromisoformat(value)
+
+
+def _instant(value: str | datetime) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def encode_event(event: Event) -> dict[str, Any]:
@@ -81,12 +87,18 @@ def encode_event(event: Event) -> dict[str, Any]:
 
 
 def decode_event(data: dict[str, Any]) -> Event:
-    """Decode what `encode_event` made."""
+    """Decode what `encode_event` made; moments may be decoded already.
+
+    Fields left at their default skip their conversion: a restart decodes every
+    stored event, most of them plain.
+    """
     recurrence_id = data.get("recurrence_id")
     updated = data.get("updated")
     created = data.get("created")
     color = data.get("color")
     copy_of = data.get("copy_of")
+    status = data.get("status")
+    transparency = data.get("transparency")
     return Event(
         id=data["id"],
         ical_uid=data["ical_uid"],
@@ -96,21 +108,27 @@ def decode_event(data: dict[str, Any]) -> Event:
         start=decode_moment(data["start"]),
         end=decode_moment(data["end"]),
         rrule=data.get("rrule"),
-        extra_rrules=tuple(data.get("extra_rrules", ())),
+        extra_rrules=tuple(data["extra_rrules"]) if "extra_rrules" in data else (),
         sequence=data.get("sequence", 0),
-        rdate=tuple(decode_moment(moment) for moment in data.get("rdate", ())),
-        exdate=tuple(decode_moment(moment) for moment in data.get("exdate", ())),
+        rdate=_moments(data["rdate"]) if "rdate" in data else (),
+        exdate=_moments(data["exdate"]) if "exdate" in data else (),
         recurrence_id=decode_moment(recurrence_id)
         if recurrence_id is not None
         else None,
-        overrides=tuple(
-            decode_event(override) for override in data.get("overrides", ())
-        ),
-        status=EventStatus(data.get("status", EventStatus.CONFIRMED)),
-        transparency=Transparency(data.get("transparency", Transparency.OPAQUE)),
+        overrides=tuple(decode_event(override) for override in data["overrides"])
+        if "overrides" in data
+        else (),
+        status=EventStatus(status) if status is not None else EventStatus.CONFIRMED,
+        transparency=Transparency(transparency)
+        if transparency is not None
+        else Transparency.OPAQUE,
         color=EventColor(color) if color is not None else None,
         organizer=data.get("organizer"),
-        updated=datetime.fromisoformat(updated) if updated is not None else None,
-        created=datetime.fromisoformat(created) if created is not None else None,
+        updated=_instant(updated) if updated is not None else None,
+        created=_instant(created) if created is not None else None,
         copy_of=CopyMarker(source=copy_of) if copy_of is not None else None,
     )
+
+
+def _moments(values: list[Any]) -> tuple[DateOrDateTime, ...]:
+    return tuple(decode_moment(value) for value in values)
