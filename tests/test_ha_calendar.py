@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from homeassistant.components.calendar import CalendarEntity
 from homeassistant.components.calendar.const import DATA_COMPONENT
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -24,6 +26,7 @@ from custom_components.shared_calendars.const import (
 from custom_components.shared_calendars.engine.ids import copy_id
 from custom_components.shared_calendars.engine.model import Event
 
+from .flows import subentry_flow, submit
 from .group import caldav_account, group_entry, member
 from .providers.caldav_harness import CalDavHarness
 
@@ -49,13 +52,12 @@ async def local_calendar(hass: HomeAssistant, name: str) -> CalendarEntity:
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    entity = next(
+    return next(
         entity
         for entity in hass.data[DATA_COMPONENT].entities
         if entity.registry_entry is not None
         and entity.registry_entry.config_entry_id == entry.entry_id
     )
-    return entity
 
 
 async def local_summaries(hass: HomeAssistant, entity: CalendarEntity) -> list[str]:
@@ -68,6 +70,7 @@ async def local_summaries(hass: HomeAssistant, entity: CalendarEntity) -> list[s
 
 
 async def caldav_summaries(harness: CalDavHarness, calendar: str) -> list[str]:
+    """Return the titles of a Radicale calendar's events."""
     listing = await harness.provider.changes(calendar, None)
     return sorted(event.summary for event in listing.changed)
 
@@ -246,3 +249,46 @@ async def test_series_written_to_a_local_calendar_keeps_its_exceptions(
     await coordinator.async_refresh()
     quiet = coordinator.data
     assert (quiet.created, quiet.updated, quiet.deleted) == (0, 0, 0)
+
+
+async def test_member_flow_offers_entities_and_refuses_read_only_and_loops(
+    hass: HomeAssistant,
+) -> None:
+    """Entities are offered; a combined calendar another group reads is refused."""
+    anna = await local_calendar(hass, "Anna")
+    anna_all = await local_calendar(hass, "Anna all")
+    other_group = group_entry(
+        ha_account(),
+        member("Zoe", sources=[(HA_ACCOUNT, anna_all.entity_id)], combined=None),
+    )
+    other_group.add_to_hass(hass)
+    entry = group_entry(ha_account())
+    entry.add_to_hass(hass)
+
+    result = await subentry_flow(hass, entry, "member")
+    writable = {option["value"] for option in _options(result, "combined")}
+    assert writable == {
+        f"{HA_ACCOUNT}|{anna.entity_id}",
+        f"{HA_ACCOUNT}|{anna_all.entity_id}",
+    }
+
+    def form(sources: list[str], combined: str) -> dict[str, Any]:
+        return {
+            "name": "Anna",
+            "sources": [f"{HA_ACCOUNT}|{source}" for source in sources],
+            "combined": f"{HA_ACCOUNT}|{combined}",
+            "sharing": {},
+            "filters": {},
+            "schedule": {},
+        }
+
+    result = await submit(hass, result, form([anna.entity_id], anna_all.entity_id))
+    assert result["errors"] == {"combined": "combined_source_elsewhere"}
+    result = await submit(hass, result, form([anna_all.entity_id], anna.entity_id))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+def _options(result: Any, field: str) -> list[Any]:
+    schema = result["data_schema"].schema
+    key = next(key for key in schema if str(key) == field)
+    return list(schema[key].config["options"])

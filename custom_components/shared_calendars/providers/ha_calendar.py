@@ -19,12 +19,11 @@ from datetime import datetime, timedelta, tzinfo
 import json
 from typing import Any, Final
 
-from homeassistant.components.calendar import (
-    CalendarEntity,
+from homeassistant.components.calendar import CalendarEntity, CalendarEvent
+from homeassistant.components.calendar.const import (
+    DATA_COMPONENT,
     CalendarEntityFeature,
-    CalendarEvent,
 )
-from homeassistant.components.calendar.const import DATA_COMPONENT
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
@@ -87,9 +86,9 @@ def calendar_entities(hass: HomeAssistant) -> list[CalendarEntity]:
 
 def entity_name(hass: HomeAssistant, entity: CalendarEntity) -> str:
     """Return an entity's name as the user sees it."""
-    if (state := hass.states.get(entity.entity_id)) is not None:
-        if name := state.attributes.get("friendly_name"):
-            return str(name)
+    state = hass.states.get(entity.entity_id)
+    if state is not None and (name := state.attributes.get("friendly_name")):
+        return str(name)
     return entity.entity_id
 
 
@@ -200,9 +199,9 @@ class HaCalendarProvider:
     @staticmethod
     def _recognised(event: Event, known: Mapping[str, Event] | None) -> Event:
         """Keep the copy marker of an event this integration wrote: its id is the ledger's."""
-        if known is not None and (previous := known.get(event.id)) is not None:
-            if previous.copy_of is not None:
-                return replace(event, copy_of=previous.copy_of)
+        previous = known.get(event.id) if known is not None else None
+        if previous is not None and previous.copy_of is not None:
+            return replace(event, copy_of=previous.copy_of)
         return event
 
     async def get_event(self, calendar_id: str, event_id: str) -> Event | None:

@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from dateutil.rrule import rrulestr
-from homeassistant.components.calendar import CalendarEvent, CalendarEventStatus
+from homeassistant.components.calendar import CalendarEvent
+from homeassistant.components.calendar.const import CalendarEventStatus
 from homeassistant.util import dt as dt_util
 
 from ..engine.ids import COPY_UID_DOMAIN
@@ -184,9 +185,7 @@ def _series(
         rrule=rule.removeprefix("RRULE:"),
     )
     if _moment(first.start, zone) != first_key:
-        template = replace(
-            template, start=first_key, end=first_key + (template.end - template.start)
-        )  # type: ignore[operator]
+        template = replace(template, start=first_key, end=first_key + _span(template))
     last = max(by_recurrence, key=lambda key: _instant(key, zone))
     expected = _expand(template, _instant(last, zone))
     exdates = tuple(moment for moment in expected if moment not in by_recurrence)
