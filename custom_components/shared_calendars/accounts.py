@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
+from uuid import uuid4
 
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.util import dt as dt_util
 from homeassistant.util.ssl import get_default_context, get_default_no_verify_context
 
 from .const import (
     ACCOUNT_CALDAV,
     ACCOUNT_GOOGLE,
+    ACCOUNT_HA,
     CONF_ACCOUNT_TYPE,
     CONF_API_ROOT,
     CONF_PASSWORD,
@@ -22,12 +26,18 @@ from .const import (
     CONF_URL,
     CONF_USERNAME,
     CONF_VERIFY_SSL,
+    CONF_WINDOW_FUTURE_DAYS,
+    CONF_WINDOW_PAST_DAYS,
+    DEFAULT_WINDOW_FUTURE_DAYS,
+    DEFAULT_WINDOW_PAST_DAYS,
     DOMAIN,
     SUBENTRY_ACCOUNT,
 )
+from .engine.model import SyncWindow
 from .providers.base import AuthFailed, CalendarProvider
 from .providers.caldav import CalDavProvider
 from .providers.google import DEFAULT_API_ROOT, GoogleProvider, async_parse_key
+from .providers.ha_calendar import HaCalendarProvider
 
 if TYPE_CHECKING:
     from .coordinator import SharedCalendarsConfigEntry
@@ -36,13 +46,32 @@ REFUSED_ACCOUNTS: Final = "refused_accounts"
 """Reauthentication data: the ids of the accounts whose credentials were refused."""
 
 
+def sync_window(options: Mapping[str, Any]) -> SyncWindow:
+    """Return the group's sync window, moved once a day (from local midnight)."""
+    today = dt_util.start_of_local_day()
+    return SyncWindow(
+        start=today
+        - timedelta(days=options.get(CONF_WINDOW_PAST_DAYS, DEFAULT_WINDOW_PAST_DAYS)),
+        end=today
+        + timedelta(
+            days=options.get(CONF_WINDOW_FUTURE_DAYS, DEFAULT_WINDOW_FUTURE_DAYS)
+        ),
+    )
+
+
 async def async_build_provider(
-    hass: HomeAssistant, settings: Mapping[str, Any]
+    hass: HomeAssistant,
+    settings: Mapping[str, Any],
+    window: Callable[[], SyncWindow] | None = None,
 ) -> CalendarProvider:
     """Return the provider for one account's settings.
 
-    Raises `AuthFailed` (an `InvalidKey`) when a service-account key is unusable.
+    `window` is what a Home Assistant calendar reads (it has no change feed); the
+    default window when not given. Raises `AuthFailed` (an `InvalidKey`) when a
+    service-account key is unusable.
     """
+    if settings[CONF_ACCOUNT_TYPE] == ACCOUNT_HA:
+        return HaCalendarProvider(hass, window or (lambda: sync_window({})))
     if settings[CONF_ACCOUNT_TYPE] == ACCOUNT_GOOGLE:
         key = await async_parse_key(settings[CONF_SERVICE_ACCOUNT])
         return GoogleProvider(
@@ -69,6 +98,23 @@ async def async_build_provider(
 def google_account_id(client_email: str) -> str:
     """Return the id of a service account in its group."""
     return f"{ACCOUNT_GOOGLE}:{client_email.lower()}"
+
+
+def ha_account_id() -> str:
+    """Return a new id for a group's Home Assistant calendars (each group its own).
+
+    Random rather than fixed: a group is known by its first account, and several
+    groups may start with Home Assistant's calendars.
+    """
+    return f"{ACCOUNT_HA}:{uuid4().hex[:12]}"
+
+
+def has_ha_account(entry: SharedCalendarsConfigEntry) -> bool:
+    """Return whether a group reaches Home Assistant's calendars already."""
+    return any(
+        subentry.data.get(CONF_ACCOUNT_TYPE) == ACCOUNT_HA
+        for subentry in accounts_of(entry).values()
+    )
 
 
 def caldav_account_id(username: str, url: str) -> str:
@@ -132,7 +178,9 @@ async def async_build_providers(
     try:
         for account_id, subentry in accounts_of(entry).items():
             try:
-                providers[account_id] = await async_build_provider(hass, subentry.data)
+                providers[account_id] = await async_build_provider(
+                    hass, subentry.data, lambda: sync_window(entry.options)
+                )
             except AuthFailed as err:
                 async_ask_for_credentials(hass, entry, [account_id])
                 raise ConfigEntryAuthFailed(

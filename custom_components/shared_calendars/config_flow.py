@@ -33,10 +33,11 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
-from .accounts import REFUSED_ACCOUNTS, accounts_of
+from .accounts import REFUSED_ACCOUNTS, accounts_of, ha_account_id
 from .const import (
     ACCOUNT_CALDAV,
     ACCOUNT_GOOGLE,
+    ACCOUNT_HA,
     CONF_ACCOUNT_TYPE,
     CONF_API_ROOT,
     CONF_CONCURRENCY,
@@ -72,6 +73,7 @@ from .flows.signin import (
     password_field,
 )
 from .members import members_of
+from .providers.ha_calendar import HA_CALENDARS_TITLE
 
 CONF_FIRST_ACCOUNT: Final = "account_type"
 """User step: which kind of account the group starts with."""
@@ -133,6 +135,17 @@ class SharedCalendarsConfigFlow(
                 errors[CONF_GROUP_NAME] = "name_in_use"
             else:
                 self._name = name
+                if user_input[CONF_FIRST_ACCOUNT] == ACCOUNT_HA:
+                    # Nothing to sign in to: the group starts with Home Assistant's
+                    # own calendars, and is known by that account's (random) id.
+                    self._account = SignedIn(
+                        id=ha_account_id(),
+                        title=HA_CALENDARS_TITLE,
+                        data={CONF_ACCOUNT_TYPE: ACCOUNT_HA},
+                        calendars=[],
+                    )
+                    await self.async_set_unique_id(self._account.id)
+                    return self._async_account_ready()
                 if user_input[CONF_FIRST_ACCOUNT] == ACCOUNT_CALDAV:
                     return await self.async_step_caldav()
                 return await self.async_step_google()
@@ -143,7 +156,7 @@ class SharedCalendarsConfigFlow(
                     CONF_FIRST_ACCOUNT, default=ACCOUNT_GOOGLE
                 ): SelectSelector(
                     SelectSelectorConfig(
-                        options=[ACCOUNT_GOOGLE, ACCOUNT_CALDAV],
+                        options=[ACCOUNT_GOOGLE, ACCOUNT_CALDAV, ACCOUNT_HA],
                         mode=SelectSelectorMode.LIST,
                         translation_key="account_type",
                     )

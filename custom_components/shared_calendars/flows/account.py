@@ -18,10 +18,11 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
-from ..accounts import caldav_account_id
+from ..accounts import caldav_account_id, ha_account_id, has_ha_account
 from ..const import (
     ACCOUNT_CALDAV,
     ACCOUNT_GOOGLE,
+    ACCOUNT_HA,
     CONF_ACCOUNT_TYPE,
     CONF_API_ROOT,
     CONF_PASSWORD,
@@ -30,6 +31,7 @@ from ..const import (
     CONF_VERIFY_SSL,
 )
 from ..providers.google import DEFAULT_API_ROOT
+from ..providers.ha_calendar import HA_CALENDARS_TITLE
 from .signin import (
     SECTION_ADVANCED,
     FormError,
@@ -53,7 +55,19 @@ class AccountSubentryFlow(SignInSteps[SubentryFlowResult], ConfigSubentryFlow):
     ) -> SubentryFlowResult:
         """Choose the kind of account."""
         return self.async_show_menu(
-            step_id="user", menu_options=[ACCOUNT_GOOGLE, ACCOUNT_CALDAV]
+            step_id="user", menu_options=[ACCOUNT_GOOGLE, ACCOUNT_CALDAV, ACCOUNT_HA]
+        )
+
+    async def async_step_ha_calendar(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Reach Home Assistant's own calendar entities: nothing to sign in to."""
+        if has_ha_account(self._get_entry()):
+            return self.async_abort(reason="ha_calendar_added")
+        return self.async_create_entry(
+            title=HA_CALENDARS_TITLE,
+            data={CONF_ACCOUNT_TYPE: ACCOUNT_HA},
+            unique_id=ha_account_id(),
         )
 
     def _async_account_ready(self) -> SubentryFlowResult:
@@ -70,6 +84,8 @@ class AccountSubentryFlow(SignInSteps[SubentryFlowResult], ConfigSubentryFlow):
     ) -> SubentryFlowResult:
         """Change an account's credentials or server address."""
         subentry = self._get_reconfigure_subentry()
+        if subentry.data[CONF_ACCOUNT_TYPE] == ACCOUNT_HA:
+            return self.async_abort(reason="ha_calendar_no_settings")
         if subentry.data[CONF_ACCOUNT_TYPE] == ACCOUNT_GOOGLE:
             return await self.async_step_reconfigure_google()
         return await self.async_step_reconfigure_caldav()

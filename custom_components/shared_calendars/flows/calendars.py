@@ -20,6 +20,7 @@ from homeassistant.helpers.selector import SelectOptionDict
 from ..const import (
     ACCOUNT_CALDAV,
     ACCOUNT_GOOGLE,
+    ACCOUNT_HA,
     CONF_ACCOUNT,
     CONF_ACCOUNT_TYPE,
     CONF_CALENDAR_ID,
@@ -177,9 +178,15 @@ async def async_choices(
 def _candidates(calendar_id: str, accounts: Mapping[str, ConfigSubentry]) -> list[str]:
     """Return the accounts that may reach a typed calendar id.
 
-    A URL is a CalDAV calendar, tried only with logins on that very server (never
+    An entity id is one of Home Assistant's calendars; a URL is a CalDAV calendar, tried only with logins on that very server (never
     send a password to another host); anything else is a Google calendar id.
     """
+    if calendar_id.startswith("calendar."):
+        return [
+            account_id
+            for account_id, subentry in accounts.items()
+            if subentry.data[CONF_ACCOUNT_TYPE] == ACCOUNT_HA
+        ]
     parts = urlsplit(calendar_id)
     if parts.scheme in ("http", "https"):
         return [

@@ -39,10 +39,12 @@ from ..const import (
     CONF_TITLE_PREFIX,
     CONF_WORK_END,
     CONF_WORK_START,
+    DOMAIN,
     SUBENTRY_MEMBER,
 )
 from ..coordinator import SharedCalendarsConfigEntry
 from ..engine.model import EventColor, Privacy
+from ..providers.ha_calendar import own_entity_ids
 from .calendars import (
     Calendar,
     Choices,
@@ -290,6 +292,9 @@ class MemberSubentryFlow(ConfigSubentryFlow):
         self, value: str, accounts: Mapping[str, ConfigSubentry], field_name: str
     ) -> Calendar:
         assert self._choices is not None
+        if value.rpartition("|")[2].strip() in own_entity_ids(self.hass):
+            # Copies of copies, in circles: the group's own calendars are never picked.
+            raise FormError("own_calendar", field=field_name, calendar=value)
         if (calendar := self._choices.calendars.get(value)) is not None:
             return calendar
         calendar = await async_find_calendar(self.hass, accounts, value, field_name)
@@ -297,6 +302,43 @@ class MemberSubentryFlow(ConfigSubentryFlow):
         self._choices.add(calendar)
         self._choices.typed[value] = calendar.value
         return self._choices.calendars[calendar.value]
+
+    def _refuse_loops(
+        self,
+        entry: SharedCalendarsConfigEntry,
+        sources: list[Calendar],
+        combined: Calendar | None,
+    ) -> None:
+        """Refuse a calendar that another group writes to or reads from the other way.
+
+        A calendar is the same whichever group's account reaches it: an entity id,
+        a Google calendar id and a CalDAV URL name it everywhere.
+        """
+        elsewhere_sources: set[str] = set()
+        elsewhere_combined: set[str] = set()
+        for other_entry in self.hass.config_entries.async_entries(DOMAIN):
+            if other_entry.entry_id == entry.entry_id:
+                continue
+            for subentry in other_entry.subentries.values():
+                if subentry.subentry_type != SUBENTRY_MEMBER:
+                    continue
+                their_sources, their_combined = calendar_refs(subentry.data)
+                elsewhere_sources |= {calendar_id for _, calendar_id in their_sources}
+                if their_combined:
+                    elsewhere_combined.add(their_combined[1])
+        for source in sources:
+            if source.calendar_id in elsewhere_combined:
+                raise FormError(
+                    "source_combined_elsewhere",
+                    field=CONF_SOURCES,
+                    calendar=source.label,
+                )
+        if combined is not None and combined.calendar_id in elsewhere_sources:
+            raise FormError(
+                "combined_source_elsewhere",
+                field=CONF_COMBINED,
+                calendar=combined.label,
+            )
 
     async def _async_member(
         self,
@@ -340,6 +382,7 @@ class MemberSubentryFlow(ConfigSubentryFlow):
             other_sources |= their_sources
             if their_combined:
                 other_combined.add(their_combined)
+        self._refuse_loops(entry, sources, combined)
         for source in sources:
             if source.ref in other_combined:
                 raise FormError(

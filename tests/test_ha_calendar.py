@@ -1,0 +1,294 @@
+"""Home Assistant's own calendar entities as sources and combined calendars.
+
+Real parts throughout: Home Assistant's Local Calendar integration, set up in the
+test instance, and Radicale on loopback through the CalDAV provider.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from homeassistant.components.calendar import CalendarEntity
+from homeassistant.components.calendar.const import DATA_COMPONENT
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.shared_calendars.const import (
+    ACCOUNT_HA,
+    CONF_ACCOUNT_TYPE,
+    SUBENTRY_ACCOUNT,
+)
+from custom_components.shared_calendars.engine.ids import copy_id
+from custom_components.shared_calendars.engine.model import Event
+
+from .flows import subentry_flow, submit
+from .group import caldav_account, group_entry, member
+from .providers.caldav_harness import CalDavHarness
+
+HA_ACCOUNT = "ha_calendar:test"
+
+
+def ha_account() -> ConfigSubentryData:
+    """Return the account subentry of Home Assistant's calendars."""
+    return ConfigSubentryData(
+        subentry_type=SUBENTRY_ACCOUNT,
+        unique_id=HA_ACCOUNT,
+        title="Home Assistant calendars",
+        data={CONF_ACCOUNT_TYPE: ACCOUNT_HA},
+    )
+
+
+async def local_calendar(hass: HomeAssistant, name: str) -> CalendarEntity:
+    """Set up a Local Calendar named `name`; return its entity."""
+    # Local Calendar keeps its file under .storage, which a fresh test config lacks.
+    storage = Path(hass.config.path(".storage"))
+    await hass.async_add_executor_job(lambda: storage.mkdir(exist_ok=True))
+    entry = MockConfigEntry(domain="local_calendar", data={"calendar_name": name})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return next(
+        entity
+        for entity in hass.data[DATA_COMPONENT].entities
+        if entity.registry_entry is not None
+        and entity.registry_entry.config_entry_id == entry.entry_id
+    )
+
+
+async def local_summaries(hass: HomeAssistant, entity: CalendarEntity) -> list[str]:
+    """Return the titles of the occurrences of the next weeks, in order."""
+    now = dt_util.now()
+    events = await entity.async_get_events(
+        hass, now - timedelta(days=1), now + timedelta(days=40)
+    )
+    return sorted(event.summary for event in events)
+
+
+async def caldav_summaries(harness: CalDavHarness, calendar: str) -> list[str]:
+    """Return the titles of a Radicale calendar's events."""
+    listing = await harness.provider.changes(calendar, None)
+    return sorted(event.summary for event in listing.changed)
+
+
+def tomorrow_at(hour: int) -> datetime:
+    """Return tomorrow at `hour`, local time."""
+    return dt_util.start_of_local_day() + timedelta(days=1, hours=hour)
+
+
+async def test_local_calendar_and_radicale_sync_both_ways(
+    hass: HomeAssistant, caldav_harness: CalDavHarness
+) -> None:
+    """Events, their changes, deletions and series cross between Local Calendar and Radicale."""
+    anna = await local_calendar(hass, "Anna")
+    anna_all = await local_calendar(hass, "Anna all")
+    ben = await caldav_harness.new_calendar("ben")
+    ben_all = await caldav_harness.new_calendar("ben-all")
+    caldav = caldav_account(caldav_harness)
+    caldav_id = caldav["unique_id"]
+    assert caldav_id is not None
+    start = tomorrow_at(9)
+    await anna.async_create_event(
+        summary="Dentist", dtstart=start, dtend=start + timedelta(hours=1)
+    )
+    await anna.async_create_event(
+        summary="Swimming",
+        dtstart=start + timedelta(hours=6),
+        dtend=start + timedelta(hours=7),
+        rrule="FREQ=WEEKLY;COUNT=4",
+    )
+    ben_event_id = copy_id("original", "ben")
+    await caldav_harness.provider.put_event(
+        ben,
+        Event(
+            id=ben_event_id,
+            ical_uid=f"{ben_event_id}@example.com",
+            summary="Football",
+            start=start + timedelta(hours=2),
+            end=start + timedelta(hours=3),
+        ),
+    )
+    entry = group_entry(
+        ha_account(),
+        caldav,
+        member(
+            "Anna",
+            sources=[(HA_ACCOUNT, anna.entity_id)],
+            combined=(HA_ACCOUNT, anna_all.entity_id),
+        ),
+        member("Ben", sources=[(caldav_id, ben)], combined=(caldav_id, ben_all)),
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    coordinator = entry.runtime_data.coordinator
+
+    assert await caldav_summaries(caldav_harness, ben_all) == ["Dentist", "Swimming"]
+    assert await local_summaries(hass, anna_all) == ["Football"]
+    copies = (await caldav_harness.provider.changes(ben_all, None)).changed
+    series = next(event for event in copies if event.summary == "Swimming")
+    assert series.rrule is not None and "COUNT=4" in series.rrule.upper()
+
+    await coordinator.async_refresh()
+    quiet = coordinator.data
+    assert (quiet.created, quiet.updated, quiet.deleted) == (0, 0, 0)
+
+    # A change and a deletion in the Local Calendar reach Radicale.
+    dentist = next(
+        event
+        for event in await anna.async_get_events(
+            hass, start - timedelta(hours=1), start + timedelta(hours=2)
+        )
+        if event.summary == "Dentist"
+    )
+    assert dentist.uid is not None
+    await anna.async_update_event(
+        dentist.uid,
+        {
+            "summary": "Dentist (moved)",
+            "dtstart": start + timedelta(hours=1),
+            "dtend": start + timedelta(hours=2),
+        },
+    )
+    # One occurrence of the series is cancelled: the copy gets an exception.
+    swimming = [
+        event
+        for event in await anna.async_get_events(
+            hass, start, start + timedelta(days=30)
+        )
+        if event.summary == "Swimming"
+    ]
+    assert len(swimming) == 4
+    assert swimming[1].uid is not None
+    await anna.async_delete_event(
+        swimming[1].uid, recurrence_id=swimming[1].recurrence_id
+    )
+    await coordinator.async_refresh()
+    assert await caldav_summaries(caldav_harness, ben_all) == [
+        "Dentist (moved)",
+        "Swimming",
+    ]
+    copies = (await caldav_harness.provider.changes(ben_all, None)).changed
+    series = next(event for event in copies if event.summary == "Swimming")
+    cancelled = len(series.exdate) + sum(
+        1 for override in series.overrides if override.status.value == "cancelled"
+    )
+    assert cancelled == 1
+
+    # A change in Radicale reaches the Local Calendar; then a deletion.
+    await caldav_harness.provider.put_event(
+        ben,
+        Event(
+            id=ben_event_id,
+            ical_uid=f"{ben_event_id}@example.com",
+            summary="Football (cup)",
+            start=start + timedelta(hours=2),
+            end=start + timedelta(hours=3),
+        ),
+    )
+    await coordinator.async_refresh()
+    assert await local_summaries(hass, anna_all) == ["Football (cup)"]
+    await coordinator.async_refresh()
+    quiet = coordinator.data
+    assert (quiet.created, quiet.updated, quiet.deleted) == (0, 0, 0)
+
+    await caldav_harness.provider.delete_event(ben, ben_event_id)
+    await anna.async_delete_event(dentist.uid)
+    await coordinator.async_refresh()
+    assert await local_summaries(hass, anna_all) == []
+    assert await caldav_summaries(caldav_harness, ben_all) == ["Swimming"]
+    await coordinator.async_refresh()
+    quiet = coordinator.data
+    assert (quiet.created, quiet.updated, quiet.deleted) == (0, 0, 0)
+
+
+async def test_series_written_to_a_local_calendar_keeps_its_exceptions(
+    hass: HomeAssistant, caldav_harness: CalDavHarness
+) -> None:
+    """A Radicale series with a cancelled occurrence arrives in a Local Calendar as one series."""
+    anna_all = await local_calendar(hass, "Anna all")
+    ben = await caldav_harness.new_calendar("ben")
+    caldav = caldav_account(caldav_harness)
+    caldav_id = caldav["unique_id"]
+    assert caldav_id is not None
+    start = tomorrow_at(18)
+    series_id = copy_id("original", "series")
+    await caldav_harness.provider.put_event(
+        ben,
+        Event(
+            id=series_id,
+            ical_uid=f"{series_id}@example.com",
+            summary="Choir",
+            start=start,
+            end=start + timedelta(hours=1),
+            rrule="FREQ=DAILY;COUNT=5",
+            exdate=(start + timedelta(days=2),),
+        ),
+    )
+    entry = group_entry(
+        ha_account(),
+        caldav,
+        member("Anna", sources=[], combined=(HA_ACCOUNT, anna_all.entity_id)),
+        member("Ben", sources=[(caldav_id, ben)], combined=None),
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await local_summaries(hass, anna_all) == ["Choir"] * 4
+    occurrences = await anna_all.async_get_events(
+        hass, start - timedelta(hours=1), start + timedelta(days=6)
+    )
+    assert {event.rrule for event in occurrences} == {"FREQ=DAILY;COUNT=5"}
+    assert len({event.uid for event in occurrences}) == 1
+    coordinator = entry.runtime_data.coordinator
+    await coordinator.async_refresh()
+    quiet = coordinator.data
+    assert (quiet.created, quiet.updated, quiet.deleted) == (0, 0, 0)
+
+
+async def test_member_flow_offers_entities_and_refuses_read_only_and_loops(
+    hass: HomeAssistant,
+) -> None:
+    """Entities are offered; a combined calendar another group reads is refused."""
+    anna = await local_calendar(hass, "Anna")
+    anna_all = await local_calendar(hass, "Anna all")
+    other_group = group_entry(
+        ha_account(),
+        member("Zoe", sources=[(HA_ACCOUNT, anna_all.entity_id)], combined=None),
+    )
+    other_group.add_to_hass(hass)
+    entry = group_entry(ha_account())
+    entry.add_to_hass(hass)
+
+    result = await subentry_flow(hass, entry, "member")
+    writable = {option["value"] for option in _options(result, "combined")}
+    assert writable == {
+        f"{HA_ACCOUNT}|{anna.entity_id}",
+        f"{HA_ACCOUNT}|{anna_all.entity_id}",
+    }
+
+    def form(sources: list[str], combined: str) -> dict[str, Any]:
+        return {
+            "name": "Anna",
+            "sources": [f"{HA_ACCOUNT}|{source}" for source in sources],
+            "combined": f"{HA_ACCOUNT}|{combined}",
+            "sharing": {},
+            "filters": {},
+            "schedule": {},
+        }
+
+    result = await submit(hass, result, form([anna.entity_id], anna_all.entity_id))
+    assert result["errors"] == {"combined": "combined_source_elsewhere"}
+    result = await submit(hass, result, form([anna_all.entity_id], anna.entity_id))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+def _options(result: Any, field: str) -> list[Any]:
+    schema = result["data_schema"].schema
+    key = next(key for key in schema if str(key) == field)
+    return list(schema[key].config["options"])
