@@ -348,6 +348,8 @@ class SyncCycle:
                     # The account may not write the original: the copies follow it.
                     report.not_written_back += 1
                     again.add(action.group)
+                    if isinstance(action, DeleteOriginal):
+                        self._state.keep_originals(action.group)
                     _LOGGER.warning(
                         "Could not change an original in %s after an edit of its "
                         "copy (%s); the copies stay as the original is",

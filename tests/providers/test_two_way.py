@@ -348,3 +348,16 @@ async def test_original_the_account_may_not_write_leads_the_copies(
     assert (report.written_back, report.not_written_back) == (0, 1)
     assert (await _copy(world, "Ben")).summary == "Anna: Dentist"
     await _quiet(world)
+
+    # A deletion that cannot reach the original only hides the copy, once.
+    deleting = PlanOptions(two_way=True, two_way_delete=True)
+    copy = await _copy(world, "Ben")
+    await world.target.another_client().delete_event(
+        _combined(world, "Ben").calendar_id, copy.id
+    )
+    report = await _run(world, deleting)
+    assert (report.written_back, report.not_written_back) == (0, 1)
+    assert await world.titles("Ben") == []
+    assert await world.titles("Cleo") == ["Anna: Dentist"]
+    report = await _run(world, deleting)
+    assert (report.not_written_back, report.requests["delete"]) == (0, 0)

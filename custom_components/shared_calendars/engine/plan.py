@@ -167,8 +167,10 @@ def plan(
 
     tally = _Tally()
     for group in sorted(set(groups)):
-        if options.two_way_delete and (
-            removals := deletions(group, state, source_refs)
+        if (
+            options.two_way
+            and options.two_way_delete
+            and (removals := deletions(group, state, source_refs))
         ):
             tally.actions.extend(removals)
             continue

@@ -313,6 +313,16 @@ class SyncState:
             ),
         )
 
+    def keep_originals(self, group: str) -> None:
+        """Let a group's originals stay, though a member deleted a copy of them.
+
+        Two-way sync could not delete them (the account may not): the copy stays
+        hidden, as without the option.
+        """
+        for key, record in self.copies_of(group):
+            if record.originals_follow:
+                self._remember_copy(key, replace(record, originals_follow=False))
+
     def settle_copy(self, record: CopyRecord, event_id: str) -> None:
         """Remember that a copy already holds what is wanted there: nothing to write."""
         self._remember_copy((record.target.key, event_id), record)
