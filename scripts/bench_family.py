@@ -40,6 +40,7 @@ from custom_components.shared_calendars.providers.google import (
     GoogleProvider,
     ServiceAccountKey,
 )
+from custom_components.shared_calendars.push import NOTIFICATION_COOLDOWN
 from custom_components.shared_calendars.store import StateStore, database_path
 from scripts.bench_baseline import NaiveSync
 from scripts.bench_servers import Connect, ServerProcess
@@ -328,6 +329,9 @@ async def _ours(
             return figures
         server.call("edit", 10)
         await meter.measure("10 edits", once)
+        if connect.kind == "google":
+            server.call("edit", 1)
+            await meter.measure("push edit", lambda: _pushed(cycle, connect, options))
 
         async def restart() -> int:
             nonlocal cycle
@@ -341,6 +345,19 @@ async def _ours(
         return figures
     finally:
         await store.close()
+
+
+async def _pushed(cycle: SyncCycle, connect: Connect, options: PlanOptions) -> int:
+    """Sync one changed original as a push notification about its calendar does.
+
+    The notification waits out the cooldown that gathers a burst of them, then
+    a cycle reads just that calendar and writes its copies: the time from the
+    change to its last copy (Google's delivery of the notification aside).
+    """
+    source = connect.members[0].sources[0]  # the calendar `edit` changes first
+    await asyncio.sleep(NOTIFICATION_COOLDOWN)
+    report = await cycle.run(connect.members, options, only={source.key})
+    return report.created + report.updated + report.deleted
 
 
 async def _naive(

@@ -214,6 +214,21 @@ def _growth_table(r: Results) -> None:
             )
 
 
+def _push_line(r: Results) -> None:
+    """Print how long a change takes to reach its last copy, with push and polling."""
+    pushed = [s for s in r.ours["steps"] if s["name"] == "push edit"]
+    if not pushed:
+        return
+    polled = step(r.ours, "10 edits")
+    print(
+        f"\nA change to its last copy: with push {pushed[0]['wall']:.2f} s (1 s gathering "
+        f"notifications, then one calendar read and its copies written; goal under "
+        f"3 s: {'met' if pushed[0]['wall'] < 3 else '**not met**'}); polling: the next "
+        f"poll, up to the sync interval (5 minutes, 2.5 on average) away, plus "
+        f"{polled['wall']:.2f} s for its cycle of every calendar."
+    )
+
+
 def print_report(r: Results) -> None:
     """Print every table."""
     copies = r.ours["copies"]
@@ -237,6 +252,7 @@ def print_report(r: Results) -> None:
         print(
             f"| {figure} | {ours} | {naive} | {goal} | {'yes' if met else '**no**'} |"
         )
+    _push_line(r)
     _growth_table(r)
     plan = r.planning
     print(

@@ -437,6 +437,8 @@ async def test_options_are_saved_and_the_group_reloads_with_them(
         "window_future_days": 365,
         "concurrency": 4,
         "keep_copies_of_removed_members": False,
+        "two_way": False,
+        "two_way_delete": False,
     }
     with pytest.raises(InvalidData):
         await submit(hass, result, defaults | {"sync_interval": 0})
@@ -447,6 +449,8 @@ async def test_options_are_saved_and_the_group_reloads_with_them(
         "window_future_days": 90,
         "concurrency": 2,
         "keep_copies_of_removed_members": True,
+        "two_way": True,
+        "two_way_delete": False,
     }
     result = await submit(hass, result, options)
     assert result["step_id"] == "rooms"
@@ -458,6 +462,7 @@ async def test_options_are_saved_and_the_group_reloads_with_them(
     assert coordinator.update_interval == timedelta(minutes=15)
     plan_options = coordinator.plan_options()
     assert plan_options.keep_copies_of_removed_targets
+    assert (plan_options.two_way, plan_options.two_way_delete) == (True, False)
     assert plan_options.window is not None
     assert plan_options.window.end - plan_options.window.start == timedelta(days=97)
 

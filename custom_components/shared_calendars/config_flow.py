@@ -46,12 +46,16 @@ from .const import (
     CONF_PASSWORD,
     CONF_ROOMS,
     CONF_SYNC_INTERVAL,
+    CONF_TWO_WAY,
+    CONF_TWO_WAY_DELETE,
     CONF_USERNAME,
     CONF_WINDOW_FUTURE_DAYS,
     CONF_WINDOW_PAST_DAYS,
     DEFAULT_CONCURRENCY,
     DEFAULT_KEEP_COPIES_OF_REMOVED_MEMBERS,
     DEFAULT_SYNC_INTERVAL,
+    DEFAULT_TWO_WAY,
+    DEFAULT_TWO_WAY_DELETE,
     DEFAULT_WINDOW_FUTURE_DAYS,
     DEFAULT_WINDOW_PAST_DAYS,
     DOMAIN,
@@ -405,6 +409,10 @@ def _options_schema() -> probatio.Schema:
             probatio.Required(
                 CONF_KEEP_COPIES_OF_REMOVED_MEMBERS,
                 default=DEFAULT_KEEP_COPIES_OF_REMOVED_MEMBERS,
+            ): BooleanSelector(),
+            probatio.Required(CONF_TWO_WAY, default=DEFAULT_TWO_WAY): BooleanSelector(),
+            probatio.Required(
+                CONF_TWO_WAY_DELETE, default=DEFAULT_TWO_WAY_DELETE
             ): BooleanSelector(),
         }
     )

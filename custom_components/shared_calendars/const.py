@@ -49,12 +49,18 @@ CONF_WINDOW_FUTURE_DAYS: Final = "window_future_days"
 CONF_CONCURRENCY: Final = "concurrency"
 CONF_KEEP_COPIES_OF_REMOVED_MEMBERS: Final = "keep_copies_of_removed_members"
 """Keep (forget) the copies in a removed member's combined calendar instead of deleting them."""
+CONF_TWO_WAY: Final = "two_way"
+"""Members' edits of copies in their combined calendars change the originals."""
+CONF_TWO_WAY_DELETE: Final = "two_way_delete"
+"""With two-way sync, deleting a copy deletes its original."""
 
 DEFAULT_SYNC_INTERVAL = timedelta(minutes=5)
 DEFAULT_WINDOW_PAST_DAYS: Final = 30
 DEFAULT_WINDOW_FUTURE_DAYS: Final = 365
 DEFAULT_CONCURRENCY: Final = 4
 DEFAULT_KEEP_COPIES_OF_REMOVED_MEMBERS: Final = False
+DEFAULT_TWO_WAY: Final = False
+DEFAULT_TWO_WAY_DELETE: Final = False
 
 STORAGE_VERSION: Final = 1
 

@@ -18,11 +18,15 @@ from .const import (
     CONF_CONCURRENCY,
     CONF_KEEP_COPIES_OF_REMOVED_MEMBERS,
     CONF_SYNC_INTERVAL,
+    CONF_TWO_WAY,
+    CONF_TWO_WAY_DELETE,
     CONF_WINDOW_FUTURE_DAYS,
     CONF_WINDOW_PAST_DAYS,
     DEFAULT_CONCURRENCY,
     DEFAULT_KEEP_COPIES_OF_REMOVED_MEMBERS,
     DEFAULT_SYNC_INTERVAL,
+    DEFAULT_TWO_WAY,
+    DEFAULT_TWO_WAY_DELETE,
     DEFAULT_WINDOW_FUTURE_DAYS,
     DEFAULT_WINDOW_PAST_DAYS,
     DOMAIN,
@@ -32,6 +36,7 @@ from .cycle import SyncCycle, SyncReport
 from .engine.model import CalendarRef, Member, SyncWindow
 from .engine.plan import PlanOptions
 from .engine.state import Confirm, SyncState
+from .logbook_entries import async_log_conflicts
 from .members import calendar_names, members_of
 from .providers.base import CalendarProvider, ProviderError
 from .repairs import (
@@ -159,6 +164,8 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
                 CONF_KEEP_COPIES_OF_REMOVED_MEMBERS,
                 DEFAULT_KEEP_COPIES_OF_REMOVED_MEMBERS,
             ),
+            two_way=options.get(CONF_TWO_WAY, DEFAULT_TWO_WAY),
+            two_way_delete=options.get(CONF_TWO_WAY_DELETE, DEFAULT_TWO_WAY_DELETE),
         )
 
     async def async_resync(
@@ -260,6 +267,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
             self._full_next = self._restore_hidden_next = False
             self._confirm_next = {}
         self.latest = report
+        async_log_conflicts(self.hass, self.config_entry.title, report.conflicts)
         await async_update_emptied_issues(self, report)
         async_update_not_shared_issues(self, report)
         await async_update_skipped_issues(self, report)

@@ -28,15 +28,19 @@ from .engine.plan import (
     Plan,
     PlanOptions,
     PutCopy,
+    SettleCopy,
     plan,
 )
 from .engine.state import Confirm, Loss, SyncState
+from .engine.two_way import Conflict
+from .engine.write_back import DeleteOriginal, PutOriginal
 from .pacing import Deferred, Pacer
 from .providers.base import (
     AuthFailed,
     CalendarProvider,
     CursorExpired,
     InvalidEvent,
+    NotShared,
     ProviderError,
     RateLimited,
     Unreachable,
@@ -94,6 +98,13 @@ class SyncReport:
     skipped: dict[str, tuple[SkippedEvent, ...]] = field(default_factory=dict)
     """Calendar key -> the events there that cannot be read, left out until they
     change (see `ChangeSet.skipped`)."""
+    written_back: int = 0
+    """Originals changed or deleted after a member's edit of a copy (two-way sync)."""
+    not_written_back: int = 0
+    """Members' edits of copies whose original the account may not write: the
+    copies were put back as their originals are."""
+    conflicts: list[Conflict] = field(default_factory=list)
+    """Versions two-way sync did not keep: an original and a copy both changed."""
 
     def counts(self) -> dict[str, Any]:
         """Return what the cycle did, in numbers that name no calendar."""
@@ -107,6 +118,9 @@ class SyncReport:
             "refused": self.refused,
             "deferred": self.deferred,
             "parked": self.parked,
+            "written_back": self.written_back,
+            "not_written_back": self.not_written_back,
+            "conflicts": len(self.conflicts),
             "requests": dict(self.requests),
             "duration": round(self.duration, 3),
         }
@@ -178,7 +192,10 @@ class SyncCycle:
             if changes is None:
                 continue
             result = self._state.apply(
-                ref.key, changes, confirm=(confirm or {}).get(ref.key)
+                ref.key,
+                changes,
+                confirm=(confirm or {}).get(ref.key),
+                delete_originals=options.two_way and options.two_way_delete,
             )
             if result.held_back is not None:
                 report.held_back[ref.key] = result.held_back
@@ -197,8 +214,18 @@ class SyncCycle:
         planned = await self._plan(members, groups, options)
         report.skipped_by_filter = planned.skipped_by_filter
         report.unchanged = planned.unchanged
+        report.conflicts.extend(planned.conflicts)
         self._deadline = self._clock() + WRITE_BUDGET
-        await self._execute(planned, report)
+        failed, again = await self._execute(planned, report)
+        if again:
+            # The originals two-way sync wrote (or could not) lead the copies now.
+            follow = replace(options, two_way=False, two_way_delete=False)
+            failed |= (
+                await self._execute(await self._plan(members, again, follow), report)
+            )[0]
+        # Every pending group was planned; what did not fail is right now.
+        self._state.settle_pending(failed)
+        await self._save()
         report.pending = len(self._state.pending)
         report.pace = {
             account: pace
@@ -235,12 +262,14 @@ class SyncCycle:
         """
         ordered = sorted(groups)
         actions: list[Action] = []
+        conflicts: list[Conflict] = []
         skipped = unchanged = parked = 0
         for start in range(0, len(ordered), PLAN_SLICE):
             part = plan(
                 members, self._state, ordered[start : start + PLAN_SLICE], options
             )
             actions.extend(part.actions)
+            conflicts.extend(part.conflicts)
             skipped += part.skipped_by_filter
             unchanged += part.unchanged
             parked += part.parked
@@ -250,6 +279,7 @@ class SyncCycle:
             skipped_by_filter=skipped,
             unchanged=unchanged,
             parked=parked,
+            conflicts=tuple(conflicts),
         )
 
     async def _fetch(self, ref: CalendarRef, report: SyncReport) -> ChangeSet | None:
@@ -289,8 +319,16 @@ class SyncCycle:
             )
         return changes
 
-    async def _execute(self, planned: Plan, report: SyncReport) -> None:
+    async def _execute(
+        self, planned: Plan, report: SyncReport
+    ) -> tuple[set[str], set[str]]:
+        """Carry out a plan; return the groups that failed, and those to plan again.
+
+        Groups are planned again after two-way sync wrote their originals, or found
+        it may not (then the copies are put back as the originals are).
+        """
         failed_groups: set[str] = set()
+        again: set[str] = set()
         lanes: dict[str, list[Action]] = {}
         for action in planned.actions:
             if action.target.key in report.errors:
@@ -305,24 +343,30 @@ class SyncCycle:
             except Deferred:
                 failed_groups.add(action.group)
                 report.deferred += 1
-            except InvalidEvent as err:
-                if not isinstance(action, PutCopy):
+            except (NotShared, InvalidEvent) as err:
+                if isinstance(action, PutOriginal | DeleteOriginal):
+                    # The account may not write the original: the copies follow it.
+                    report.not_written_back += 1
+                    again.add(action.group)
+                    if isinstance(action, DeleteOriginal):
+                        self._state.keep_originals(action.group)
+                    _LOGGER.warning(
+                        "Could not change an original in %s after an edit of its "
+                        "copy (%s); the copies stay as the original is",
+                        action.target.calendar_id,
+                        type(err).__name__,
+                    )
+                elif isinstance(action, PutCopy) and isinstance(err, InvalidEvent):
+                    self._park(action, err, report)
+                else:
                     failed_groups.add(action.group)
                     _record_error(report, action.target, err)
-                    return
-                self._state.park(
-                    action.record, action.event.id, action.event.summary, str(err)[:300]
-                )
-                report.parked += 1
-                _LOGGER.warning(
-                    "Copy %s refused by %s, kept aside until its original changes: %s",
-                    action.event.id,
-                    action.target.calendar_id,
-                    type(err).__name__,
-                )
             except ProviderError as err:
                 failed_groups.add(action.group)
                 _record_error(report, action.target, err)
+            else:
+                if isinstance(action, PutOriginal | DeleteOriginal):
+                    again.add(action.group)
 
         async def run_lane(actions: list[Action]) -> None:
             """Write one account's actions in batches: a slow account holds no other."""
@@ -337,9 +381,20 @@ class SyncCycle:
                     await self._save()
 
         await asyncio.gather(*(run_lane(actions) for actions in lanes.values()))
-        # Every pending group was planned; what did not fail is right now.
-        self._state.settle_pending(failed_groups)
-        await self._save()
+        return failed_groups, again - failed_groups
+
+    def _park(self, action: PutCopy, err: InvalidEvent, report: SyncReport) -> None:
+        """Keep a copy its calendar refused as invalid aside until its original changes."""
+        self._state.park(
+            action.record, action.event.id, action.event.summary, str(err)[:300]
+        )
+        report.parked += 1
+        _LOGGER.warning(
+            "Copy %s refused by %s, kept aside until its original changes: %s",
+            action.event.id,
+            action.target.calendar_id,
+            type(err).__name__,
+        )
 
     async def _perform(
         self, action: Action, report: SyncReport, semaphore: asyncio.Semaphore
@@ -348,7 +403,13 @@ class SyncCycle:
         if isinstance(action, ForgetCopy):
             self._state.forget_copy(target, action.event_id)
             return
+        if isinstance(action, SettleCopy):
+            self._state.settle_copy(action.record, action.event_id)
+            return
         provider = self._providers[target.account]
+        if isinstance(action, PutOriginal | DeleteOriginal):
+            await self._write_back(action, provider, report, semaphore)
+            return
         if isinstance(action, DeleteCopy):
             await self._write(
                 target.account,
@@ -375,6 +436,37 @@ class SyncCycle:
             report.updated += 1
         else:
             report.created += 1
+
+    async def _write_back(
+        self,
+        action: PutOriginal | DeleteOriginal,
+        provider: CalendarProvider,
+        report: SyncReport,
+        semaphore: asyncio.Semaphore,
+    ) -> None:
+        """Change an original as a member's edit (or deletion) of its copy says."""
+        target = action.target
+        if isinstance(action, DeleteOriginal):
+            await self._write(
+                target.account,
+                lambda: provider.delete_event(target.calendar_id, action.event_id),
+                report,
+                semaphore,
+                "delete",
+            )
+            self._state.record_original_gone(target.key, action.event_id)
+        else:
+            stored = await self._write(
+                target.account,
+                lambda: provider.put_event(
+                    target.calendar_id, action.event, action.previous
+                ),
+                report,
+                semaphore,
+                "put",
+            )
+            self._state.record_original(target.key, stored)
+        report.written_back += 1
 
     async def _write[T](
         self,

@@ -108,6 +108,11 @@ async def async_get_config_entry_diagnostics(
             "write_pace": {
                 account(account_id): pace for account_id, pace in report.pace.items()
             },
+            # Whose version two-way sync did not keep, and when it was: no titles.
+            "conflicts_lost": [
+                {"lost": conflict.lost, "start": str(conflict.lost_start)}
+                for conflict in report.conflicts
+            ],
         },
         "push": None
         if (push := entry.runtime_data.push) is None

@@ -61,6 +61,7 @@ CREATE TABLE plan (
 """
 _HIDDEN = 1
 _DIVERGED = 2
+_ORIGINALS_FOLLOW = 4
 _HEX = frozenset("0123456789abcdef")
 _FILE_SUFFIXES = ("", "-wal", "-shm")
 _WAL_LIMIT = 1 << 20
@@ -369,7 +370,8 @@ class StatusDatabase:
                 record.group,
                 _pack(record.fingerprint),
                 (_HIDDEN if record.hidden else 0)
-                | (_DIVERGED if record.diverged else 0),
+                | (_DIVERGED if record.diverged else 0)
+                | (_ORIGINALS_FOLLOW if record.originals_follow else 0),
             ),
         )
         self._replace(
@@ -458,4 +460,5 @@ def _record(
         fingerprint=_unpack(fingerprint),
         hidden=bool(flags & _HIDDEN),
         diverged=bool(flags & _DIVERGED),
+        originals_follow=bool(flags & _ORIGINALS_FOLLOW),
     )

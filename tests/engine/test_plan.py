@@ -28,6 +28,7 @@ from custom_components.shared_calendars.engine.plan import (
     plan,
 )
 from custom_components.shared_calendars.engine.state import CopyRecord, SyncState
+from custom_components.shared_calendars.engine.write_back import PutOriginal
 
 from ..stored import kept, reloaded
 from .factories import T0, event, member, seed
@@ -573,6 +574,8 @@ def test_a_second_copy_under_another_id_is_deleted() -> None:
 
     result = plan([anna, ben], state, touched)
     assert [
-        (type(a), a.event_id) for a in result.actions if not isinstance(a, PutCopy)
+        (type(a), a.event_id)
+        for a in result.actions
+        if not isinstance(a, PutCopy | PutOriginal)
     ] == [(DeleteCopy, "old-scheme-id")]
     assert not [a for a in result.actions if isinstance(a, PutCopy)]

@@ -26,7 +26,16 @@ from .model import (
     Transparency,
 )
 from .state import CopyRecord, SyncState
+from .two_way import Conflict
 from .window import in_window, span
+from .write_back import (
+    DeleteOriginal,
+    Leader,
+    PutOriginal,
+    Receiver,
+    deletions,
+    write_backs,
+)
 
 DEFAULT_BUSY_TITLE = "Busy"
 PLAN_VERSION = 1
@@ -67,7 +76,26 @@ class ForgetCopy:
     group: str
 
 
-type Action = PutCopy | DeleteCopy | ForgetCopy
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SettleCopy:
+    """Record that a copy already holds what is wanted: nothing to write.
+
+    A member's edit the original took over (two-way sync).
+    """
+
+    target: CalendarRef
+    event_id: str
+    record: CopyRecord
+
+    @property
+    def group(self) -> str:
+        """Return the group the copy belongs to."""
+        return self.record.group
+
+
+type Action = (
+    PutCopy | DeleteCopy | ForgetCopy | SettleCopy | PutOriginal | DeleteOriginal
+)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -81,6 +109,8 @@ class Plan:
     """Copies that already match their source."""
     parked: int = 0
     """Copies left aside: their calendar refused this very version of them."""
+    conflicts: tuple[Conflict, ...] = ()
+    """Edits of an original and of its copies that two-way sync did not keep."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -93,6 +123,10 @@ class PlanOptions:
     """Bring back copies that members deleted from their combined calendars."""
     keep_copies_of_removed_targets: bool = False
     """When a combined calendar leaves the group, forget its copies instead of deleting them."""
+    two_way: bool = False
+    """Members' edits of copies (title, description, location, time) go to the originals."""
+    two_way_delete: bool = False
+    """With `two_way`, a member deleting a copy deletes its originals."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -100,6 +134,7 @@ class _Contribution:
     member: Member
     order: int
     event: Event
+    calendar: str
 
 
 @dataclass(kw_only=True)
@@ -108,6 +143,7 @@ class _Tally:
     unchanged: int = 0
     parked: int = 0
     actions: list[Action] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
 
 
 def plan(
@@ -127,13 +163,22 @@ def plan(
     target_refs = {
         member.combined.key: member.combined for member in targets if member.combined
     }
+    source_refs = {ref.key: ref for member in members for ref in member.sources}
 
     tally = _Tally()
     for group in sorted(set(groups)):
+        if (
+            options.two_way
+            and options.two_way_delete
+            and (removals := deletions(group, state, source_refs))
+        ):
+            tally.actions.extend(removals)
+            continue
         contributions = _contributions(group, state, owners, options, tally)
         holders = _holders(group, state, owners)
         # Most targets receive the same senders; build and digest each variant once.
         variants: dict[tuple[str, ...], tuple[Event, str] | None] = {}
+        wanted: list[tuple[Member, CalendarRef, tuple[Event, str] | None]] = []
         for member in targets:
             assert member.combined is not None
             # A member who holds the meeting already sees it; only receive_own
@@ -149,10 +194,21 @@ def plan(
                 variants[variant] = (
                     None if template is None else (template, fingerprint(template))
                 )
+            wanted.append((member, member.combined, variants[variant]))
+        if options.two_way and _plan_write_back(
+            group,
+            contributions=contributions,
+            wanted=wanted,
+            sources=source_refs,
+            state=state,
+            tally=tally,
+        ):
+            continue
+        for _, target, copy in wanted:
             _reconcile(
                 group=group,
-                target=member.combined,
-                wanted=variants[variant],
+                target=target,
+                wanted=copy,
                 state=state,
                 options=options,
                 tally=tally,
@@ -164,7 +220,44 @@ def plan(
         skipped_by_filter=tally.skipped,
         unchanged=tally.unchanged,
         parked=tally.parked,
+        conflicts=tuple(tally.conflicts),
     )
+
+
+def _plan_write_back(
+    group: str,
+    *,
+    contributions: list[_Contribution],
+    wanted: list[tuple[Member, CalendarRef, tuple[Event, str] | None]],
+    sources: dict[str, CalendarRef],
+    state: SyncState,
+    tally: _Tally,
+) -> bool:
+    """Plan the write of a member's edit of a copy to the original; True if planned.
+
+    The original is the one the copies are made from. Copies of occurrences a
+    member was invited to without their series are not written back.
+    """
+    if not contributions or _lone(contributions[0].event):
+        return False
+    leader = contributions[0]
+    planned = write_backs(
+        group,
+        Leader(
+            event=leader.event,
+            calendar=sources[leader.calendar],
+            busy=leader.member.policy.privacy is Privacy.BUSY_ONLY,
+        ),
+        [
+            Receiver(name=member.name, target=target, template=copy[0], digest=copy[1])
+            for member, target, copy in wanted
+            if copy is not None
+        ],
+        state,
+    )
+    tally.conflicts.extend(planned.conflicts)
+    tally.actions.extend(planned.actions)
+    return bool(planned.actions)
 
 
 def _contributions(
@@ -182,7 +275,9 @@ def _contributions(
         for order, member in owners.get(calendar, ()):
             if _shared(event, member, options.window):
                 contributions.append(
-                    _Contribution(member=member, order=order, event=event)
+                    _Contribution(
+                        member=member, order=order, event=event, calendar=calendar
+                    )
                 )
             else:
                 tally.skipped += 1
@@ -383,6 +478,21 @@ def _reconcile(
         and present is not None
     ):
         tally.unchanged += 1
+        return
+    if (
+        record is not None
+        and record.diverged
+        and present is not None
+        and fingerprint(present) == digest
+    ):
+        # A member's edit the original took over (two-way sync): already right.
+        tally.actions.append(
+            SettleCopy(
+                target=target,
+                event_id=event_id,
+                record=CopyRecord(group=group, target=target, fingerprint=digest),
+            )
+        )
         return
     tally.actions.append(
         PutCopy(

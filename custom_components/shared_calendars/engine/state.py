@@ -104,6 +104,9 @@ class CopyRecord:
     """The member deleted this copy from their combined calendar: leave it deleted."""
     diverged: bool = False
     """The calendar's version no longer shows what was written (a member edited it)."""
+    originals_follow: bool = False
+    """The member deleted this copy while two-way sync deletes originals with
+    their copies: the originals are to be deleted too."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -284,10 +287,18 @@ class SyncState:
             if not keys:
                 del self._copies_of_group[record.group]
 
-    def hide_copy(self, target: CalendarRef, event_id: str, group: str) -> None:
+    def hide_copy(
+        self,
+        target: CalendarRef,
+        event_id: str,
+        group: str,
+        *,
+        originals_follow: bool = False,
+    ) -> None:
         """Remember a copy as removed on purpose, as if its member had deleted it.
 
-        Planning leaves a hidden copy away until a cycle runs with `restore_hidden`.
+        Planning leaves a hidden copy away until a cycle runs with `restore_hidden`;
+        with `originals_follow`, two-way sync deletes its originals.
         """
         key = (target.key, event_id)
         old = self.copies.get(key)
@@ -298,8 +309,39 @@ class SyncState:
                 target=target,
                 fingerprint=old.fingerprint if old is not None else "",
                 hidden=True,
+                originals_follow=originals_follow,
             ),
         )
+
+    def keep_originals(self, group: str) -> None:
+        """Let a group's originals stay, though a member deleted a copy of them.
+
+        Two-way sync could not delete them (the account may not): the copy stays
+        hidden, as without the option.
+        """
+        for key, record in self.copies_of(group):
+            if record.originals_follow:
+                self._remember_copy(key, replace(record, originals_follow=False))
+
+    def settle_copy(self, record: CopyRecord, event_id: str) -> None:
+        """Remember that a copy already holds what is wanted there: nothing to write."""
+        self._remember_copy((record.target.key, event_id), record)
+
+    def record_original(self, calendar: str, stored: Event) -> None:
+        """Remember an original that two-way sync wrote, as the calendar now holds it."""
+        state = self.calendar(calendar)
+        if (old := state.events.get(stored.id)) is not None:
+            self._unindex(calendar, old)
+        state.events[stored.id] = stored
+        self._index(calendar, stored)
+        self.journal.events.add((calendar, stored.id))
+
+    def record_original_gone(self, calendar: str, event_id: str) -> None:
+        """Forget an original that two-way sync deleted."""
+        state = self.calendar(calendar)
+        if (old := state.events.pop(event_id, None)) is not None:
+            self._unindex(calendar, old)
+            self.journal.events.add((calendar, event_id))
 
     def calendar(self, key: str) -> CalendarState:
         """Return a calendar's state, creating an empty one for a new calendar."""
@@ -339,6 +381,7 @@ class SyncState:
         *,
         guard_empty: bool = True,
         confirm: Confirm | None = None,
+        delete_originals: bool = False,
     ) -> ApplyResult:
         """Take in what changed in one calendar.
 
@@ -349,7 +392,8 @@ class SyncState:
         The same change then comes again every cycle, together with anything
         added since, until the user answers with `confirm` or the calendar
         lists its events again. Changes the user made through Home Assistant
-        itself are applied unguarded.
+        itself are applied unguarded. With `delete_originals` (two-way sync), a
+        copy a member deleted marks its originals for deletion.
         """
         state = self.calendar(calendar)
         previous = state.events
@@ -378,7 +422,9 @@ class SyncState:
             self._unindex(calendar, event)
             touched.add(self._group_of(event))
             if hide:
-                self._hide_if_copy_deleted(calendar, event)
+                self._hide_if_copy_deleted(
+                    calendar, event, originals_follow=delete_originals and loss is None
+                )
         for event in changes.changed:
             if (old := previous.get(event.id)) is not None:
                 self._unindex(calendar, old)
@@ -492,11 +538,18 @@ class SyncState:
                 state.cursor = None
                 self.journal.calendars.add(key)
 
-    def _hide_if_copy_deleted(self, calendar: str, event: Event) -> None:
+    def _hide_if_copy_deleted(
+        self, calendar: str, event: Event, *, originals_follow: bool
+    ) -> None:
         """Mark a vanished copy the ledger still holds as deleted by the member."""
         record = self.copies.get((calendar, event.id))
         if record is not None and event.copy_of is not None:
-            self.hide_copy(record.target, event.id, record.group)
+            self.hide_copy(
+                record.target,
+                event.id,
+                record.group,
+                originals_follow=originals_follow and not record.hidden,
+            )
 
     def _note_divergence(self, calendar: str, event: Event) -> None:
         """Compare a copy as the calendar now holds it with what was written there.
