@@ -6,78 +6,27 @@ test instance, and Radicale on loopback through the CalDAV provider.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
-from homeassistant.components.calendar import CalendarEntity
-from homeassistant.components.calendar.const import DATA_COMPONENT
-from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.shared_calendars.const import (
-    ACCOUNT_HA,
-    CONF_ACCOUNT_TYPE,
-    SUBENTRY_ACCOUNT,
-)
 from custom_components.shared_calendars.engine.ids import copy_id
 from custom_components.shared_calendars.engine.model import Event
 
 from .flows import subentry_flow, submit
 from .group import caldav_account, group_entry, member
+from .ha_calendars import (
+    HA_ACCOUNT,
+    caldav_summaries,
+    ha_account,
+    local_calendar,
+    local_summaries,
+    tomorrow_at,
+)
 from .providers.caldav_harness import CalDavHarness
-
-HA_ACCOUNT = "ha_calendar:test"
-
-
-def ha_account() -> ConfigSubentryData:
-    """Return the account subentry of Home Assistant's calendars."""
-    return ConfigSubentryData(
-        subentry_type=SUBENTRY_ACCOUNT,
-        unique_id=HA_ACCOUNT,
-        title="Home Assistant calendars",
-        data={CONF_ACCOUNT_TYPE: ACCOUNT_HA},
-    )
-
-
-async def local_calendar(hass: HomeAssistant, name: str) -> CalendarEntity:
-    """Set up a Local Calendar named `name`; return its entity."""
-    # Local Calendar keeps its file under .storage, which a fresh test config lacks.
-    storage = Path(hass.config.path(".storage"))
-    await hass.async_add_executor_job(lambda: storage.mkdir(exist_ok=True))
-    entry = MockConfigEntry(domain="local_calendar", data={"calendar_name": name})
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return next(
-        entity
-        for entity in hass.data[DATA_COMPONENT].entities
-        if entity.registry_entry is not None
-        and entity.registry_entry.config_entry_id == entry.entry_id
-    )
-
-
-async def local_summaries(hass: HomeAssistant, entity: CalendarEntity) -> list[str]:
-    """Return the titles of the occurrences of the next weeks, in order."""
-    now = dt_util.now()
-    events = await entity.async_get_events(
-        hass, now - timedelta(days=1), now + timedelta(days=40)
-    )
-    return sorted(event.summary for event in events)
-
-
-async def caldav_summaries(harness: CalDavHarness, calendar: str) -> list[str]:
-    """Return the titles of a Radicale calendar's events."""
-    listing = await harness.provider.changes(calendar, None)
-    return sorted(event.summary for event in listing.changed)
-
-
-def tomorrow_at(hour: int) -> datetime:
-    """Return tomorrow at `hour`, local time."""
-    return dt_util.start_of_local_day() + timedelta(days=1, hours=hour)
 
 
 async def test_local_calendar_and_radicale_sync_both_ways(

@@ -18,6 +18,7 @@ from .coordinator import (
     SharedCalendarsCoordinator,
     SharedCalendarsRuntimeData,
 )
+from .ha_watch import HaCalendarWatch
 from .push import GroupPush, async_remove_push
 from .repairs import async_delete_issues
 from .services import async_setup_services
@@ -59,6 +60,9 @@ async def async_setup_entry(
     push = GroupPush(hass, entry, coordinator)
     await push.async_start()
     entry.runtime_data.push = push
+    watch = HaCalendarWatch(hass, coordinator)
+    watch.async_start()
+    entry.async_on_unload(watch.async_stop)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True

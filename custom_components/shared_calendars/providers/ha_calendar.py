@@ -12,8 +12,9 @@ cannot hold copies (see README).
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
 import json
@@ -102,6 +103,20 @@ class HaCalendarProvider:
         self._written: dict[tuple[str, str], str] = {}
         """The digest each event this provider wrote reads back with, until read:
         the next read takes it as the copy the ledger holds, not as an edit."""
+        self._writing: Counter[str] = Counter()
+        """Entities being written now: their state updates are this provider's echo."""
+
+    def is_writing(self, entity_id: str) -> bool:
+        """Return whether this provider is writing to an entity at this moment."""
+        return self._writing[entity_id] > 0
+
+    @asynccontextmanager
+    async def _writing_to(self, entity_id: str) -> AsyncIterator[None]:
+        self._writing[entity_id] += 1
+        try:
+            yield
+        finally:
+            self._writing[entity_id] -= 1
 
     @property
     def account(self) -> str:
@@ -225,12 +240,19 @@ class HaCalendarProvider:
         uid = uid_of(event.id)
         zone = self._zone
         try:
-            if previous is not None and not previous.recurring and not event.recurring:
-                await entity.async_update_event(uid, write_fields(event, zone))
-            else:
-                await self._remove(entity, uid)
-                await entity.async_create_event(uid=uid, **write_fields(event, zone))
-                await self._write_exceptions(entity, uid, event, zone)
+            async with self._writing_to(calendar_id):
+                if (
+                    previous is not None
+                    and not previous.recurring
+                    and not event.recurring
+                ):
+                    await entity.async_update_event(uid, write_fields(event, zone))
+                else:
+                    await self._remove(entity, uid)
+                    await entity.async_create_event(
+                        uid=uid, **write_fields(event, zone)
+                    )
+                    await self._write_exceptions(entity, uid, event, zone)
         except (HomeAssistantError, ValueError) as err:
             raise InvalidEvent(
                 f"Calendar {calendar_id} refused event {event.id}: {err}"
@@ -280,7 +302,8 @@ class HaCalendarProvider:
         """Delete an event; one already gone is not an error."""
         entity = self._entity(calendar_id)
         self._written.pop((calendar_id, event_id), None)
-        await self._remove(entity, uid_of(resource_of(event_id)))
+        async with self._writing_to(calendar_id):
+            await self._remove(entity, uid_of(resource_of(event_id)))
 
     async def close(self) -> None:
         """Nothing to release: the entities belong to Home Assistant."""
