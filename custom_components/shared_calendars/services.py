@@ -308,8 +308,8 @@ async def _put_new(target: _Target, event: Event) -> tuple[Event, dict[str, Any]
     """
     if target.room is None:
         return await _put(target, event), {}
-    stored, taken = await async_book_room(
-        target.coordinator, target.room, event, lambda booking: _put(target, booking)
+    [stored], taken = await async_book_room(
+        target.coordinator, target.room, (event,), lambda booking: _put(target, booking)
     )
     return stored, {"cleared": taken}
 
