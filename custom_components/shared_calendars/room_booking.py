@@ -153,7 +153,10 @@ async def async_book_room(
                 await async_carry_out(coordinator, room, check.takes)
             except ProviderError as err:
                 raise failed(
-                    "rooms_not_cleared", rooms=room.name, error=str(err)
+                    "booked_but_not_cleared",
+                    booking=stored[-1].summary,
+                    room=room.name,
+                    error=str(err),
                 ) from err
     report = RoomsReport(dry_run=False, plans=[(room, check.takes)])
     return stored, report.response(zone)
