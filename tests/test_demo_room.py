@@ -28,6 +28,7 @@ from custom_components.shared_calendars.const import (
 
 from .group import caldav_account, group_entry, member
 from .providers.caldav_harness import USER, CalDavHarness
+from .servers.radicale import RadicaleServer
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -40,7 +41,9 @@ README_ANSWER = re.compile(
 )
 
 
-async def _demo_room(hass: HomeAssistant, harness: CalDavHarness) -> None:
+async def _demo_room(
+    hass: HomeAssistant, harness: CalDavHarness, radicale: RadicaleServer
+) -> None:
     """Store the demo's meeting room and set a group up with it as a room."""
     await hass.config.async_set_time_zone(demo_data.HOME_TZ)
     [room] = [
@@ -51,7 +54,7 @@ async def _demo_room(hass: HomeAssistant, harness: CalDavHarness) -> None:
     calendar_id = await harness.new_calendar(room.name)
     path = urlsplit(calendar_id).path.rstrip("/")
     for booking in room.events:
-        await harness.server.put_raw(
+        await radicale.put_raw(
             USER, f"{path}/{booking.uid}.ics", demo_data.to_ics(booking)
         )
     anna = await harness.new_calendar("anna")
@@ -78,10 +81,12 @@ async def _demo_room(hass: HomeAssistant, harness: CalDavHarness) -> None:
 
 
 async def test_the_readme_shows_what_a_dry_run_in_the_demos_room_answers(
-    hass: HomeAssistant, caldav_harness: CalDavHarness
+    hass: HomeAssistant,
+    caldav_harness: CalDavHarness,
+    radicale_server: RadicaleServer,
 ) -> None:
-    """The cancelled interview goes; of each overlapping pair, one booking loses."""
-    await _demo_room(hass, caldav_harness)
+    """The cancelled interview goes; of each overlapping pair, the later booked."""
+    await _demo_room(hass, caldav_harness, radicale_server)
     start = f"{SEEDED} 00:00:00"
     end = f"{SEEDED + timedelta(days=90)} 00:00:00"
 
