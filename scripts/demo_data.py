@@ -99,6 +99,10 @@ class Event:
     """CONFIRMED, TENTATIVE or CANCELLED."""
     transparent: bool = False
     priority: int | None = None
+    created: datetime | None = None
+    """When it was booked: in a room, the first booked keeps it (clear_overlaps)."""
+    organizer: str | None = None
+    """Who booked it (an e-mail address): told when a room's booking is removed."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -344,6 +348,8 @@ def calendars(today: date) -> list[Calendar]:
         ),
     )
     weekly_sync = _weekly(today, 3, 9)  # Thursdays
+    # When each booking was made: the first booked keeps the room.
+    booked = _at(today, 9)
     room = Calendar(
         login="family",
         slug="meeting-room",
@@ -352,19 +358,25 @@ def calendars(today: date) -> list[Calendar]:
         events=(
             Event(
                 uid="demo-room-sprint-planning",
+                created=booked - timedelta(weeks=2),
+                organizer="ben@family.example",
                 summary="Sprint planning",
                 start=_at(day(1), 10),
                 end=_at(day(1), 11, 30),
             ),
             Event(
                 uid="demo-room-customer-call",
+                created=booked - timedelta(days=3),
+                organizer="anna@family.example",
                 summary="Customer call",
-                description="Overlaps the sprint planning.",
+                description="Booked after the sprint planning it overlaps: it loses.",
                 start=_at(day(1), 11),
                 end=_at(day(1), 12),
             ),
             Event(
                 uid="demo-room-lunch",
+                created=booked - timedelta(days=2),
+                organizer="cleo@family.example",
                 summary="Team lunch",
                 description="Right after the customer call; no overlap.",
                 start=_at(day(1), 12),
@@ -372,6 +384,8 @@ def calendars(today: date) -> list[Calendar]:
             ),
             Event(
                 uid="demo-room-interview",
+                created=booked - timedelta(weeks=1),
+                organizer="anna@family.example",
                 summary="Interview",
                 start=_at(day(2), 14),
                 end=_at(day(2), 15),
@@ -379,6 +393,8 @@ def calendars(today: date) -> list[Calendar]:
             ),
             Event(
                 uid="demo-room-design-review",
+                created=booked - timedelta(days=1),
+                organizer="ben@family.example",
                 summary="Design review",
                 description="Overlaps only the cancelled interview.",
                 start=_at(day(2), 14, 30),
@@ -386,6 +402,8 @@ def calendars(today: date) -> list[Calendar]:
             ),
             Event(
                 uid="demo-room-weekly-sync",
+                created=booked - timedelta(weeks=4),
+                organizer="cleo@family.example",
                 summary="Weekly sync",
                 start=weekly_sync,
                 end=weekly_sync + timedelta(hours=1),
@@ -393,21 +411,27 @@ def calendars(today: date) -> list[Calendar]:
             ),
             Event(
                 uid="demo-room-board",
+                created=booked - timedelta(weeks=5),
+                organizer="board@family.example",
                 summary="Board meeting",
-                description="Overlaps the next weekly sync and has the higher priority.",
+                description="Booked before the weekly sync series: takes its next occurrence.",
                 start=_next(weekly_sync, today) + timedelta(minutes=30),
                 end=_next(weekly_sync, today) + timedelta(hours=2),
                 priority=1,
             ),
             Event(
                 uid="demo-room-new-york",
+                created=booked - timedelta(days=1),
+                organizer="anna@family.example",
                 summary="Video call with New York",
-                description="9 am in New York, during the design sprint.",
+                description="9 am in New York; the design sprint was booked first.",
                 start=_at(day(3), 9, zone=NEW_YORK),
                 end=_at(day(3), 10, zone=NEW_YORK),
             ),
             Event(
                 uid="demo-room-design-sprint",
+                created=booked - timedelta(weeks=1),
+                organizer="ben@family.example",
                 summary="Design sprint",
                 start=_at(day(3), 14),
                 end=_at(day(3), 16),
@@ -584,6 +608,10 @@ def _vevent(
         lines.append("TRANSP:TRANSPARENT")
     if event.priority is not None:
         lines.append(f"PRIORITY:{event.priority}")
+    if event.created is not None:
+        lines.append(f"CREATED:{event.created.astimezone(UTC):%Y%m%dT%H%M%S}Z")
+    if event.organizer:
+        lines.append(f"ORGANIZER:mailto:{event.organizer}")
     lines.append("END:VEVENT")
     return lines
 

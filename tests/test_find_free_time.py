@@ -1,4 +1,4 @@
-"""find_free_time on Radicale: members and rooms together, from the synced state."""
+"""find_free_time on Radicale (and the fake Google API): members and rooms together, from the synced state."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from custom_components.shared_calendars.const import DOMAIN
 
 from .family import event
 from .providers.caldav_harness import CalDavHarness
+from .providers.google_harness import GoogleHarness
 from .rooms import ROOM_1, ROOM_2, Rooms, at, setup_rooms
 
 
@@ -180,3 +181,38 @@ async def test_an_automation_books_the_first_free_hour_in_two_steps(
     await rooms.entry.runtime_data.coordinator.async_refresh()
     [later] = (await find(hass, **search))["slots"]
     assert later["start"] == "2025-07-14T17:00:00+02:00"
+
+
+@pytest.fixture(params=["caldav", "google"])
+def harness(
+    request: pytest.FixtureRequest,
+) -> CalDavHarness | GoogleHarness:
+    """Run a test on Radicale and on the fake Google API."""
+    return request.getfixturevalue(f"{request.param}_harness")  # type: ignore[no-any-return]
+
+
+async def test_slots_start_on_the_quarter_hour_unless_asked_otherwise(
+    hass: HomeAssistant, harness: CalDavHarness | GoogleHarness
+) -> None:
+    """Anna's call ends at 13:40: 13:45 by default, 13:40 with 0, 14:00 with 60."""
+    rooms = await setup_rooms(hass, harness)
+    call = event("call", "Call", at(7, 14, 13), at(7, 14, 13, 40))
+    await harness.provider.put_event(rooms.calendars["anna"], call)
+    await rooms.entry.runtime_data.coordinator.async_refresh()
+    window = {
+        "members": ["Anna"],
+        "duration": {"minutes": 45},
+        "start_date_time": "2025-07-14 13:00:00",
+        "end_date_time": "2025-07-14 20:00:00",
+    }
+
+    starts = [
+        (await find(hass, **window, **extra))["slots"][0]["start"]
+        for extra in ({}, {"granularity": 0}, {"granularity": 60})
+    ]
+
+    assert starts == [
+        "2025-07-14T13:45:00+02:00",
+        "2025-07-14T13:40:00+02:00",
+        "2025-07-14T14:00:00+02:00",
+    ]

@@ -235,3 +235,87 @@ async def test_a_room_with_a_member_or_calendar_is_refused(
             end_date_time="2025-07-22 14:00:00",
         )
     assert refused.value.translation_key == "not_a_room"
+
+
+async def test_moving_a_booking_onto_a_taken_time_is_refused(
+    hass: HomeAssistant, harness: CalDavHarness | GoogleHarness
+) -> None:
+    """update_event checks a room as create_event does; a booking never blocks itself."""
+    rooms = await setup_rooms(hass, harness, {"priority_marker": "[VIP]"})
+    made = await book(
+        hass,
+        room=ROOM_2,
+        summary="Budget review",
+        start_date_time="2025-07-22 10:00:00",
+        end_date_time="2025-07-22 11:00:00",
+    )
+    writes = rooms.writes()
+    with pytest.raises(ServiceValidationError) as refused:
+        await book(
+            hass,
+            "update_event",
+            room=ROOM_2,
+            event_id=made["event_id"],
+            start_date_time="2025-07-21 14:30:00",
+            end_date_time="2025-07-21 15:30:00",
+        )
+    assert refused.value.translation_key == "room_taken"
+    assert (refused.value.translation_placeholders or {})["booking"] == "Job Interviews"
+    assert rooms.writes() == writes, "a refused move writes nothing"
+    assert (await rooms.events(ROOM_2))["Budget review"].start == at(7, 22, 10)
+
+    # Over its own old time, half an hour later: nothing else is there.
+    moved = await book(
+        hass,
+        "update_event",
+        room=ROOM_2,
+        event_id=made["event_id"],
+        start_date_time="2025-07-22 10:30:00",
+        end_date_time="2025-07-22 11:30:00",
+    )
+    assert moved["cleared"]["deleted_overlapping_events"] == []
+    assert (await rooms.events(ROOM_2))["Budget review"].start == at(7, 22, 10, 30)
+
+
+async def test_a_booking_that_already_clashes_can_still_be_renamed(
+    hass: HomeAssistant, harness: CalDavHarness | GoogleHarness
+) -> None:
+    """The council overlaps Job Interviews on 14 July; retitling it moves nothing."""
+    rooms = await setup_rooms(hass, harness)
+    council = (await rooms.events(ROOM_2))["Workers Council Meeting"]
+    await book(
+        hass,
+        "update_event",
+        room=ROOM_2,
+        event_id=council.id,
+        summary="Works council",
+    )
+    assert "Works council" in await rooms.events(ROOM_2)
+
+
+async def test_a_booking_made_prioritised_by_an_update_takes_the_room(
+    hass: HomeAssistant, harness: CalDavHarness | GoogleHarness
+) -> None:
+    """Moved onto 21 July's interviews with the marker, it cancels that occurrence."""
+    rooms = await setup_rooms(hass, harness, {"priority_marker": "[VIP]"})
+    made = await book(
+        hass,
+        room=ROOM_2,
+        summary="Board meeting",
+        start_date_time="2025-07-22 10:00:00",
+        end_date_time="2025-07-22 11:00:00",
+    )
+    response = await book(
+        hass,
+        "update_event",
+        room=ROOM_2,
+        event_id=made["event_id"],
+        summary="[VIP] Board meeting",
+        start_date_time="2025-07-21 14:00:00",
+        end_date_time="2025-07-21 15:00:00",
+    )
+    [occurrence] = response["cleared"]["cancelled_overlapping_recurring_events"]
+    assert occurrence["event"]["start"] == "2025-07-21T14:00:00+02:00"
+    [cancelled] = (await rooms.events(ROOM_2))["Job Interviews"].overrides
+    assert cancelled.status is EventStatus.CANCELLED
+    assert cancelled.recurrence_id == at(7, 21, 14)

@@ -66,6 +66,7 @@ from .entity import SharedCalendarsEntity, async_remove_stale_entities
 from .event_fields import TEXT_LIMITS, check_length
 from .helpers import provider_errors
 from .providers.base import CalendarProvider, InvalidEvent, ProviderError
+from .room_booking import async_book_room
 from .room_options import Room
 
 PARALLEL_UPDATES = 0
@@ -104,7 +105,10 @@ async def async_setup_entry(
             coordinator.remember_calendar_name(ref, info.name)
     group: list[SharedCalendarsCalendarEntity] = [
         EveryoneCalendarEntity(coordinator),
-        *(RoomCalendarEntity(coordinator, room) for room in coordinator.rooms),
+        *(
+            RoomCalendarEntity(coordinator, room, infos.get(room.ref.key))
+            for room in coordinator.rooms
+        ),
     ]
     async_add_entities(group)
     unique_ids = [entity.unique_id for entity in group]
@@ -341,67 +345,20 @@ class CombinedCalendarEntity(SharedCalendarsCalendarEntity):
         return calendar.events.values() if calendar is not None else ()
 
 
-class RoomCalendarEntity(SharedCalendarsCalendarEntity):
-    """A room's calendar, its bookings as the last cycle saw them."""
+class WritableCalendarEntity(SharedCalendarsCalendarEntity):
+    """A calendar of its own (a member's source, a room) that events can be written to."""
 
-    def __init__(self, coordinator: SharedCalendarsCoordinator, room: Room) -> None:
-        """Name the entity after the room."""
-        super().__init__(
-            coordinator,
-            ROOM,
-            calendars=(room.ref,),
-            unique_key=f"room_{room.ref.key}",
-        )
-        self._ref = room.ref
-        self._attr_translation_placeholders = {"room": room.name}
-        self._object_id = f"{coordinator.config_entry.title} {room.name}"
+    _ref: CalendarRef
+    calendar_name: str
 
-    @override
-    def _events(self) -> Iterable[Event]:
-        calendar = self.coordinator.state.calendars.get(self._ref.key)
-        return calendar.events.values() if calendar is not None else ()
-
-
-class SourceCalendarEntity(SharedCalendarsCalendarEntity):
-    """One of a member's own calendars; events can be changed where the account may."""
-
-    def __init__(
-        self,
-        coordinator: SharedCalendarsCoordinator,
-        member: Member,
-        ref: CalendarRef,
-        info: CalendarInfo | None,
-    ) -> None:
-        """Name the entity after the calendar; offer changes unless it is read only.
-
-        "Anna's Personal" for Anna's "Personal"; a name that already names her,
-        such as "Anna's calendar", is shown as it is.
-        """
-        super().__init__(
-            coordinator,
-            SOURCE,
-            member=member,
-            calendars=(ref,),
-            unique_key=f"source_{ref.key}",
-        )
-        self._ref = ref
-        self.calendar_name = info.name if info else coordinator.calendar_label(ref)
-        rest = name_under_member(self.calendar_name, member.name)
-        if rest != self.calendar_name:
-            self._attr_translation_key = SOURCE_NAMED_AFTER_MEMBER
-        self._attr_translation_placeholders = {
-            "member": member.name,
-            "calendar": self.calendar_name,
-        }
-        self._object_id = f"{member.name} {rest or 'calendar'}"
+    def _offer_changes(self, info: CalendarInfo | None) -> None:
+        """Offer creating, changing and deleting events unless the account may not."""
         if info is None or info.writable:
             self._attr_supported_features = (
                 CalendarEntityFeature.CREATE_EVENT
                 | CalendarEntityFeature.UPDATE_EVENT
                 | CalendarEntityFeature.DELETE_EVENT
             )
-        if info is not None and info.color:
-            self._attr_initial_color = info.color
 
     @override
     def _events(self) -> Iterable[Event]:
@@ -535,12 +492,12 @@ class SourceCalendarEntity(SharedCalendarsCalendarEntity):
         return original
 
     async def _async_write(self, *events: Event) -> None:
-        with self._provider_errors():
-            stored = [
-                await self._provider.put_event(self._ref.calendar_id, event)
-                for event in events
-            ]
+        stored = [await self._async_put(event) for event in events]
         await self._async_written(changed=tuple(stored))
+
+    async def _async_put(self, event: Event) -> Event:
+        with self._provider_errors():
+            return await self._provider.put_event(self._ref.calendar_id, event)
 
     async def _async_written(
         self, *, changed: tuple[Event, ...] = (), deleted: tuple[str, ...] = ()
@@ -560,6 +517,78 @@ class SourceCalendarEntity(SharedCalendarsCalendarEntity):
             )
             self.coordinator.async_update_listeners()
         await self.coordinator.async_request_refresh()
+
+
+class RoomCalendarEntity(WritableCalendarEntity):
+    """A room's calendar, its bookings as the last cycle saw them.
+
+    A booking made or moved here is checked as the event actions check one given
+    a room: refused where the room is taken, unless it is prioritised.
+    """
+
+    def __init__(
+        self,
+        coordinator: SharedCalendarsCoordinator,
+        room: Room,
+        info: CalendarInfo | None,
+    ) -> None:
+        """Name the entity after the room; offer bookings unless it is read only."""
+        super().__init__(
+            coordinator,
+            ROOM,
+            calendars=(room.ref,),
+            unique_key=f"room_{room.ref.key}",
+        )
+        self._room = room
+        self._ref = room.ref
+        self.calendar_name = room.name
+        self._attr_translation_placeholders = {"room": room.name}
+        self._object_id = f"{coordinator.config_entry.title} {room.name}"
+        self._offer_changes(info)
+
+    @override
+    async def _async_write(self, *events: Event) -> None:
+        stored, _ = await async_book_room(
+            self.coordinator, self._room, events, self._async_put
+        )
+        await self._async_written(changed=tuple(stored))
+
+
+class SourceCalendarEntity(WritableCalendarEntity):
+    """One of a member's own calendars; events can be changed where the account may."""
+
+    def __init__(
+        self,
+        coordinator: SharedCalendarsCoordinator,
+        member: Member,
+        ref: CalendarRef,
+        info: CalendarInfo | None,
+    ) -> None:
+        """Name the entity after the calendar; offer changes unless it is read only.
+
+        "Anna's Personal" for Anna's "Personal"; a name that already names her,
+        such as "Anna's calendar", is shown as it is.
+        """
+        super().__init__(
+            coordinator,
+            SOURCE,
+            member=member,
+            calendars=(ref,),
+            unique_key=f"source_{ref.key}",
+        )
+        self._ref = ref
+        self.calendar_name = info.name if info else coordinator.calendar_label(ref)
+        rest = name_under_member(self.calendar_name, member.name)
+        if rest != self.calendar_name:
+            self._attr_translation_key = SOURCE_NAMED_AFTER_MEMBER
+        self._attr_translation_placeholders = {
+            "member": member.name,
+            "calendar": self.calendar_name,
+        }
+        self._object_id = f"{member.name} {rest or 'calendar'}"
+        self._offer_changes(info)
+        if info is not None and info.color:
+            self._attr_initial_color = info.color
 
 
 def _fields(values: dict[str, Any]) -> dict[str, Any]:

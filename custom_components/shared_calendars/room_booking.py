@@ -16,17 +16,17 @@ both take the same time.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.util import dt as dt_util
 
 from .const import CLEAR_WINDOW, DOMAIN
-from .engine.booking import check_booking, with_changes
+from .engine.booking import BookingCheck, check_booking, with_changes
 from .engine.content import instant, shown_end
-from .engine.model import DateOrDateTime, Event
-from .engine.overlaps import Clash
+from .engine.model import DateOrDateTime, Event, resource_of
+from .engine.overlaps import Clash, ClearPlan, Priority
 from .helpers import failed, provider_errors, refused
 from .providers.base import CursorExpired, ProviderError
 from .room_clearing import RoomsReport, async_carry_out
@@ -92,31 +92,71 @@ def _taken(room: Room, clash: Clash, zone: tzinfo) -> Exception:
     return refused("room_taken", **where)
 
 
+def _check(
+    now: list[Event],
+    written: Sequence[Event],
+    zone: tzinfo,
+    priority: Priority,
+) -> BookingCheck:
+    """Check each event written against the room as it will be once all are.
+
+    A series split in two (its head kept, its tail a new event) is one change:
+    the tail is checked against the head, not against the series it was cut from.
+    """
+    replaced = {resource_of(event.id) for event in written}
+    in_the_way: list[Clash] = []
+    deleted: list[Clash] = []
+    cancelled: list[Clash] = []
+    for event in written:
+        mine = resource_of(event.id)
+        room = [
+            booking
+            for booking in now
+            if resource_of(booking.id) not in replaced - {mine}
+        ]
+        room.extend(other for other in written if other is not event)
+        start, end = _span(event, zone)
+        check = check_booking(room, event, start, end, zone=zone, priority=priority)
+        in_the_way.extend(check.in_the_way)
+        deleted.extend(check.takes.deleted)
+        cancelled.extend(check.takes.cancelled_occurrences)
+    if in_the_way:
+        return BookingCheck(in_the_way=tuple(in_the_way))
+    return BookingCheck(
+        takes=ClearPlan(deleted=tuple(deleted), cancelled_occurrences=tuple(cancelled))
+    )
+
+
 async def async_book_room(
     coordinator: SharedCalendarsCoordinator,
     room: Room,
-    event: Event,
+    events: Sequence[Event],
     put: Callable[[Event], Awaitable[Event]],
-) -> tuple[Event, dict[str, Any]]:
-    """Write a booking with `put` unless the room is taken; return it and what it took.
+) -> tuple[list[Event], dict[str, Any]]:
+    """Write bookings with `put`, in order, unless the room is taken.
 
-    What it took is reported in the shape of `clear_overlaps`' answer.
+    Returns them as written and what they took, in the shape of `clear_overlaps`'
+    answer. Where a prioritised booking was written but clearing what it took
+    failed, the translated error says so: the booking stays, and each booking
+    removed by then was announced.
     """
     zone = dt_util.get_default_time_zone()
+    priority = priority_in(coordinator.config_entry.options)
     async with _lock(coordinator, room):
-        events = await _async_bookings_now(coordinator, room)
-        start, end = _span(event, zone)
-        priority = priority_in(coordinator.config_entry.options)
-        check = check_booking(events, event, start, end, zone=zone, priority=priority)
+        now = await _async_bookings_now(coordinator, room)
+        check = _check(now, events, zone, priority)
         if check.in_the_way:
             raise _taken(room, check.in_the_way[0], zone)
-        stored = await put(event)
+        stored = [await put(event) for event in events]
         if not check.takes.empty:
             try:
                 await async_carry_out(coordinator, room, check.takes)
             except ProviderError as err:
                 raise failed(
-                    "rooms_not_cleared", rooms=room.name, error=str(err)
+                    "booked_but_not_cleared",
+                    booking=stored[-1].summary,
+                    room=room.name,
+                    error=str(err),
                 ) from err
     report = RoomsReport(dry_run=False, plans=[(room, check.takes)])
     return stored, report.response(zone)

@@ -6,7 +6,8 @@ busy (events that are not free and not cancelled, occurrences of series
 included, all-day events only when they are busy); members are free only within
 their working hours (member options, 08:00-20:00 unless set) unless the call
 turns them off. Rooms have no hours of their own: a search of rooms alone keeps
-to the default hours.
+to the default hours. Slots start on the quarter hour unless the call asks for
+another granularity (0: at the first free minute).
 """
 
 from __future__ import annotations
@@ -38,12 +39,16 @@ ATTR_ROOMS = "rooms"
 ATTR_DURATION = "duration"
 ATTR_WORKING_HOURS = "working_hours"
 ATTR_LIMIT = "limit"
+ATTR_GRANULARITY = "granularity"
 
 SEARCH_SPAN = timedelta(days=14)
 """How far ahead a search looks unless the call says otherwise."""
 MAX_SEARCH_SPAN = timedelta(days=62)
 """The longest search, as for `get_free_busy`."""
 MAX_LIMIT = 50
+DEFAULT_GRANULARITY = 15
+"""Minutes: slots start on the quarter hour, as people set meetings; 0 rounds not."""
+MAX_GRANULARITY = 240
 
 # A date alone (YAML, a template) is the first moment of that day.
 _MOMENT = probatio.Any(cv.datetime, cv.date)
@@ -61,6 +66,9 @@ FIND_FREE_TIME_SCHEMA = probatio.Schema(
         probatio.Optional(ATTR_WORKING_HOURS, default=True): cv.boolean,
         probatio.Optional(ATTR_LIMIT, default=1): probatio.All(
             probatio.Coerce(int), probatio.Range(min=1, max=MAX_LIMIT)
+        ),
+        probatio.Optional(ATTR_GRANULARITY, default=DEFAULT_GRANULARITY): probatio.All(
+            probatio.Coerce(int), probatio.Range(min=0, max=MAX_GRANULARITY)
         ),
     }
 )
@@ -143,6 +151,9 @@ async def async_find_free_time(call: ServiceCall) -> ServiceResponse:
         call.data[ATTR_DURATION],
         zone=zone,
         limit=call.data[ATTR_LIMIT],
+        granularity=timedelta(minutes=minutes)
+        if (minutes := call.data[ATTR_GRANULARITY])
+        else None,
     )
     synced = coordinator.last_synced
     return {

@@ -137,6 +137,7 @@ UPDATE_EVENT_SCHEMA = TARGET_SCHEMA.extend(
         probatio.Required(ATTR_EVENT_ID): cv.string,
         probatio.Optional(ATTR_SUMMARY): cv.string,
         **EVENT_FIELDS,
+        **ROOM_FIELD,
     }
 )
 
@@ -307,8 +308,8 @@ async def _put_new(target: _Target, event: Event) -> tuple[Event, dict[str, Any]
     """
     if target.room is None:
         return await _put(target, event), {}
-    stored, taken = await async_book_room(
-        target.coordinator, target.room, event, lambda booking: _put(target, booking)
+    [stored], taken = await async_book_room(
+        target.coordinator, target.room, (event,), lambda booking: _put(target, booking)
     )
     return stored, {"cleared": taken}
 
@@ -359,7 +360,10 @@ async def _async_create_event(call: ServiceCall) -> ServiceResponse:
 
 
 async def _async_update_event(call: ServiceCall) -> ServiceResponse:
-    """Change the given fields of an event in a member's source calendar."""
+    """Change the given fields of an event in a member's source calendar or a room.
+
+    A booking moved in its room is checked as a new one is (see `room_booking`).
+    """
     fields = event_fields(call.data)
     wanted = _event_id(call)
     target = _target(call)
@@ -374,9 +378,13 @@ async def _async_update_event(call: ServiceCall) -> ServiceResponse:
     if existing.recurrence_id is not None:
         raise refused("event_is_occurrence", event_id=existing.id)
     event = compose(fields, event_id=existing.id, existing=existing, complete=False)
-    stored = await _put(target, event)
+    stored, taken = await _put_new(target, event)
     await target.coordinator.async_request_refresh()
-    return {"event_id": stored.id, "calendar_id": target.calendar.calendar_id}
+    return {
+        "event_id": stored.id,
+        "calendar_id": target.calendar.calendar_id,
+        **taken,
+    }
 
 
 async def _async_delete_event(call: ServiceCall) -> ServiceResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from custom_components.shared_calendars.engine.booking import (
@@ -138,3 +139,54 @@ def test_a_series_booking_meets_every_occurrence_in_its_span() -> None:
         priority=VIP,
     )
     assert [clash.booking.name for clash in found.in_the_way] == ["held"]
+
+
+def test_an_unchanged_time_is_not_checked_again_but_a_moved_one_is() -> None:
+    """A clash the booking already had does not refuse a new title; a move is checked.
+
+    "new" already overlaps "held" (say both were written behind the integration's
+    back); retitling it keeps its time and meets nothing, moving it meets "held".
+    """
+    held = booking("held", at(14, 10), at(14, 12), at(1, 8, 1))
+    old = booking("new", *NEW_AT, at(1, 8, 2))
+    assert check(_new("Renamed"), held, old).in_the_way == ()
+    moved = booking("new", at(14, 11), at(14, 13), None)
+    found = check_booking(
+        [held, old], moved, at(14, 11), at(14, 13), zone=BERLIN, priority=VIP
+    )
+    assert [clash.booking.name for clash in found.in_the_way] == ["held"]
+
+
+def test_prioritising_a_booking_checks_its_time_again() -> None:
+    """Adding the marker to a booking makes it take the room from what it overlaps."""
+    held = booking("held", *NEW_AT, at(1, 8, 1))
+    old = booking("new", *NEW_AT, at(1, 8, 2))
+    assert _names(check(_new("[VIP] Planning"), held, old))["deleted"] == ["held"]
+
+
+def test_a_series_changed_in_one_occurrence_is_checked_there_alone() -> None:
+    """Moving 21 July of a weekly series meets only what is at its new time.
+
+    Its 14 July occurrence already overlapped "held": not the change's doing.
+    """
+    held = booking("held", at(14, 10), at(14, 11), at(1, 8, 1))
+    later = booking("later", at(21, 15), at(21, 16), at(1, 8, 1))
+    rule = {"rrule": "FREQ=WEEKLY;COUNT=3"}
+    series = booking("new", at(7, 10), at(7, 11), at(1, 8, 2), **rule)
+    moved = replace(
+        series,
+        overrides=(
+            booking(
+                "new",
+                at(21, 15),
+                at(21, 16),
+                None,
+                recurrence_id=at(21, 10),
+            ),
+        ),
+    )
+    span = (at(7, 10), datetime(2025, 9, 1, tzinfo=BERLIN))
+    found = check_booking(
+        [held, later, series], moved, *span, zone=BERLIN, priority=VIP
+    )
+    assert [clash.booking.name for clash in found.in_the_way] == ["later"]

@@ -314,3 +314,127 @@ def test_slots_are_free_and_none_earlier_was_skipped(
         while moment + duration <= end:
             assert not _is_free(attendees, moment, moment + duration)
             moment += STEP
+
+
+# ------------------------------------------------------------------ granularity
+
+FIVE = timedelta(minutes=5)
+KOLKATA = ZoneInfo("Asia/Kolkata")
+
+
+def test_slots_start_on_the_quarter_hour_after_a_meeting_that_ends_off_it() -> None:
+    """Busy until 10:50: the next slots start at 11:00 and, after 45 min, 12:00."""
+    start, end = _berlin(6, 1, 9), _berlin(6, 1, 14)
+    anna = _attendee([_event(_berlin(6, 1, 9), _berlin(6, 1, 10, 50))], start, end)
+    slots = free_slots(
+        [anna],
+        start,
+        end,
+        timedelta(minutes=45),
+        zone=BERLIN,
+        limit=2,
+        granularity=timedelta(minutes=15),
+    )
+    assert [(slot.start, slot.end) for slot in slots] == [
+        (_berlin(6, 1, 11), _berlin(6, 1, 11, 45)),
+        (_berlin(6, 1, 11, 45), _berlin(6, 1, 12, 30)),
+    ]
+    [exact] = free_slots([anna], start, end, HOUR, zone=BERLIN)
+    assert exact.start == _berlin(6, 1, 10, 50), "without a granularity, at once"
+
+
+def test_the_quarter_hours_are_the_local_clocks_in_a_half_hour_zone() -> None:
+    """In Kolkata (UTC+5:30), 10:07 local is rounded to 10:15 local."""
+    start = datetime(2026, 6, 1, 10, 7, tzinfo=KOLKATA)
+    [slot] = free_slots(
+        [],
+        start,
+        start + HOUR,
+        HOUR / 2,
+        zone=KOLKATA,
+        granularity=timedelta(minutes=15),
+    )
+    assert slot.start == datetime(2026, 6, 1, 10, 15, tzinfo=KOLKATA)
+
+
+def test_rounding_in_the_hour_the_clocks_go_back_stays_in_that_hour() -> None:
+    """25 October 2026, 02:10 the second time (CET): the slot is 02:15 CET, not CEST."""
+    second = datetime(2026, 10, 25, 2, 10, tzinfo=BERLIN, fold=1)
+    [slot] = free_slots(
+        [],
+        second,
+        second + HOUR,
+        HOUR / 4,
+        zone=BERLIN,
+        granularity=timedelta(minutes=15),
+    )
+    assert slot.start.astimezone(UTC) == datetime(2026, 10, 25, 1, 15, tzinfo=UTC)
+
+
+def _on_grid(moment: datetime, granularity: timedelta) -> bool:
+    local = moment.astimezone(BERLIN)
+    minutes = local.hour * 60 + local.minute
+    return local.second == 0 and minutes % (granularity // timedelta(minutes=1)) == 0
+
+
+_fine_periods = st.tuples(
+    st.integers(min_value=0, max_value=SPAN * 3), st.integers(1, 120)
+).map(
+    lambda pair: BusyPeriod(
+        start=ORIGIN + pair[0] * FIVE, end=ORIGIN + (pair[0] + pair[1]) * FIVE
+    )
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    busy=st.lists(st.lists(_fine_periods, max_size=8), min_size=1, max_size=3),
+    first=st.integers(min_value=0, max_value=SPAN * 3 // 2),
+    steps=st.integers(min_value=1, max_value=SPAN * 3 // 2),
+    length=st.integers(min_value=1, max_value=36),
+    limit=st.integers(min_value=1, max_value=4),
+    minutes=st.sampled_from([10, 15, 30, 60]),
+)
+def test_rounded_slots_are_free_on_the_grid_and_none_earlier_was_skipped(
+    busy: list[list[BusyPeriod]],
+    first: int,
+    steps: int,
+    length: int,
+    limit: int,
+    minutes: int,
+) -> None:
+    """Busy times on a five-minute grid: slots start on the coarser one, none missed."""
+    attendees = [Attendee(busy=tuple(periods)) for periods in busy]
+    granularity = timedelta(minutes=minutes)
+    start = ORIGIN + first * FIVE
+    end = start + steps * FIVE
+    duration = length * FIVE
+
+    slots = free_slots(
+        attendees,
+        start,
+        end,
+        duration,
+        zone=BERLIN,
+        limit=limit,
+        granularity=granularity,
+    )
+
+    assert len(slots) <= limit
+    searched_from = start
+    for slot in slots:
+        assert _on_grid(slot.start, granularity)
+        assert start <= slot.start and slot.end <= end
+        assert _is_free(attendees, slot.start, slot.end)
+        moment = searched_from
+        while moment < slot.start:
+            if _on_grid(moment, granularity):
+                assert not _is_free(attendees, moment, moment + duration)
+            moment += FIVE
+        searched_from = slot.end.astimezone(UTC)
+    if len(slots) < limit:
+        moment = searched_from
+        while moment + duration <= end:
+            if _on_grid(moment, granularity):
+                assert not _is_free(attendees, moment, moment + duration)
+            moment += FIVE

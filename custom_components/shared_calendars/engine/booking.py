@@ -59,11 +59,28 @@ def check_booking(
 ) -> BookingCheck:
     """Return what the new booking's occurrences in [start, end) meet in the room.
 
-    An event with the new booking's id is the version it replaces and meets nothing.
+    An event of the new booking's resource is the version it replaces and meets
+    nothing. An occurrence it keeps as that version had it (same times, same
+    priority) is not checked again: changing a title, or one occurrence of a
+    series, is never refused for a clash the booking already had.
     """
-    wanted = bookings([new], start, end, zone, priority)
+    own = resource_of(new.id)
+    earlier = [event for event in events if resource_of(event.id) == own]
+    kept = {
+        (booking.start, booking.end, booking.prioritised)
+        for booking in bookings(earlier, start, end, zone, priority)
+    }
+    wanted = [
+        booking
+        for booking in bookings([new], start, end, zone, priority)
+        if (booking.start, booking.end, booking.prioritised) not in kept
+    ]
     held = bookings(
-        [event for event in events if event.id != new.id], start, end, zone, priority
+        [event for event in events if resource_of(event.id) != own],
+        start,
+        end,
+        zone,
+        priority,
     )
     in_the_way: list[Clash] = []
     losers: list[Clash] = []

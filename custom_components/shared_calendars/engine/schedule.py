@@ -4,8 +4,10 @@ Each attendee (a member or a room) is busy in their `BusyPeriod`s (see
 `occurrences.busy_periods`) and, when they keep working hours, outside them too.
 Slots are placed greedily: the first one starts at the earliest moment from which
 everyone is free for the whole duration, each next one at the earliest such
-moment not before the previous slot ends. Working hours are wall-clock times in
-the given zone, so a day that changes to or from daylight saving time keeps them.
+moment not before the previous slot ends. With a granularity, a slot starts only
+on the local clock's multiples of it (counted from midnight: :00, :15, :30, :45
+for 15 minutes). Working hours are wall-clock times in the given zone, so a day
+that changes to or from daylight saving time keeps them.
 Pure: no I/O, no Home Assistant.
 """
 
@@ -100,6 +102,28 @@ def _free(
     )
 
 
+def aligned(moment: datetime, granularity: timedelta | None, zone: tzinfo) -> datetime:
+    """Return the first start at or after `moment` on the granularity, in UTC.
+
+    Counted on the local clock from midnight, so that 15 minutes gives :00, :15,
+    :30 and :45 in a zone half an hour off UTC too. A start the clock skips (the
+    change to summer time) is the same moment after the jump.
+    """
+    moment = moment.astimezone(UTC)
+    if granularity is None:
+        return moment
+    local = moment.astimezone(zone)
+    wall = local.replace(tzinfo=None)
+    midnight = wall.replace(hour=0, minute=0, second=0, microsecond=0)
+    steps = -((midnight - wall) // granularity)  # rounded up
+    start = (midnight + steps * granularity).replace(tzinfo=zone, fold=local.fold)
+    found = start.astimezone(UTC)
+    # Falling back, a wall time read in the earlier hour may lie before `moment`.
+    while found < moment:
+        found += granularity
+    return found
+
+
 def free_slots(
     attendees: Iterable[Attendee],
     start: datetime,
@@ -108,8 +132,12 @@ def free_slots(
     *,
     zone: tzinfo,
     limit: int = 1,
+    granularity: timedelta | None = None,
 ) -> list[Slot]:
-    """Return up to `limit` slots of `duration` in [start, end) when all are free."""
+    """Return up to `limit` slots of `duration` in [start, end) when all are free.
+
+    With `granularity`, slots start only on its multiples (see `aligned`).
+    """
     if duration <= timedelta(0) or limit < 1:
         return []
     start, end = start.astimezone(UTC), end.astimezone(UTC)
@@ -128,7 +156,7 @@ def free_slots(
     slots: list[Slot] = []
     for free in _free(blocked, start, end):
         # In UTC: an aware local time plus an hour is an hour on the wall clock.
-        begin = free.start
+        begin = aligned(free.start, granularity, zone)
         while begin + duration <= free.end:
             finish = begin + duration
             slots.append(
@@ -136,5 +164,5 @@ def free_slots(
             )
             if len(slots) == limit:
                 return slots
-            begin += duration
+            begin = aligned(finish, granularity, zone)
     return slots
