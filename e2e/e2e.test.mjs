@@ -42,6 +42,8 @@ const DANAS_EVENT = 'Bouldering'; // every Monday, in Dana's calendar
 const GRANDPAS_EVENT = 'Grandpa: Garden centre'; // tomorrow, in "Grandpa's calendar"
 const GRANDPAS_COMBINED = 'Grandpa: everyone';
 const ANNAS_EVENT = 'Anna: Dentist'; // in three days, in Anna's CalDAV calendar
+const ROOM = /Meeting room Spree$/; // the Family group's room calendar entity
+const ROOM_BOOKING = 'Sprint planning'; // tomorrow, in the meeting room's calendar
 
 const SECOND = 1000;
 let browser;
@@ -222,14 +224,19 @@ step('adds two members through the "Add member" dialog', async () => {
   }
 });
 
-/** In the calendar panel, show only the calendar `shown`; wait until `title` is in it. */
+/**
+ * In the calendar panel, show only the calendar `shown` (its name, or a RegExp of it);
+ * wait until an event whose title matches `title` is in it.
+ */
 async function showOnly(shown, title) {
   const panel = page.locator('ha-panel-calendar');
-  await panel.getByRole('menuitemcheckbox', { name: shown, exact: true }).waitFor();
+  // '- menuitemcheckbox "Dana's combined calendar" [checked]'
+  const nameOf = (snapshot) => snapshot.replace(' [checked]', '').trim();
+  const target = panel.getByRole('menuitemcheckbox', { name: shown, exact: true });
+  const wanted = nameOf(await target.ariaSnapshot());
   for (const item of await panel.getByRole('menuitemcheckbox').all()) {
-    // '- menuitemcheckbox "Dana's combined calendar" [checked]'
     const snapshot = await item.ariaSnapshot();
-    if (snapshot.includes('[checked]') !== snapshot.includes(`"${shown}"`)) {
+    if (snapshot.includes('[checked]') !== (nameOf(snapshot) === wanted)) {
       await item.click();
     }
   }
@@ -256,4 +263,10 @@ step("shares Grandpa's Local Calendar with the family, and theirs with him", asy
   // (the Local Calendar integration's own entity, not one of the group's).
   const panel = await showOnly(GRANDPAS_COMBINED, ANNAS_EVENT);
   assert.equal(await panel.getByRole('button', { name: /Garden centre/ }).count(), 0);
+});
+
+step("shows the meeting room's bookings in its room calendar", async () => {
+  // The demo made the meeting room a room calendar (the group's options): the
+  // group's entity shows its bookings as the last sync read them.
+  await showOnly(ROOM, ROOM_BOOKING);
 });
