@@ -5,7 +5,8 @@
 // As a person would: log in, look at the demo's dashboard, add a second group
 // ("Friends") through Settings > Devices & services > Add integration with the
 // demo's second CalDAV login, add its two members through the "Add member" dialog,
-// and find one member's event in the other's combined calendar in the calendar panel.
+// and find one member's event in the other's combined calendar in the calendar panel;
+// then the same for the demo's Grandpa, whose calendars are Local Calendars.
 // Screenshots of the dashboard, the setup dialog and the combined calendar go to
 // $SCREENSHOTS; on a failure, a screenshot of the page goes to $E2E_ARTIFACTS.
 //
@@ -37,6 +38,12 @@ const MEMBERS = [
 ];
 const ELIS_EVENT = "Dinner at Eli's"; // today, in Eli's calendar
 const DANAS_EVENT = 'Bouldering'; // every Monday, in Dana's calendar
+// The Family group's Grandpa keeps his events in Local Calendars (scripts/demo_local.py).
+const GRANDPAS_EVENT = 'Grandpa: Garden centre'; // tomorrow, in "Grandpa's calendar"
+const GRANDPAS_COMBINED = 'Grandpa: everyone';
+const ANNAS_EVENT = 'Anna: Dentist'; // in three days, in Anna's CalDAV calendar
+const ROOM = /Meeting room Spree$/; // the Family group's room calendar entity
+const ROOM_BOOKING = 'Sprint planning'; // tomorrow, in the meeting room's calendar
 
 const SECOND = 1000;
 let browser;
@@ -134,13 +141,14 @@ step('logs in and shows the demo dashboard', async () => {
   // The demo made its dashboard the default panel.
   await page.waitForURL(/\/shared-calendars\//);
   await page.getByRole('heading', { name: 'Sync' }).waitFor();
-  for (const member of ['Anna', 'Ben', 'Cleo']) {
+  for (const member of ['Anna', 'Ben', 'Cleo', 'Grandpa']) {
     await page.getByRole('heading', { name: member }).waitFor();
   }
   // The combined calendars are filled: Anna's holds Ben's and Cleo's events.
   await eventually('the combined calendars show copies', async () => {
     assert.ok((await page.getByText(/^Ben: /).count()) > 0, 'no copy of an event of Ben');
     assert.ok((await page.getByText(/^Cleo: /).count()) > 0, 'no copy of an event of Cleo');
+    assert.ok((await page.getByText(/^Grandpa: /).count()) > 0, 'no copy of an event of Grandpa');
   });
   await page.getByText('Sync now').waitFor();
   await page.setViewportSize({ width: 1440, height: 1100 });
@@ -216,24 +224,49 @@ step('adds two members through the "Add member" dialog', async () => {
   }
 });
 
-step("shows Eli's event in Dana's combined calendar in the calendar panel", async () => {
-  await page.getByRole('link', { name: 'Calendar', exact: true }).click();
+/**
+ * In the calendar panel, show only the calendar `shown` (its name, or a RegExp of it);
+ * wait until an event whose title matches `title` is in it.
+ */
+async function showOnly(shown, title) {
   const panel = page.locator('ha-panel-calendar');
-  const shown = "Dana's combined calendar";
-  await panel.getByRole('menuitemcheckbox', { name: shown }).waitFor();
-  // Only Dana's combined calendar: what the sync copied for her.
+  // '- menuitemcheckbox "Dana's combined calendar" [checked]'
+  const nameOf = (snapshot) => snapshot.replace(' [checked]', '').trim();
+  const target = panel.getByRole('menuitemcheckbox', { name: shown, exact: true });
+  const wanted = nameOf(await target.ariaSnapshot());
   for (const item of await panel.getByRole('menuitemcheckbox').all()) {
-    // '- menuitemcheckbox "Dana's combined calendar" [checked]'
     const snapshot = await item.ariaSnapshot();
-    if (snapshot.includes('[checked]') !== snapshot.includes(`"${shown}"`)) {
+    if (snapshot.includes('[checked]') !== (nameOf(snapshot) === wanted)) {
       await item.click();
     }
   }
-  await eventually(`${ELIS_EVENT} in ${shown}`, async () => {
+  await eventually(`${title} in ${shown}`, async () => {
     await panel.getByRole('button', { name: 'Refresh' }).click();
-    await panel.getByRole('button', { name: new RegExp(ELIS_EVENT) }).first().waitFor({ timeout: 5 * SECOND });
+    await panel.getByRole('button', { name: new RegExp(title) }).first().waitFor({ timeout: 5 * SECOND });
   });
+  return panel;
+}
+
+step("shows Eli's event in Dana's combined calendar in the calendar panel", async () => {
+  await page.getByRole('link', { name: 'Calendar', exact: true }).click();
+  // Only Dana's combined calendar: what the sync copied for her.
+  const panel = await showOnly("Dana's combined calendar", ELIS_EVENT);
   // Dana's own events are not copied back to her (receive own events is off).
   assert.equal(await panel.getByRole('button', { name: new RegExp(DANAS_EVENT) }).count(), 0);
   await page.screenshot({ path: path.join(SCREENSHOTS, 'combined-calendar.png') });
+});
+
+step("shares Grandpa's Local Calendar with the family, and theirs with him", async () => {
+  // His event, from a Local Calendar, copied to a CalDAV combined calendar ...
+  await showOnly("Anna's combined calendar", GRANDPAS_EVENT);
+  // ... and Anna's, from CalDAV, copied into his Local Calendar "Grandpa: everyone"
+  // (the Local Calendar integration's own entity, not one of the group's).
+  const panel = await showOnly(GRANDPAS_COMBINED, ANNAS_EVENT);
+  assert.equal(await panel.getByRole('button', { name: /Garden centre/ }).count(), 0);
+});
+
+step("shows the meeting room's bookings in its room calendar", async () => {
+  // The demo made the meeting room a room calendar (the group's options): the
+  // group's entity shows its bookings as the last sync read them.
+  await showOnly(ROOM, ROOM_BOOKING);
 });

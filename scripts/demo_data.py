@@ -8,7 +8,8 @@ Run it with the Python of the Home Assistant venv (scripts/demo does):
   setup HA_URL USER PASSWORD CALDAV_URL
                                    set the Family group up in a running Home Assistant the
                                    way the UI does (config-flow and subentry-flow REST API),
-                                   sync it once and make the dashboard; skips what exists
+                                   with Grandpa's Local Calendars (demo_local.py), sync it
+                                   once and make the dashboard; skips what exists
 
 The CalDAV server has two logins. `family` reaches Anna's, Ben's and Cleo's calendars
 (each a personal calendar and a combined one) and a meeting room's; the demo's Family
@@ -32,6 +33,7 @@ import urllib.request
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
+import demo_local
 import ha_config
 
 DOMAIN = "shared_calendars"
@@ -155,6 +157,10 @@ FAMILY: tuple[Member, ...] = (
         sharing={"title_prefix": "Cleo: "},
     ),
 )
+
+
+MEMBER_NAMES: tuple[str, ...] = (*(member.name for member in FAMILY), demo_local.MEMBER)
+"""Everyone in the Family group: Grandpa's calendars are Local Calendars (demo_local)."""
 
 
 def _at(day: date, hour: int, minute: int = 0, zone: ZoneInfo = BERLIN) -> datetime:
@@ -827,12 +833,12 @@ def dashboard(entities: Mapping[tuple[str, str], str]) -> dict[str, Any]:
             "cards": [
                 {
                     "type": "heading",
-                    "heading": member.name,
+                    "heading": member,
                     "icon": "mdi:account",
                     "badges": [
                         {
                             "type": "entity",
-                            "entity": entity(member.name, "busy"),
+                            "entity": entity(member, "busy"),
                             "show_state": True,
                             "show_icon": True,
                         }
@@ -840,20 +846,20 @@ def dashboard(entities: Mapping[tuple[str, str], str]) -> dict[str, Any]:
                 },
                 {
                     "type": "tile",
-                    "entity": entity(member.name, "next_event_title"),
+                    "entity": entity(member, "next_event_title"),
                     "name": "Next",
                     "grid_options": {"columns": "full"},
                 },
                 {
                     "type": "calendar",
                     "title": "Combined calendar",
-                    "entities": [entity(member.name, "combined")],
+                    "entities": [entity(member, "combined")],
                     "initial_view": "listWeek",
                     "grid_options": {"columns": "full", "rows": 8},
                 },
             ],
         }
-        for member in FAMILY
+        for member in MEMBER_NAMES
     ]
     sections.append(
         {
@@ -985,19 +991,23 @@ def setup(url: str, user: str, password: str, caldav_url: str) -> None:
     else:
         entry_id = entry["entry_id"]
     subentries = _members(url, token, entry_id)
+    # Each change reloads the group; a change made while it is still setting up
+    # cancels that setup (an error in the log), so wait as the UI's user would.
     for member in FAMILY:
         if member.name not in subentries.values():
+            _wait_loaded(url, token, entry_id)
             _add_member(url, token, entry_id, member)
+    _wait_loaded(url, token, entry_id)
+    demo_local.setup(url, token, entry_id, subentries)
     subentries = _members(url, token, entry_id)
     if not _has_rooms(url, token, entry_id):
+        _wait_loaded(url, token, entry_id)
         _add_room(url, token, entry_id)
     # The action the Sync now button runs, with its report as the response. The
     # group reloads after each member added; until it is back, the action fails.
     deadline = clock.monotonic() + 60
     while True:
-        state = ha_config.wait_loaded(url, token, DOMAIN, entry_id)
-        if state != "loaded":
-            sys.exit(f"demo_data: the group {GROUP_NAME} is {state}; see the log")
+        _wait_loaded(url, token, entry_id)
         status, report = ha_config.request(
             f"{url}/api/services/{DOMAIN}/resync?return_response",
             token=token,
@@ -1012,6 +1022,13 @@ def setup(url: str, user: str, password: str, caldav_url: str) -> None:
     entities = _entity_ids(url, token, entry_id, subentries)
     _make_dashboard(url, token, entities)
     _summary(url, token, entities)
+
+
+def _wait_loaded(url: str, token: str, entry_id: str) -> None:
+    """Wait until the group has (re)loaded; fail if it did not load."""
+    state = ha_config.wait_loaded(url, token, DOMAIN, entry_id)
+    if state != "loaded":
+        sys.exit(f"demo_data: the group {GROUP_NAME} is {state}; see the log")
 
 
 def _ignore_install_method_issue(url: str, token: str) -> None:
@@ -1067,8 +1084,8 @@ def _summary(url: str, token: str, entities: Mapping[tuple[str, str], str]) -> N
     start = datetime.now(UTC)
     end = start + timedelta(weeks=4)
     query = urllib.parse.urlencode({"start": start.isoformat(), "end": end.isoformat()})
-    for member in FAMILY:
-        entity_id = entities[member.name, "combined"]
+    for member in MEMBER_NAMES:
+        entity_id = entities[member, "combined"]
         status, events = ha_config.request(
             f"{url}/api/calendars/{entity_id}?{query}", token=token
         )

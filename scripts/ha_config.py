@@ -3,8 +3,10 @@
 Run it with the Python of the venv whose Home Assistant is started, so storage files
 are written in the format (version) that Home Assistant reads:
 
-  prepare DIR PORT         configuration.yaml (if missing), .storage/http, .storage/onboarding,
+  prepare DIR PORT [INTEGRATION...]
+                           configuration.yaml (if missing), .storage/http, .storage/onboarding,
                            and pip-install what Home Assistant would install at startup
+                           and what the INTEGRATIONs set up later need (local_calendar)
   free-port                print a free TCP port on 127.0.0.1
   onboard URL USER PASS    create the owner via the onboarding API; print an access token
   login URL USER PASS      log in as the login page does; print an access token
@@ -71,8 +73,13 @@ def _write_store(
     path.chmod(0o600)
 
 
-def prepare(config_dir: str, port: str, domain: str = "shared_calendars") -> None:
-    """Write the configuration that keeps Home Assistant offline and on loopback."""
+def prepare(config_dir: str, port: str, *integrations: str) -> None:
+    """Write the configuration that keeps Home Assistant offline and on loopback.
+
+    `integrations`: set up later through their config flows; their requirements are
+    installed now too, as Home Assistant would install them from the internet.
+    """
+    domain = "shared_calendars"
     # Fail early rather than in Home Assistant's fallback to its default HTTP config.
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp does
@@ -127,10 +134,10 @@ def prepare(config_dir: str, port: str, domain: str = "shared_calendars") -> Non
         done = [step for step in STEPS if step != STEP_USER]
         _write_store(cdir, ONBOARDING_KEY, ONBOARDING_VERSION, 1, {"done": done})
 
-    install_requirements(cdir)
+    install_requirements(cdir, integrations)
 
 
-def install_requirements(cdir: Path) -> None:
+def install_requirements(cdir: Path, integrations: Sequence[str] = ()) -> None:
     """Install the requirements Home Assistant would pip-install while starting.
 
     Home Assistant installs integration requirements (home-assistant-frontend, hassil,
@@ -147,7 +154,11 @@ def install_requirements(cdir: Path) -> None:
 
     builtin = Path(homeassistant.__file__).parent / "components"
     yaml_text = (cdir / "configuration.yaml").read_text()
-    todo = {*bootstrap.CORE_INTEGRATIONS, *bootstrap.DEFAULT_INTEGRATIONS}
+    todo = {
+        *bootstrap.CORE_INTEGRATIONS,
+        *bootstrap.DEFAULT_INTEGRATIONS,
+        *integrations,
+    }
     todo |= set(re.findall(r"^([a-z_]+):", yaml_text, re.MULTILINE)) - {"homeassistant"}
     requirements: set[str] = set()
     for manifest in cdir.glob("custom_components/*/manifest.json"):
@@ -481,7 +492,9 @@ def wait_loaded(
             f"{url}/api/config/config_entries/entry?domain={domain}", token=token
         )
         state = next((e["state"] for e in entries if e["entry_id"] == entry_id), "gone")
-        return state if state not in ("not_loaded", "setup_in_progress") else None
+        # A reload after a change passes through these (and may not have begun).
+        transient = ("not_loaded", "setup_in_progress", "unload_in_progress")
+        return state if state not in transient else None
 
     state: str = _wait(f"config entry {entry_id} to set up", timeout, loaded)
     return state
