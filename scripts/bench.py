@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import json
 import os
 from pathlib import Path
+import shutil
 import subprocess
 import sys
 import time
@@ -49,7 +50,7 @@ QUICK = Scale(
     google_events=20,
     caldav_events=12,
     planning_events=2000,
-    growth_events=(10, 20, 40),
+    growth_events=(5, 10, 20),
     chart=ROOT / ".bench" / "benchmark-quick.png",
 )
 MEDIUM = Scale(
@@ -83,7 +84,10 @@ class Runner:
         out = self.directory / f"{self._count:02}-{name}.json"
         command = [sys.executable, "-m", name, "--out", str(out)]
         if module is bench_family:
-            options["workdir"] = str(self.directory / f"{self._count:02}-work")
+            # A state left by an earlier run would be loaded against new servers.
+            workdir = self.directory / f"{self._count:02}-work"
+            shutil.rmtree(workdir, ignore_errors=True)
+            options["workdir"] = str(workdir)
         for option, value in options.items():
             command += [f"--{option.replace('_', '-')}", str(value)]
         described = " ".join(f"{k}={v}" for k, v in options.items() if k != "workdir")
