@@ -107,6 +107,38 @@ async def test_a_quiet_cycle_on_caldav_writes_nothing_to_disk(
     await _quiet_cycle_writes_nothing(hass, caldav_harness)
 
 
+async def _restart_reads_nothing_again(hass: HomeAssistant, harness: Any) -> None:
+    family = await _synced_family(hass, harness, 12)
+    requests = harness.request_count()
+    await family.coordinator.async_refresh()  # quiet: the cursors it moved stay out
+    assert harness.request_count() - requests == len(family.calendars)
+
+    assert await hass.config_entries.async_reload(family.entry.entry_id)
+    await hass.async_block_till_done()
+
+    # The first cycle after the restart lists from the cursors kept past the
+    # group's own writes: one request a calendar, and nothing to take in again
+    # (were the 12 copies listed again, the mirror would rewrite their rows).
+    report = family.coordinator.data
+    assert family.coordinator.last_update_success
+    assert sum(report.requests.values()) == len(family.calendars)
+    assert _changes(family) == 0
+
+
+async def test_a_restart_on_google_lists_its_own_writes_no_more(
+    hass: HomeAssistant, google_harness: GoogleHarness
+) -> None:
+    """The cycle that read the copies back kept its sync tokens, for the restart."""
+    await _restart_reads_nothing_again(hass, google_harness)
+
+
+async def test_a_restart_on_caldav_lists_its_own_writes_no_more(
+    hass: HomeAssistant, caldav_harness: CalDavHarness
+) -> None:
+    """The same on Radicale, whose sync token moved over the copies' PUTs."""
+    await _restart_reads_nothing_again(hass, caldav_harness)
+
+
 async def test_an_edit_writes_a_few_rows_however_many_are_held(
     hass: HomeAssistant, google_harness: GoogleHarness
 ) -> None:

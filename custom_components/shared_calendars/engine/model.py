@@ -196,6 +196,9 @@ class ChangeSet:
     skipped: tuple[SkippedEvent, ...] = ()
     """Events that changed but could not be read. Neither changed nor deleted: what
     was known of them stays as it was, even after a complete listing."""
+    own_writes: int = 0
+    """Changes left out as the integration's own writes, recognised as still holding
+    what it wrote: the cursor moved over them, so it is worth keeping."""
     requests: int = field(default=0, compare=False)
     """How many HTTP requests the provider made to build this."""
 

@@ -442,9 +442,11 @@ class SyncState:
         marks.events.update((calendar, event_id) for event_id in removed)
         marks.events.update((calendar, event.id) for event in changes.changed)
         # A cursor that moved over nothing need not be kept: the one kept before
-        # brings nothing more (and Google hands out a new token every time).
+        # brings nothing more (and Google hands out a new token every time). One
+        # that moved over our own writes is kept, once: else a restart reads them
+        # all again from the cursor kept before them.
         moved_over_nothing = state.cursor is not None and not (
-            removed or changes.changed or changes.complete
+            removed or changes.changed or changes.complete or changes.own_writes
         )
         if changes.cursor != state.cursor and not moved_over_nothing:
             marks.calendars.add(calendar)

@@ -925,6 +925,7 @@ class CalDavProvider:
             if not result.truncated:
                 break
         items = list(fetched.values())
+        listed = len(items)
         if token is not None:
             items = self._not_own_writes(calendar_id, items)
         events, gone, skipped = await self._complete(calendar_id, items, floating)
@@ -937,6 +938,7 @@ class CalDavProvider:
             cursor=current,
             complete=token is None,
             skipped=tuple(skipped),
+            own_writes=listed - len(items),
         )
 
     async def _listing_changes(
@@ -990,6 +992,7 @@ class CalDavProvider:
             for name, etag in etags.items()
             if known is None or etag is None or previous.get(name) != etag
         ]
+        listed = len(wanted)
         if known is not None:
             wanted = self._not_own_writes(calendar_id, wanted)
         events, gone, skipped = await self._complete(calendar_id, wanted, floating)
@@ -1008,6 +1011,7 @@ class CalDavProvider:
             cursor=_Listing(ctag=ctag, etags=etags).encode(),
             complete=known is None,
             skipped=tuple(skipped),
+            own_writes=listed - len(wanted),
         )
 
     async def _complete(

@@ -416,6 +416,7 @@ class GoogleProvider:
                 if cursor is not None:
                     params |= {"syncToken": cursor, "showDeleted": "true"}
                 items, sync_token = await self._list(calendar_id, params)
+                own_writes = 0
                 if cursor is None:
                     changed, deleted, skipped = fold(items)
                 else:
@@ -423,7 +424,9 @@ class GoogleProvider:
                     # Items that are no event resource are left for `fold` to report.
                     malformed = [item for item in items if not well_formed(item)]
                     items = [item for item in items if well_formed(item)]
+                    listed = len(items)
                     items = self._not_own_writes(calendar_id, items)
+                    own_writes = listed - len(items)
                     items = await self._with_unknown_series(calendar_id, items, known)
                     changed, deleted, skipped = fold([*items, *malformed], known)
         finally:
@@ -444,6 +447,7 @@ class GoogleProvider:
             cursor=sync_token,
             complete=cursor is None,
             skipped=tuple(skipped),
+            own_writes=own_writes,
             requests=count.value,
         )
 
