@@ -117,15 +117,12 @@ def _add_ha_account(url: str, token: str, entry_id: str) -> None:
     print("demo_local: the Family group reaches Home Assistant's calendars")
 
 
-def _option(form: Mapping[str, Any], name: str, entity_id: str) -> str:
-    """Return the member form's value for `entity_id` in its field `name`."""
+def _picker(form: Mapping[str, Any], name: str) -> None:
+    """Check that the member form picks Home Assistant's calendars in `name`."""
     for item in form.get("data_schema", []):
-        if item["name"] == name:
-            for option in item["selector"]["select"]["options"]:
-                if option["value"].rpartition("|")[2] == entity_id:
-                    value: str = option["value"]
-                    return value
-    sys.exit(f"demo_local: the member form offers no {entity_id} as {name}: {form}")
+        if item["name"] == name and "entity" in item["selector"]:
+            return
+    sys.exit(f"demo_local: the member form has no entity picker {name}: {form}")
 
 
 def _add_member(
@@ -138,10 +135,12 @@ def _add_member(
     )
     if status != 200 or form.get("type") != "form":
         sys.exit(f"demo_local: the member form did not open: {status} {form}")
+    _picker(form, "ha_sources")
+    _picker(form, "ha_combined")
     answer = {
         "name": MEMBER,
-        "sources": [_option(form, "sources", source)],
-        "combined": _option(form, "combined", combined),
+        "ha_sources": [source],
+        "ha_combined": combined,
         "sharing": {"color": "grape", "title_prefix": f"{MEMBER}: "},
         "filters": {},
         "schedule": {},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.components.calendar.const import DATA_COMPONENT
@@ -69,6 +70,14 @@ async def caldav_summaries(harness: CalDavHarness, calendar: str) -> list[str]:
     """Return the titles of a Radicale calendar's events."""
     listing = await harness.provider.changes(calendar, None)
     return sorted(event.summary for event in listing.changed)
+
+
+def entity_picker(result: Any, field: str) -> dict[str, Any]:
+    """Return a member form's entity picker settings, as the frontend gets them."""
+    schema = result["data_schema"].schema
+    key = next(key for key in schema if str(key) == field)
+    config: dict[str, Any] = schema[key].serialize()["selector"]["entity"]
+    return config
 
 
 def tomorrow_at(hour: int) -> datetime:

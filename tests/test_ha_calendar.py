@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from homeassistant.components.calendar.const import CalendarEntityFeature
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -16,11 +17,12 @@ from homeassistant.data_entry_flow import FlowResultType
 from custom_components.shared_calendars.engine.ids import copy_id
 from custom_components.shared_calendars.engine.model import Event
 
-from .flows import subentry_flow, submit
+from .flows import reconfigure_subentry, subentry_flow, submit, suggested
 from .group import caldav_account, group_entry, member
 from .ha_calendars import (
     HA_ACCOUNT,
     caldav_summaries,
+    entity_picker,
     ha_account,
     local_calendar,
     local_summaries,
@@ -203,7 +205,7 @@ async def test_series_written_to_a_local_calendar_keeps_its_exceptions(
 async def test_member_flow_offers_entities_and_refuses_read_only_and_loops(
     hass: HomeAssistant,
 ) -> None:
-    """Entities are offered; a combined calendar another group reads is refused."""
+    """Entities are picked as entities; loops and two combined calendars are refused."""
     anna = await local_calendar(hass, "Anna")
     anna_all = await local_calendar(hass, "Anna all")
     other_group = group_entry(
@@ -215,26 +217,65 @@ async def test_member_flow_offers_entities_and_refuses_read_only_and_loops(
     entry.add_to_hass(hass)
 
     result = await subentry_flow(hass, entry, "member")
-    writable = {option["value"] for option in _options(result, "combined")}
-    assert writable == {
-        f"{HA_ACCOUNT}|{anna.entity_id}",
-        f"{HA_ACCOUNT}|{anna_all.entity_id}",
-    }
+    fields = ["name", "sources", "ha_sources", "combined", "ha_combined"]
+    assert _fields(result) == [*fields, "sharing", "filters", "schedule"]
+    # Only Home Assistant's calendars: they have left the dropdowns.
+    assert _options(result, "sources") == _options(result, "combined") == []
+    assert entity_picker(result, "ha_sources")["domain"] == ["calendar"]
+    assert entity_picker(result, "ha_sources")["multiple"] is True
+    assert entity_picker(result, "ha_combined")["filter"] == [
+        {
+            "domain": ["calendar"],
+            "supported_features": [CalendarEntityFeature.CREATE_EVENT],
+        }
+    ]
+    assert entity_picker(result, "ha_combined")["multiple"] is False
 
     def form(sources: list[str], combined: str) -> dict[str, Any]:
         return {
             "name": "Anna",
-            "sources": [f"{HA_ACCOUNT}|{source}" for source in sources],
-            "combined": f"{HA_ACCOUNT}|{combined}",
+            "ha_sources": sources,
+            "ha_combined": combined,
             "sharing": {},
             "filters": {},
             "schedule": {},
         }
 
     result = await submit(hass, result, form([anna.entity_id], anna_all.entity_id))
-    assert result["errors"] == {"combined": "combined_source_elsewhere"}
+    assert result["errors"] == {"ha_combined": "combined_source_elsewhere"}
+    twice = form([anna_all.entity_id], anna.entity_id)
+    twice["combined"] = f"{HA_ACCOUNT}|{anna.entity_id}"
+    result = await submit(hass, result, twice)
+    assert result["errors"] == {"ha_combined": "combined_twice"}
     result = await submit(hass, result, form([anna_all.entity_id], anna.entity_id))
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    data = result["data"]
+    assert [(s["account"], s["calendar_id"]) for s in data["sources"]] == [
+        (HA_ACCOUNT, anna_all.entity_id)
+    ]
+    assert (data["combined"]["account"], data["combined"]["calendar_id"]) == (
+        HA_ACCOUNT,
+        anna.entity_id,
+    )
+
+    subentry_id = next(
+        subentry.subentry_id
+        for subentry in entry.subentries.values()
+        if subentry.title == "Anna"
+    )
+    result = await reconfigure_subentry(hass, entry, subentry_id)
+    shown = suggested(result)
+    assert shown["ha_sources"] == [anna_all.entity_id]
+    assert shown["ha_combined"] == anna.entity_id
+    assert "sources" not in shown or shown["sources"] == []
+    assert "combined" not in shown
+    result = await submit(hass, result, form([anna_all.entity_id], anna.entity_id))
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.subentries[subentry_id].data == data
+
+
+def _fields(result: Any) -> list[str]:
+    return [str(key) for key in result["data_schema"].schema]
 
 
 def _options(result: Any, field: str) -> list[Any]:

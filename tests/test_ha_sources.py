@@ -15,7 +15,7 @@ from typing import Any
 from homeassistant.components.calendar import CalendarEvent
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -32,6 +32,7 @@ from .group import caldav_account, group_entry, member
 from .ha_calendars import (
     HA_ACCOUNT,
     caldav_summaries,
+    entity_picker,
     ha_account,
     local_calendar,
     local_summaries,
@@ -49,6 +50,21 @@ def _options(result: Any, field: str) -> set[str]:
 
 
 def _member_form(sources: list[str], combined: str | None) -> dict[str, Any]:
+    """Return the member form with Home Assistant calendars picked as entities."""
+    form: dict[str, Any] = {
+        "name": "Zoe",
+        "ha_sources": sources,
+        "sharing": {},
+        "filters": {},
+        "schedule": {},
+    }
+    if combined is not None:
+        form["ha_combined"] = combined
+    return form
+
+
+def _typed_form(sources: list[str], combined: str | None) -> dict[str, Any]:
+    """Return the member form with entity ids typed in the dropdowns, as before."""
     form: dict[str, Any] = {
         "name": "Zoe",
         "sources": [f"{HA_ACCOUNT}|{source}" for source in sources],
@@ -101,12 +117,19 @@ async def test_read_only_entity_is_only_a_source(hass: HomeAssistant) -> None:
     form_entry.add_to_hass(hass)
 
     result = await subentry_flow(hass, form_entry, "member")
-    assert f"{HA_ACCOUNT}|{school.entity_id}" in _options(result, "sources")
-    assert f"{HA_ACCOUNT}|{school.entity_id}" not in _options(result, "combined")
+    # Entities are picked with the entity pickers, not in the dropdowns.
+    assert _options(result, "sources") == _options(result, "combined") == set()
     result = await submit(hass, result, _member_form([], school.entity_id))
+    assert result["errors"] == {"ha_combined": "combined_read_only"}
+    result = await submit(hass, result, _typed_form([], school.entity_id))
     assert result["errors"] == {"combined": "combined_read_only"}
     result = await submit(hass, result, _member_form([school.entity_id], None))
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert [
+        (source["account"], source["calendar_id"], source["name"])
+        for source in result["data"]["sources"]
+    ] == [(HA_ACCOUNT, school.entity_id, "School")]
+    assert result["data"]["combined"] is None
 
     coordinator = await _set_up(
         hass,
@@ -159,10 +182,14 @@ async def test_own_calendars_are_refused(hass: HomeAssistant) -> None:
     assert not any(
         value.endswith(f"|{entity_id}") for value in offered for entity_id in own
     )
-    result = await submit(hass, result, _member_form([own_id], None))
+    for field in ("ha_sources", "ha_combined"):
+        assert entity_picker(result, field)["exclude_entities"] == sorted(own)
+    result = await submit(hass, result, _typed_form([own_id], None))
     assert result["errors"] == {"sources": "own_calendar"}
-    result = await submit(hass, result, _member_form([], own_id))
+    result = await submit(hass, result, _typed_form([], own_id))
     assert result["errors"] == {"combined": "own_calendar"}
+    with pytest.raises(InvalidData):
+        await submit(hass, result, _member_form([own_id], None))
 
 
 async def test_local_calendar_edit_reaches_copies_without_refresh(

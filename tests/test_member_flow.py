@@ -55,6 +55,8 @@ async def test_member_picks_calendars_of_google_and_caldav_accounts(
     result = await subentry_flow(hass, entry, "member")
     assert result["step_id"] == "user"
     assert result["errors"] == {}
+    # Without Home Assistant's calendars in the group, no entity pickers.
+    assert not {"ha_sources", "ha_combined"} & set(result["data_schema"].schema)
     sources = result["data_schema"].schema["sources"].config["options"]
     assert {"value": choice(google, anna), "label": f"Anna ({SERVICE_ACCOUNT})"} in (
         sources

@@ -8,7 +8,7 @@ the account's title.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -116,7 +116,11 @@ class Choices:
         self.calendars.setdefault(calendar.value, calendar)
 
     def options(
-        self, *, writable_only: bool = False, keep: str | None = None
+        self,
+        *,
+        writable_only: bool = False,
+        keep: str | None = None,
+        skip_accounts: Collection[str] = (),
     ) -> list[SelectOptionDict]:
         """Return the calendars to pick from, by label; `keep` is offered in any case.
 
@@ -126,7 +130,8 @@ class Choices:
             (
                 SelectOptionDict(value=calendar.value, label=calendar.label)
                 for calendar in self.calendars.values()
-                if calendar.writable or not writable_only or calendar.value == keep
+                if calendar.account not in skip_accounts
+                and (calendar.writable or not writable_only or calendar.value == keep)
             ),
             key=lambda option: option["label"].casefold(),
         )

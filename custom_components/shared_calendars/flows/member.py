@@ -10,10 +10,15 @@ from homeassistant.config_entries import (
     ConfigSubentryFlow,
     SubentryFlowResult,
 )
-from homeassistant.const import CONF_NAME
+from homeassistant.const import CONF_NAME, Platform
+from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import section
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
+    EntityWithDeviceFilterSelectorConfig,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -26,9 +31,13 @@ import probatio
 
 from ..accounts import accounts_of
 from ..const import (
+    ACCOUNT_HA,
+    CONF_ACCOUNT_TYPE,
     CONF_COLOR,
     CONF_COMBINED,
     CONF_EXCLUDE_KEYWORDS,
+    CONF_HA_COMBINED,
+    CONF_HA_SOURCES,
     CONF_INCLUDE_KEYWORDS,
     CONF_PRIVACY,
     CONF_RECEIVE_OWN,
@@ -62,27 +71,90 @@ SECTION_FILTERS: Final = "filters"
 SECTION_SCHEDULE: Final = "schedule"
 WORK_START_DEFAULT: Final = "08:00:00"
 WORK_END_DEFAULT: Final = "20:00:00"
+# The entity picker shows the calendars that can take new events (copies).
+WRITABLE_FEATURE: Final = "calendar.CalendarEntityFeature.CREATE_EVENT"
 
 
-def _member_schema(choices: Choices, combined: str | None) -> probatio.Schema:
+def _ha_account(accounts: Mapping[str, ConfigSubentry]) -> str | None:
+    """Return the group's account for Home Assistant's calendars, if it has one."""
+    return next(
+        (
+            account_id
+            for account_id, subentry in accounts.items()
+            if subentry.data.get(CONF_ACCOUNT_TYPE) == ACCOUNT_HA
+        ),
+        None,
+    )
+
+
+def _own_entities(hass: HomeAssistant) -> list[str]:
+    """Return this integration's calendar entities, registered even when not loaded."""
+    return sorted(
+        entry.entity_id
+        for entry in er.async_get(hass).entities.values()
+        if entry.platform == DOMAIN and entry.domain == Platform.CALENDAR
+    )
+
+
+def _calendar_fields(
+    choices: Choices,
+    combined: str | None,
+    ha_account: str | None,
+    own_entities: list[str],
+) -> dict[probatio.Marker, Any]:
+    """Return the calendar fields: dropdowns, and entity pickers for HA's calendars."""
+    skip = {ha_account} if ha_account else set()
+    sources = SelectSelector(
+        SelectSelectorConfig(
+            options=choices.options(skip_accounts=skip),
+            multiple=True,
+            custom_value=True,
+            mode=SelectSelectorMode.DROPDOWN,
+        )
+    )
+    combined_select = SelectSelector(
+        SelectSelectorConfig(
+            options=choices.options(
+                writable_only=True, keep=combined, skip_accounts=skip
+            ),
+            custom_value=True,
+            mode=SelectSelectorMode.DROPDOWN,
+        )
+    )
+    if ha_account is None:
+        return {
+            probatio.Optional(CONF_SOURCES): sources,
+            probatio.Optional(CONF_COMBINED): combined_select,
+        }
+    return {
+        probatio.Optional(CONF_SOURCES): sources,
+        probatio.Optional(CONF_HA_SOURCES): EntitySelector(
+            EntitySelectorConfig(
+                domain=Platform.CALENDAR, multiple=True, exclude_entities=own_entities
+            )
+        ),
+        probatio.Optional(CONF_COMBINED): combined_select,
+        probatio.Optional(CONF_HA_COMBINED): EntitySelector(
+            EntitySelectorConfig(
+                filter=EntityWithDeviceFilterSelectorConfig(
+                    domain=Platform.CALENDAR, supported_features=[WRITABLE_FEATURE]
+                ),
+                exclude_entities=own_entities,
+            )
+        ),
+    }
+
+
+def _member_schema(
+    choices: Choices,
+    combined: str | None,
+    ha_account: str | None,
+    own_entities: list[str],
+) -> probatio.Schema:
     return probatio.Schema(
         {
             probatio.Required(CONF_NAME): TextSelector(),
-            probatio.Optional(CONF_SOURCES): SelectSelector(
-                SelectSelectorConfig(
-                    options=choices.options(),
-                    multiple=True,
-                    custom_value=True,
-                    mode=SelectSelectorMode.DROPDOWN,
-                )
-            ),
-            probatio.Optional(CONF_COMBINED): SelectSelector(
-                SelectSelectorConfig(
-                    options=choices.options(writable_only=True, keep=combined),
-                    custom_value=True,
-                    mode=SelectSelectorMode.DROPDOWN,
-                )
-            ),
+            **_calendar_fields(choices, combined, ha_account, own_entities),
             probatio.Required(SECTION_SHARING): section(
                 probatio.Schema(
                     {
@@ -149,9 +221,15 @@ def _member_schema(choices: Choices, combined: str | None) -> probatio.Schema:
     )
 
 
-def _member_form_values(title: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Return a member subentry as the form's values."""
+def _member_form_values(
+    title: str, data: Mapping[str, Any], ha_account: str | None
+) -> dict[str, Any]:
+    """Return a member subentry as the form's values; HA's calendars as entities."""
     sources, combined = calendar_refs(data)
+    ha_sources = sorted(
+        calendar_id for account, calendar_id in sources if account == ha_account
+    )
+    sources = {ref for ref in sources if ref[0] != ha_account}
     sharing = {
         CONF_RECEIVE_OWN: data.get(CONF_RECEIVE_OWN, False),
         CONF_PRIVACY: data.get(CONF_PRIVACY, Privacy.FULL.value),
@@ -178,7 +256,11 @@ def _member_form_values(title: str, data: Mapping[str, Any]) -> dict[str, Any]:
         CONF_WORK_START: data.get(CONF_WORK_START) or WORK_START_DEFAULT,
         CONF_WORK_END: data.get(CONF_WORK_END) or WORK_END_DEFAULT,
     }
-    if combined:
+    if ha_sources:
+        values[CONF_HA_SOURCES] = ha_sources
+    if combined and combined[0] == ha_account:
+        values[CONF_HA_COMBINED] = combined[1]
+    elif combined:
         values[CONF_COMBINED] = option_value(*combined)
     return values
 
@@ -257,12 +339,18 @@ class MemberSubentryFlow(ConfigSubentryFlow):
         if user_input is not None:
             suggested = choices.shown(user_input)
         elif current is not None:
-            suggested = _member_form_values(current.title, current.data)
+            suggested = _member_form_values(
+                current.title, current.data, _ha_account(accounts)
+            )
+        schema = _member_schema(
+            choices,
+            suggested.get(CONF_COMBINED),
+            _ha_account(accounts),
+            _own_entities(self.hass),
+        )
         return self.async_show_form(
             step_id=step_id,
-            data_schema=self.add_suggested_values_to_schema(
-                _member_schema(choices, suggested.get(CONF_COMBINED)), suggested
-            ),
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
             errors=errors,
             description_placeholders=placeholders,
         )
@@ -308,6 +396,7 @@ class MemberSubentryFlow(ConfigSubentryFlow):
         entry: SharedCalendarsConfigEntry,
         sources: list[Calendar],
         combined: Calendar | None,
+        field_of: Mapping[tuple[str, str], str],
     ) -> None:
         """Refuse a calendar that another group writes to or reads from the other way.
 
@@ -330,15 +419,53 @@ class MemberSubentryFlow(ConfigSubentryFlow):
             if source.calendar_id in elsewhere_combined:
                 raise FormError(
                     "source_combined_elsewhere",
-                    field=CONF_SOURCES,
+                    field=field_of[source.ref],
                     calendar=source.label,
                 )
         if combined is not None and combined.calendar_id in elsewhere_sources:
             raise FormError(
                 "combined_source_elsewhere",
-                field=CONF_COMBINED,
+                field=field_of[combined.ref],
                 calendar=combined.label,
             )
+
+    async def _async_picked(
+        self, user_input: Mapping[str, Any], accounts: Mapping[str, ConfigSubentry]
+    ) -> tuple[list[Calendar], Calendar | None, dict[tuple[str, str], str]]:
+        """Resolve the sources and the combined calendar from both kinds of field.
+
+        Return also the field each calendar was picked in, for its errors there.
+        """
+        ha_account = _ha_account(accounts)
+        picked: dict[str, str] = {}
+        for value in user_input.get(CONF_SOURCES) or ():
+            if value.strip():
+                picked.setdefault(value, CONF_SOURCES)
+        for entity_id in user_input.get(CONF_HA_SOURCES) or ():
+            if ha_account is not None:
+                picked.setdefault(option_value(ha_account, entity_id), CONF_HA_SOURCES)
+        field_of: dict[tuple[str, str], str] = {}
+        sources: list[Calendar] = []
+        for value, field_name in picked.items():
+            source = await self._resolve(value, accounts, field_name)
+            if source.ref not in field_of:
+                field_of[source.ref] = field_name
+                sources.append(source)
+
+        combined_value = (user_input.get(CONF_COMBINED) or "").strip()
+        ha_combined = (user_input.get(CONF_HA_COMBINED) or "").strip()
+        if combined_value and ha_combined:
+            raise FormError("combined_twice", field=CONF_HA_COMBINED)
+        combined_field = CONF_COMBINED
+        if ha_combined and ha_account is not None:
+            combined_value = option_value(ha_account, ha_combined)
+            combined_field = CONF_HA_COMBINED
+        if not combined_value:
+            return sources, None, field_of
+        combined = await self._resolve(combined_value, accounts, combined_field)
+        # A combined calendar that is a source too is reported where it is combined.
+        field_of[combined.ref] = combined_field
+        return sources, combined, field_of
 
     async def _async_member(
         self,
@@ -361,17 +488,7 @@ class MemberSubentryFlow(ConfigSubentryFlow):
         if any(other.unique_id == unique_id for other in others):
             raise FormError("name_in_use", field=CONF_NAME)
 
-        sources = [
-            await self._resolve(value, accounts, CONF_SOURCES)
-            for value in dict.fromkeys(user_input.get(CONF_SOURCES) or ())
-            if value.strip()
-        ]
-        combined_value = (user_input.get(CONF_COMBINED) or "").strip()
-        combined = (
-            await self._resolve(combined_value, accounts, CONF_COMBINED)
-            if combined_value
-            else None
-        )
+        sources, combined, field_of = await self._async_picked(user_input, accounts)
         if not sources and combined is None:
             raise FormError("no_calendars")
 
@@ -382,24 +499,27 @@ class MemberSubentryFlow(ConfigSubentryFlow):
             other_sources |= their_sources
             if their_combined:
                 other_combined.add(their_combined)
-        self._refuse_loops(entry, sources, combined)
+        self._refuse_loops(entry, sources, combined, field_of)
         for source in sources:
             if source.ref in other_combined:
                 raise FormError(
-                    "source_is_combined", field=CONF_SOURCES, calendar=source.label
+                    "source_is_combined",
+                    field=field_of[source.ref],
+                    calendar=source.label,
                 )
         if combined is not None:
+            combined_field = field_of[combined.ref]
             if combined.ref in {source.ref for source in sources} | other_sources:
                 raise FormError(
-                    "combined_is_source", field=CONF_COMBINED, calendar=combined.label
+                    "combined_is_source", field=combined_field, calendar=combined.label
                 )
             if combined.ref in other_combined:
                 raise FormError(
-                    "combined_in_use", field=CONF_COMBINED, calendar=combined.label
+                    "combined_in_use", field=combined_field, calendar=combined.label
                 )
             if not combined.writable:
                 raise FormError(
-                    "combined_read_only", field=CONF_COMBINED, calendar=combined.label
+                    "combined_read_only", field=combined_field, calendar=combined.label
                 )
 
         sharing = user_input.get(SECTION_SHARING) or {}
