@@ -13,10 +13,12 @@ Store of their own, never logged, and left out of diagnostics.
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 import hmac
 import secrets
+from types import ModuleType
 from typing import Any
 
 from aiohttp.web import Request, Response
@@ -51,6 +53,19 @@ takes as long, and says as much, as for a known channel with a wrong token."""
 
 def _push_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     return Store(hass, PUSH_STORAGE_VERSION, f"{DOMAIN}.{entry_id}.push", private=True)
+
+
+def _cloud_failures(cloud: ModuleType) -> tuple[type[Exception], ...]:
+    """Return what Home Assistant Cloud raises when a cloudhook cannot be had.
+
+    Besides `CloudNotAvailable`: ValueError for a hook the cloud already holds
+    (or no longer holds), and its client's own errors and timeout when the
+    request to Nabu Casa fails.
+    """
+    # Imported here, as `cloud` is: both come with the cloud integration.
+    from hass_nabucasa.exceptions import NabuCasaBaseError
+
+    return (cloud.CloudNotAvailable, ValueError, TimeoutError, NabuCasaBaseError)
 
 
 def push_issue_id(entry_id: str) -> str:
@@ -317,11 +332,17 @@ class GroupPush:
         if not cloud.async_active_subscription(self._hass):
             return None
         if self._cloudhook is None:
+            # The cloud refuses a second hook for a webhook: one it still holds
+            # (made just before a crash, say) goes first.
+            with suppress(*_cloud_failures(cloud)):
+                await cloud.async_delete_cloudhook(self._hass, self._webhook_id)
             try:
                 self._cloudhook = await cloud.async_create_cloudhook(
                     self._hass, self._webhook_id
                 )
-            except cloud.CloudNotAvailable:
+            except _cloud_failures(cloud) as err:
+                # The external URL or polling serves until the next check.
+                LOGGER.debug("No cloudhook for now: %s", type(err).__name__)
                 return None
             await self._async_save()
         return self._cloudhook
@@ -402,7 +423,11 @@ async def async_remove_push(hass: HomeAssistant, entry_id: str) -> None:
 
         try:
             await cloud.async_delete_cloudhook(hass, stored["webhook_id"])
-        except cloud.CloudNotAvailable:
-            LOGGER.debug("The removed group's cloudhook could not be deleted")
+        except _cloud_failures(cloud) as err:
+            # Gone already (deleted under Home Assistant Cloud's settings) or the
+            # cloud is out of reach: the group's secrets are removed all the same.
+            LOGGER.debug(
+                "The removed group's cloudhook was not deleted: %s", type(err).__name__
+            )
     await store.async_remove()
     ir.async_delete_issue(hass, DOMAIN, push_issue_id(entry_id))
