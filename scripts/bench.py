@@ -7,7 +7,7 @@ providers. Prints Markdown tables; draws the chart. Figures to read, not thresho
 to pass.
 
 `scripts/bench` runs the published scale (about 40 minutes on two cores);
-`scripts/bench --quick` a small family in about three minutes (on two cores
+`scripts/bench --quick` a small family in about two minutes (three on two cores
 shared with other jobs; most of it is starting processes and Radicale's writes).
 """
 
@@ -106,7 +106,7 @@ def main() -> None:
     """Run every scenario, print the tables and draw the chart."""
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument(
-        "--quick", action="store_true", help="a small family (about three minutes)"
+        "--quick", action="store_true", help="a small family (about two minutes)"
     )
     parser.add_argument(
         "--medium",

@@ -282,3 +282,46 @@ def _options(result: Any, field: str) -> list[Any]:
     schema = result["data_schema"].schema
     key = next(key for key in schema if str(key) == field)
     return list(schema[key].config["options"])
+
+
+async def test_a_restart_takes_in_no_copy_a_local_calendar_holds_again(
+    hass: HomeAssistant, caldav_harness: CalDavHarness
+) -> None:
+    """The read that met the copies just written keeps its cursor, for the restart."""
+    anna_all = await local_calendar(hass, "Anna all")
+    ben = await caldav_harness.new_calendar("ben")
+    caldav = caldav_account(caldav_harness)
+    caldav_id = caldav["unique_id"]
+    assert caldav_id is not None
+    for hour in (9, 11, 15):
+        start = tomorrow_at(hour)
+        event_id = copy_id("original", f"at-{hour}")
+        await caldav_harness.provider.put_event(
+            ben,
+            Event(
+                id=event_id,
+                ical_uid=f"{event_id}@example.com",
+                summary=f"Ben at {hour}",
+                start=start,
+                end=start + timedelta(hours=1),
+            ),
+        )
+    entry = group_entry(
+        ha_account(),
+        caldav,
+        member("Anna", sources=[], combined=(HA_ACCOUNT, anna_all.entity_id)),
+        member("Ben", sources=[(caldav_id, ben)], combined=None),
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await entry.runtime_data.coordinator.async_refresh()  # meets its own copies
+    assert len(await local_summaries(hass, anna_all)) == 3
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    # The first cycle after the restart found nothing new: no row written.
+    database = entry.runtime_data.coordinator.store._database
+    assert database is not None
+    assert database._connection.total_changes == 0

@@ -186,14 +186,16 @@ class HaCalendarProvider:
             event_id_of(uid): occurrence_digest(items) for uid, items in by_uid.items()
         }
         changed: list[Event] = []
+        own_writes = 0
         for uid, items in by_uid.items():
             event_id, digest = event_id_of(uid), digests[event_id_of(uid)]
             written = self._written.pop((calendar_id, event_id), None)
-            if before is not None and (
-                before.get(event_id) == digest
-                or (written == digest and known is not None and event_id in known)
-            ):
-                continue
+            if before is not None:
+                if before.get(event_id) == digest:
+                    continue
+                if written == digest and known is not None and event_id in known:
+                    own_writes += 1  # the cursor moved over our own write: keep it
+                    continue
             changed.extend(
                 self._recognised(event, known) for event in fold(uid, items, self._zone)
             )
@@ -209,6 +211,7 @@ class HaCalendarProvider:
             cursor=_CURSOR_PREFIX + json.dumps(digests, sort_keys=True),
             complete=before is None,
             requests=1,
+            own_writes=own_writes,
         )
 
     @staticmethod
