@@ -22,6 +22,7 @@ from homeassistant.components.calendar import CalendarEvent
 from homeassistant.components.calendar.const import CalendarEventStatus
 from homeassistant.util import dt as dt_util
 
+from ..engine.content import instant
 from ..engine.ids import COPY_UID_DOMAIN
 from ..engine.model import PART_SEPARATOR, DateOrDateTime, Event, EventStatus
 
@@ -126,42 +127,34 @@ def fold(uid: str, occurrences: Sequence[CalendarEvent], zone: tzinfo) -> list[E
     of its own (a part of the uid, see `ChangeSet`).
     """
     ordered = sorted(
-        occurrences, key=lambda item: dt_util.as_utc(_instant(item.start, zone))
+        occurrences, key=lambda item: dt_util.as_utc(instant(item.start, zone))
     )
     base_id = event_id_of(uid)
     rule = next((item.rrule for item in ordered if item.rrule), None)
     if rule is None:
         if len(ordered) == 1:
             return [_single(ordered[0], base_id, uid, zone)]
-        return [
-            _single(
-                item,
-                f"{base_id}{PART_SEPARATOR}"
-                + recurrence_id_text(_moment(item.start, zone), zone),
-                uid,
-                zone,
-            )
-            for item in ordered
-        ]
+        return _apart(ordered, base_id, uid, zone)
     try:
         return [_series(uid, base_id, rule, ordered, zone)]
     except ValueError:  # A rule dateutil cannot expand: keep the occurrences.
-        return [
-            _single(
-                item,
-                f"{base_id}{PART_SEPARATOR}"
-                + recurrence_id_text(_moment(item.start, zone), zone),
-                uid,
-                zone,
-            )
-            for item in ordered
-        ]
+        return _apart(ordered, base_id, uid, zone)
 
 
-def _instant(value: DateOrDateTime, zone: tzinfo) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=zone)
-    return datetime(value.year, value.month, value.day, tzinfo=zone)
+def _apart(
+    ordered: list[CalendarEvent], base_id: str, uid: str, zone: tzinfo
+) -> list[Event]:
+    """Return each occurrence as an event of its own, a part named by its time."""
+    return [
+        _single(
+            item,
+            f"{base_id}{PART_SEPARATOR}"
+            + recurrence_id_text(_moment(item.start, zone), zone),
+            uid,
+            zone,
+        )
+        for item in ordered
+    ]
 
 
 def _series(
@@ -178,7 +171,7 @@ def _series(
             item.start, zone
         )
         by_recurrence[key] = item
-    first_key = min(by_recurrence, key=lambda key: _instant(key, zone))
+    first_key = min(by_recurrence, key=lambda key: instant(key, zone))
     first = by_recurrence[first_key]
     template = replace(
         _single(first, event_id, uid, zone),
@@ -186,8 +179,8 @@ def _series(
     )
     if _moment(first.start, zone) != first_key:
         template = replace(template, start=first_key, end=first_key + _span(template))
-    last = max(by_recurrence, key=lambda key: _instant(key, zone))
-    expected = _expand(template, _instant(last, zone))
+    last = max(by_recurrence, key=lambda key: instant(key, zone))
+    expected = _expand(template, instant(last, zone))
     exdates = tuple(moment for moment in expected if moment not in by_recurrence)
     duration = _span(template)
     overrides = []
