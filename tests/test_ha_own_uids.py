@@ -236,49 +236,65 @@ async def test_a_restart_keeps_the_uids_the_calendar_gave(hass: HomeAssistant) -
 async def test_a_copy_created_just_before_a_crash_is_taken_back_not_written_again(
     hass: HomeAssistant,
 ) -> None:
-    """The process dies between the create and keeping the uid: no duplicate follows."""
+    """The process dies between a series' create and keeping its uid: no duplicate."""
     anna, ben_all, entry = await _set_up(hass)
     start = tomorrow_at(11)
     await anna.async_create_event(  # type: ignore[attr-defined]
         summary="Lunch", dtstart=start, dtend=start + timedelta(hours=1)
     )
     coordinator = await _load(hass, entry)
-    later = start + timedelta(hours=5)
+    piano = start + timedelta(hours=5)
+    week = timedelta(days=7)
     await anna.async_create_event(  # type: ignore[attr-defined]
-        summary="Piano", dtstart=later, dtend=later + timedelta(hours=1)
+        summary="Piano",
+        dtstart=piano,
+        dtend=piano + timedelta(hours=1),
+        rrule="FREQ=WEEKLY;COUNT=3",
+    )
+    piano_uid = await _uid_of(hass, anna, "Piano")
+    await anna.async_delete_event(  # type: ignore[attr-defined]
+        piano_uid, recurrence_id=f"{piano + week:%Y%m%dT%H%M%S}"
     )
     ben_all.crash_after_create = True
     with pytest.raises(Killed):
         await coordinator.async_refresh()
     assert ben_all.writes == Counter(create=2)
-    assert _kept_uids(hass, entry) == 1  # the piano's uid was never kept
+    assert _kept_uids(hass, entry) == 1  # the series' uid was never kept
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     coordinator = entry.runtime_data.coordinator
-    assert ben_all.writes == Counter(create=2)
+    # Taken back, and its cancelled occurrence written: no create again.
+    assert ben_all.writes == Counter(create=2, delete=1)
     utc = dt_util.as_utc
-    assert await _shown(hass, ben_all) == [("Lunch", utc(start)), ("Piano", utc(later))]
+    assert await _shown(hass, ben_all) == [
+        ("Lunch", utc(start)),
+        ("Piano", utc(piano)),
+        ("Piano", utc(piano + 2 * week)),
+    ]
     assert _kept_uids(hass, entry) == 2
     await coordinator.async_refresh()  # meets the copy it took back
     await _assert_quiet(coordinator, ben_all)
 
-    piano_uid = await _uid_of(hass, anna, "Piano")
     await anna.async_update_event(  # type: ignore[attr-defined]
         piano_uid,
         {
             "summary": "Piano lesson",
-            "dtstart": later,
-            "dtend": later + timedelta(hours=1),
+            "dtstart": piano,
+            "dtend": piano + timedelta(hours=1),
+            "rrule": "FREQ=WEEKLY;COUNT=3",
         },
     )
     await coordinator.async_refresh()
-    assert ben_all.writes == Counter(create=2, update=1)
     assert await _shown(hass, ben_all) == [
         ("Lunch", utc(start)),
-        ("Piano lesson", utc(later)),
+        ("Piano lesson", utc(piano)),
+        ("Piano lesson", utc(piano + 2 * week)),
     ]
+    assert len(ben_all.stored) == 2
+    assert _kept_uids(hass, entry) == 2
+    await _assert_quiet(coordinator, ben_all)
 
 
 def test_uids_kept_for_copies_survive_a_restart_and_a_new_uid_replaces_the_old(

@@ -52,6 +52,7 @@ from .ha_events import (
     is_copy_uid,
     occurrence_digest,
     recurrence_id_text,
+    recurrence_moment,
     uid_of,
     write_fields,
 )
@@ -118,10 +119,10 @@ class HaCalendarProvider:
         self._account = ""
         self._keeps_uids: dict[str, bool] = {}
         """Entity -> whether it keeps the uid a new event is given, once known."""
-        self._fresh: dict[str, set[str]] = defaultdict(set)
-        """Entity -> uids it showed that are neither known nor copies: a copy
-        created just before a crash kept its uid from the state, and is taken
-        back (adopted) rather than written twice."""
+        self._fresh: dict[str, set[str]] = {}
+        """Entity -> uids new at its last read, of no known copy: where a copy
+        created just before a crash, its uid never kept, is taken back from
+        (adopted) rather than written twice."""
         self._creating: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         """One create at a time per entity: each finds the one event it made."""
 
@@ -261,19 +262,18 @@ class HaCalendarProvider:
     ) -> None:
         """Keep which uids a create before a crash may have left: new, no copy's.
 
-        New means not in the mirror (`known`), or new at an earlier read and
-        still unclaimed; the member's own events there are never taken.
+        New means not in the mirror (`known`): the member's own events there,
+        read before, are never taken.
         """
         if any(map(is_copy_uid, ids)):
             self._keeps_uids[calendar_id] = True  # it holds copies under their uids
         key = self._key(calendar_id)
-        fresh = self._fresh[calendar_id]
-        fresh &= set(ids)
-        fresh |= {uid for uid, event_id in ids.items() if event_id not in (known or {})}
-        fresh -= {
+        self._fresh[calendar_id] = {
             uid
-            for uid in fresh
-            if is_copy_uid(uid) or self._uids.copy_with_uid(key, uid) is not None
+            for uid, event_id in ids.items()
+            if event_id not in (known or {})
+            and not is_copy_uid(uid)
+            and self._uids.copy_with_uid(key, uid) is None
         }
 
     @staticmethod
@@ -352,9 +352,9 @@ class HaCalendarProvider:
         if uid in after:
             return uid
         new = {
-            held: items
-            for held, items in after.items()
-            if held not in before and self._uids.copy_with_uid(key, held) is None
+            other: items
+            for other, items in after.items()
+            if other not in before and self._uids.copy_with_uid(key, other) is None
         }
         found = showing(new, event, self._zone, exact=True) or showing(
             new, event, self._zone, exact=False
@@ -369,11 +369,11 @@ class HaCalendarProvider:
     async def _adopt(self, entity: CalendarEntity, event: Event) -> str | None:
         """Return the uid of a new event that shows the copy exactly, now its copy's."""
         calendar_id = entity.entity_id
-        fresh = self._fresh[calendar_id]
+        fresh = self._fresh.get(calendar_id)
         if not fresh or self._keeps_uids.get(calendar_id):
             return None
-        held = by_uid(await self._occurrences(entity, *around(event, self._zone)))
-        candidates = {uid: items for uid, items in held.items() if uid in fresh}
+        shown = by_uid(await self._occurrences(entity, *around(event, self._zone)))
+        candidates = {uid: items for uid, items in shown.items() if uid in fresh}
         if (found := showing(candidates, event, self._zone, exact=True)) is None:
             return None
         fresh.discard(found)
@@ -392,7 +392,7 @@ class HaCalendarProvider:
             return
         window = self._window()
         named = {
-            instant(item.start, zone): item.recurrence_id
+            instant(recurrence_moment(item, zone), zone): item.recurrence_id
             for item in await self._occurrences(entity, window.start, window.end)
             if item.uid == uid and item.recurrence_id
         }

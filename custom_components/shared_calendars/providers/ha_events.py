@@ -80,6 +80,13 @@ def _parse_recurrence_id(text: str | None, zone: tzinfo) -> DateOrDateTime | Non
         return None
 
 
+def recurrence_moment(occurrence: CalendarEvent, zone: tzinfo) -> DateOrDateTime:
+    """Return the moment the rule gave an occurrence: its recurrence id, else its start."""
+    return _parse_recurrence_id(occurrence.recurrence_id, zone) or _moment(
+        occurrence.start, zone
+    )
+
+
 def _moment(value: DateOrDateTime, zone: tzinfo) -> DateOrDateTime:
     if isinstance(value, datetime):
         return value.astimezone(zone) if value.tzinfo else value.replace(tzinfo=zone)
@@ -178,10 +185,7 @@ def _series(
     """Fold a series' occurrences: first one as the start, the rest as exceptions."""
     by_recurrence: dict[DateOrDateTime, CalendarEvent] = {}
     for item in ordered:
-        key = _parse_recurrence_id(item.recurrence_id, zone) or _moment(
-            item.start, zone
-        )
-        by_recurrence[key] = item
+        by_recurrence[recurrence_moment(item, zone)] = item
     first_key = min(by_recurrence, key=lambda key: instant(key, zone))
     first = by_recurrence[first_key]
     template = replace(
