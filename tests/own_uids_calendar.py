@@ -4,7 +4,8 @@ Google's API picks an event's id when it is created (the uid Home Assistant
 passes is dropped), shows every instance of a series with the series' iCalUID
 and an instance id `<event id>_<start in UTC>` as its recurrence id, and changes
 or cancels one instance by that id. This entity keeps its events in memory and
-behaves the same, and counts the writes it is asked for.
+behaves the same, and counts the writes it is asked for. It also changes events,
+which Google's entity in Home Assistant 2026.11 cannot (Microsoft 365's can).
 """
 
 from __future__ import annotations
@@ -103,6 +104,8 @@ class OwnUidsCalendar(CalendarEntity):
         """create, update, delete: the calls made to write."""
         self.crash_after_create = False
         """Die (`Killed`) right after the next event is stored."""
+        self.title_prefix = ""
+        """Put in front of the title of each new event, as some servers do."""
 
     @property
     def event(self) -> CalendarEvent | None:
@@ -167,8 +170,10 @@ class OwnUidsCalendar(CalendarEntity):
     async def async_create_event(self, **kwargs: Any) -> None:
         """Store an event under an id of the server's; the uid given is dropped."""
         self.writes["create"] += 1
+        shown = _shown(kwargs)
+        shown.summary = self.title_prefix + shown.summary
         stored = _Stored(
-            event_id=uuid4().hex[:26], shown=_shown(kwargs), rrule=kwargs.get("rrule")
+            event_id=uuid4().hex[:26], shown=shown, rrule=kwargs.get("rrule")
         )
         self.stored[stored.uid] = stored
         if self.crash_after_create:

@@ -15,12 +15,15 @@ import sqlite3
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.shared_calendars.const import DOMAIN
 from custom_components.shared_calendars.coordinator import SharedCalendarsCoordinator
 from custom_components.shared_calendars.engine.state import SyncState
+from custom_components.shared_calendars.repairs import refused_issue_id
 from custom_components.shared_calendars.status_db import StatusDatabase
 from custom_components.shared_calendars.store import database_path
 
@@ -294,6 +297,61 @@ async def test_a_copy_created_just_before_a_crash_is_taken_back_not_written_agai
     ]
     assert len(ben_all.stored) == 2
     assert _kept_uids(hass, entry) == 2
+    await _assert_quiet(coordinator, ben_all)
+
+
+async def test_an_all_day_copy_is_told_from_a_look_alike_the_member_had(
+    hass: HomeAssistant,
+) -> None:
+    """The copy is the event new after the create; Ben's look-alike is left alone."""
+    anna, ben_all, entry = await _set_up(hass)
+    day = tomorrow_at(0).date()
+    trip = {"dtstart": day, "dtend": day + timedelta(days=2)}
+    await ben_all.async_create_event(summary="School trip", **trip)
+    (own_uid,) = ben_all.stored
+    await anna.async_create_event(  # type: ignore[attr-defined]
+        summary="School trip", description="Packed lunch", location="Zoo", **trip
+    )
+    ben_all.writes.clear()
+    coordinator = await _load(hass, entry)
+
+    assert ben_all.writes == Counter(create=1)
+    copy_uid = next(uid for uid in ben_all.stored if uid != own_uid)
+    copy = ben_all.stored[copy_uid].shown
+    assert (copy.summary, copy.start, copy.end) == ("School trip", day, trip["dtend"])
+    assert (copy.description, copy.location) == ("Packed lunch", "Zoo")
+    assert ben_all.stored[own_uid].shown.description is None
+    await coordinator.async_refresh()
+    await _assert_quiet(coordinator, ben_all)
+
+    await anna.async_update_event(  # type: ignore[attr-defined]
+        await _uid_of(hass, anna, "School trip"),
+        {"summary": "School trip", "description": "No lunch needed", **trip},
+    )
+    await coordinator.async_refresh()
+    assert ben_all.writes == Counter(create=1, update=1)
+    assert ben_all.stored[copy_uid].shown.description == "No lunch needed"
+    assert ben_all.stored[own_uid].shown.description is None
+
+
+async def test_a_copy_the_calendar_shows_otherwise_is_set_aside_not_written_again(
+    hass: HomeAssistant,
+) -> None:
+    """No new event shows what was written: the copy waits for its original to change."""
+    anna, ben_all, entry = await _set_up(hass)
+    ben_all.title_prefix = "[Google] "
+    start = tomorrow_at(15)
+    await anna.async_create_event(  # type: ignore[attr-defined]
+        summary="Tennis", dtstart=start, dtend=start + timedelta(hours=1)
+    )
+    coordinator = await _load(hass, entry)
+    assert coordinator.data.parked == 1
+    issue_id = refused_issue_id(entry.entry_id, f"{HA_ACCOUNT}|{ben_all.entity_id}")
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "refused"
+    assert ben_all.writes == Counter(create=1)
+    assert _kept_uids(hass, entry) == 0
     await _assert_quiet(coordinator, ben_all)
 
 
