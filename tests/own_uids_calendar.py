@@ -5,7 +5,7 @@ passes is dropped), shows every instance of a series with the series' iCalUID
 and an instance id `<event id>_<start in UTC>` as its recurrence id, and changes
 or cancels one instance by that id. This entity keeps its events in memory and
 behaves the same, and counts the writes it is asked for. It also changes events,
-which Google's entity in Home Assistant 2026.11 cannot (Microsoft 365's can).
+which Google's entity in Home Assistant 2026.11 cannot.
 """
 
 from __future__ import annotations
