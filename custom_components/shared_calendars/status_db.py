@@ -28,8 +28,10 @@ from .engine.journal import StateChanges
 from .engine.model import CalendarRef, Event, SkippedEvent, SkipReason, SyncWindow
 from .engine.state import CalendarState, CopyRecord, ParkedCopy, SyncState
 
-SCHEMA_VERSION = 2
-"""2: datetimes stored as numbers (`_compact_moments`)."""
+SCHEMA_VERSION = 3
+"""2: datetimes stored as numbers (`_compact_moments`); 3: `copy_uids`."""
+_BASE_VERSION = 2
+"""The version `_SCHEMA` makes; `_MIGRATIONS` bring it up to `SCHEMA_VERSION`."""
 _SCHEMA = """
 CREATE TABLE calendars (
     id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,
@@ -58,6 +60,19 @@ CREATE TABLE plan (
     id INTEGER PRIMARY KEY CHECK (id = 0), digest TEXT,
     window_start TEXT, window_end TEXT
 );
+"""
+_MIGRATIONS = {
+    2: """
+CREATE TABLE copy_uids (
+    calendar INTEGER NOT NULL, id NOT NULL, copy NOT NULL,
+    PRIMARY KEY (calendar, id)
+) WITHOUT ROWID
+""",
+}
+"""Version -> what makes it the next one, keeping every row.
+
+copy_uids: the uid (`id`) a calendar gave a copy written there, when it did not
+keep the copy's own, and the copy's id.
 """
 _HIDDEN = 1
 _DIVERGED = 2
@@ -206,8 +221,9 @@ class StatusDatabase:
     def open(cls, path: Path) -> StatusDatabase:
         """Open the database, creating it (and its folder) when missing.
 
-        A database of another schema version is started over: losing the state
-        costs one full listing of every calendar, never a duplicate.
+        A database of an older version is brought up to date where a migration
+        keeps its rows; any other is started over: losing the state costs one
+        full listing of every calendar, never a duplicate.
         """
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(
@@ -222,14 +238,11 @@ class StatusDatabase:
             version = connection.execute("PRAGMA user_version").fetchone()[0]
             if version != SCHEMA_VERSION:
                 connection.execute("BEGIN IMMEDIATE")
-                tables = connection.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'"
-                ).fetchall()
-                for (table,) in tables:
-                    connection.execute(f'DROP TABLE "{table}"')
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        connection.execute(statement)
+                if not _BASE_VERSION <= version < SCHEMA_VERSION:
+                    _start_over(connection)
+                    version = _BASE_VERSION
+                for step in range(version, SCHEMA_VERSION):
+                    connection.execute(_MIGRATIONS[step])
                 connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 connection.execute("COMMIT")
         except BaseException:
@@ -308,6 +321,10 @@ class StatusDatabase:
             skipped.setdefault(keys[calendar], {})[event_id] = SkippedEvent(
                 id=event_id, title=title, reason=SkipReason(reason)
             )
+        copy_uids = {
+            (keys[calendar], _unpack(uid)): _unpack(copy)
+            for calendar, uid, copy in run("SELECT calendar, id, copy FROM copy_uids")
+        }
         plan = run("SELECT digest, window_start, window_end FROM plan").fetchone()
         digest, start, end = plan if plan is not None else (None, None, None)
         return SyncState(
@@ -316,6 +333,7 @@ class StatusDatabase:
             skipped=skipped,
             pending={group for (group,) in run("SELECT grp FROM pending")},
             parked=parked,
+            copy_uids=copy_uids,
             planned_for=digest,
             planned_window=SyncWindow(
                 start=datetime.fromisoformat(start), end=datetime.fromisoformat(end)
@@ -386,6 +404,11 @@ class StatusDatabase:
                 parked.reason,
             ),
         )
+        self._replace(
+            "copy_uids",
+            changes.copy_uids,
+            lambda key, copy: (self._calendar(key[0]), _pack(key[1]), _pack(copy)),
+        )
         many(
             "INSERT OR IGNORE INTO pending VALUES (?)",
             ((group,) for group, pending in changes.pending.items() if pending),
@@ -448,6 +471,18 @@ class StatusDatabase:
             )
             known.ref = ref
         return known.id
+
+
+def _start_over(connection: sqlite3.Connection) -> None:
+    """Drop every table and make those of `_BASE_VERSION`."""
+    tables = connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'"
+    ).fetchall()
+    for (table,) in tables:
+        connection.execute(f'DROP TABLE "{table}"')
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            connection.execute(statement)
 
 
 def _record(
