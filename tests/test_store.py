@@ -1,13 +1,15 @@
 """The status database: disk writes grow with the change, never with the state.
 
-A quiet cycle writes nothing at all; an edit writes a few rows; a process killed
-between two batches of writes converges after a restart from the database, with
-no duplicate; a state kept by version 1 (one JSON document) moves in once.
+A quiet cycle writes nothing at all; an edit writes a few rows; a cycle's writes
+are saved every few hundred or every few seconds, and a process killed between two
+saves converges after a restart from the database, with no duplicate; a state
+kept by version 1 (one JSON document) moves in once.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -23,7 +25,12 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
 from custom_components.shared_calendars.const import DOMAIN, STORAGE_VERSION
-from custom_components.shared_calendars.cycle import BATCH_SIZE, SyncCycle
+from custom_components.shared_calendars.cycle import (
+    SAVE_EVERY_SECONDS,
+    SAVE_EVERY_WRITES,
+    SyncCycle,
+)
+from custom_components.shared_calendars.engine.journal import StateChanges
 from custom_components.shared_calendars.engine.model import (
     CalendarRef,
     ChangeSet,
@@ -187,14 +194,8 @@ async def _no_sleep(_: float) -> None:
     """Skip back-off waits."""
 
 
-async def test_a_process_killed_between_batches_converges_after_a_restart(
-    tmp_path: Path,
-) -> None:
-    """The rows of the batch before the kill are kept; nothing is written twice over."""
-    provider = MemoryProvider()
-    members = _pair(provider)
-    originals = 2 * BATCH_SIZE
-    for n in range(originals):
+def _originals(provider: MemoryProvider, count: int) -> None:
+    for n in range(count):
         start = T0 + timedelta(hours=n)
         provider.write(
             "anna",
@@ -206,27 +207,59 @@ async def test_a_process_killed_between_batches_converges_after_a_restart(
                 end=start + timedelta(hours=1),
             ),
         )
-    stored = StoredState(tmp_path / "state.db")
-    killed_after = BATCH_SIZE + 10
+
+
+async def _killed_after(
+    provider: MemoryProvider,
+    members: list[Member],
+    stored: StoredState,
+    writes: int,
+    clock: Callable[[], float],
+) -> None:
+    """Run a first sync that dies at its first save after `writes` writes."""
 
     async def save_until_killed() -> None:
-        if provider.requests["write"] > killed_after:
+        if provider.requests["write"] > writes:
             raise asyncio.CancelledError  # the process is gone: nothing more is kept
         await stored.save()
 
-    provider.cancel_after_writes = killed_after
+    provider.cancel_after_writes = writes
     cycle = SyncCycle(
         providers={provider.account: provider},
         state=stored.state,
         save=save_until_killed,
         sleep=_no_sleep,
+        clock=clock,
     )
     with pytest.raises(asyncio.CancelledError):
         await cycle.run(members, PlanOptions())
-    assert len(provider.calendars["ben-combined"].events) > BATCH_SIZE
+
+
+async def test_a_process_killed_between_saves_converges_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    """The writes saved before the kill are kept; nothing is written twice over."""
+    provider = MemoryProvider()
+    members = _pair(provider)
+    originals = 2 * SAVE_EVERY_WRITES
+    _originals(provider, originals)
+    stored = StoredState(tmp_path / "state.db")
+    saves: list[int] = []
+    save_rows = stored.database.write
+
+    def counted(changes: StateChanges) -> None:
+        saves.append(changes.rows)
+        save_rows(changes)
+
+    stored.database.write = counted  # type: ignore[method-assign]
+    # A clock that stands still: only the count of writes brings a save.
+    await _killed_after(provider, members, stored, SAVE_EVERY_WRITES + 10, lambda: 0)
+    assert len(provider.calendars["ben-combined"].events) > SAVE_EVERY_WRITES
+    # One save before the writes (the groups made pending), one after 400 of them.
+    assert len(saves) == 2
 
     state = stored.restart()
-    assert len(state.copies) == BATCH_SIZE
+    assert len(state.copies) == SAVE_EVERY_WRITES
     report = await SyncCycle(
         providers={provider.account: provider},
         state=state,
@@ -238,11 +271,27 @@ async def test_a_process_killed_between_batches_converges_after_a_restart(
     assert sorted(copy.summary for copy in copies) == sorted(
         f"Anna {n}" for n in range(originals)
     )
-    # The copies the ledger does not know are put again under their ids; those of
-    # the batch kept before the kill are not written again.
-    assert report.created + report.updated == originals - BATCH_SIZE
+    # The copies the ledger does not know are put again under their ids; those
+    # saved before the kill are not written again.
+    assert report.created + report.updated == originals - SAVE_EVERY_WRITES
     assert report.pending == 0
     assert len(stored.restart().copies) == originals
+    stored.close()
+
+
+async def test_a_slow_first_sync_saves_every_few_seconds(tmp_path: Path) -> None:
+    """Writes that take long are saved by time, well before 400 of them."""
+    provider = MemoryProvider()
+    members = _pair(provider)
+    _originals(provider, 40)
+    stored = StoredState(tmp_path / "state.db")
+    # Each write takes a second: a save falls due every SAVE_EVERY_SECONDS writes.
+    await _killed_after(
+        provider, members, stored, 12, lambda: float(provider.requests["write"])
+    )
+
+    kept_copies = len(stored.restart().copies)
+    assert SAVE_EVERY_SECONDS <= kept_copies <= 12
     stored.close()
 
 
