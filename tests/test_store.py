@@ -149,13 +149,13 @@ async def test_a_restart_on_caldav_lists_its_own_writes_no_more(
 async def test_an_edit_writes_a_few_rows_however_many_are_held(
     hass: HomeAssistant, google_harness: GoogleHarness
 ) -> None:
-    """One changed original writes a handful of rows, not the 123 the group holds."""
+    """One changed original writes a handful of rows, not the 82 the group holds."""
     family = await _synced_family(hass, google_harness, 40)
     held = sum(
         count_rows(database_path(hass, ENTRY_ID), table)
         for table in ("events", "copies")
     )
-    assert held == 2 * 41 + 41  # originals, copies in the mirror, ledger
+    assert held == 41 + 41  # originals; copies, each its record and event in one row
     changes = _changes(family)
 
     await google_harness.provider.put_event(
@@ -166,8 +166,8 @@ async def test_an_edit_writes_a_few_rows_however_many_are_held(
     await family.coordinator.async_refresh()  # reads the updated copy back
     read_back = _changes(family) - changes - edited
 
-    # The original, the copy's mirror row and record, a cursor or two, the group
-    # made pending and then settled: a handful, of the 123 rows held.
+    # The original, the copy's row, a cursor or two, the group made pending and
+    # then settled: a handful, of the 82 rows held.
     assert 1 <= edited <= 8
     assert read_back <= 2  # at most the copy as read back, and its cursor
 
@@ -371,7 +371,8 @@ async def test_a_version_1_state_moves_into_the_database_once(
     assert state.skipped == {}
     assert state.parked[("acct|ben-combined", "b1copy")].title == "Refused"
     path = database_path(hass, ENTRY_ID)
-    assert (count_rows(path, "events"), count_rows(path, "copies")) == (2, 1)
+    # The original in `events`; the copy, event and record, in its ledger row.
+    assert (count_rows(path, "events"), count_rows(path, "copies")) == (1, 1)
 
     again = StateStore(hass, ENTRY_ID)
     reloaded = await again.async_load()

@@ -24,12 +24,14 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from .engine.codec import decode_event, encode_event
-from .engine.journal import StateChanges
+from .engine.ids import COPY_UID_DOMAIN
+from .engine.journal import CopyRow, StateChanges
 from .engine.model import CalendarRef, Event, SkippedEvent, SkipReason, SyncWindow
-from .engine.state import CalendarState, CopyRecord, ParkedCopy, SyncState
+from .engine.state import CalendarState, CopyRecord, ParkedCopy, SyncState, group_key
 
-SCHEMA_VERSION = 2
-"""2: datetimes stored as numbers (`_compact_moments`)."""
+SCHEMA_VERSION = 3
+"""2: datetimes stored as numbers (`_compact_moments`). 3: a copy's event in its
+ledger row, as its differences from an original of its group (`_copy_body`)."""
 _SCHEMA = """
 CREATE TABLE calendars (
     id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,
@@ -41,7 +43,7 @@ CREATE TABLE events (
 ) WITHOUT ROWID;
 CREATE TABLE copies (
     calendar INTEGER NOT NULL, id NOT NULL, grp TEXT NOT NULL,
-    fingerprint NOT NULL, flags INTEGER NOT NULL,
+    fingerprint NOT NULL, flags INTEGER NOT NULL, body BLOB,
     PRIMARY KEY (calendar, id)
 ) WITHOUT ROWID;
 CREATE TABLE parked (
@@ -98,6 +100,11 @@ _UID_AT = "i@"
 """The domain of a UID that is the event's id and a domain (Google's, and copies')."""
 _OWN_ORGANIZER = "o="
 """Set when the organiser is the event's own calendar (Google says so of every event)."""
+_CREATED_WHEN_UPDATED = "c=u"
+"""Set for an event never changed since it was created (written so by Google)."""
+_GONE = "-"
+"""In a copy's differences from its original: the original's fields it lacks."""
+_UID = _SHORT_NAMES["ical_uid"]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -137,6 +144,13 @@ def _compact_moments(event: Event, data: dict[str, Any]) -> None:
         moment = getattr(event, name)
         if moment is not None and moment.tzinfo is UTC:
             data[name] = (moment - _EPOCH) // _MICROSECOND
+    if (
+        event.created is not None
+        and event.created == event.updated
+        and data["created"] == data["updated"]
+    ):
+        del data["created"]
+        data[_CREATED_WHEN_UPDATED] = 1
     for override, override_data in zip(
         event.overrides, data.get("overrides", ()), strict=True
     ):
@@ -151,6 +165,8 @@ def _expand_moments(data: dict[str, Any]) -> dict[str, Any]:
         data["start"] = datetime.fromtimestamp(seconds, zone)
         if isinstance(end := data["end"], int):
             data["end"] = datetime.fromtimestamp(seconds + end, zone)
+    if data.pop(_CREATED_WHEN_UPDATED, None):
+        data["created"] = data["updated"]
     for name in ("updated", "created"):
         if isinstance(moment := data.get(name), int):
             data[name] = _EPOCH + moment * _MICROSECOND
@@ -161,8 +177,8 @@ def _expand_moments(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _body(event: Event, calendar: str) -> bytes:
-    """Return an event as compact JSON, without what its row's key already says."""
+def _fields(event: Event, calendar: str) -> dict[str, Any]:
+    """Return an event as its row keeps it, without what the row's key already says."""
     data = encode_event(event)
     _compact_moments(event, data)
     event_id = data.pop("id")
@@ -173,18 +189,83 @@ def _body(event: Event, calendar: str) -> bytes:
     if event.organizer is not None and event.organizer == calendar.rpartition("|")[2]:
         del data["organizer"]
         data[_OWN_ORGANIZER] = 1
-    return orjson.dumps(_shortened(data))
+    return _shortened(data)
 
 
-def _event(event_id: str, body: bytes, calendar: str) -> Event:
-    """Return the event `_body` stored."""
-    data = _expand_moments(_lengthened(orjson.loads(body)))
+def _body(event: Event, calendar: str) -> bytes:
+    """Return an event as the compact JSON of its row."""
+    return orjson.dumps(_fields(event, calendar))
+
+
+def _event(event_id: str, fields: dict[str, Any], calendar: str) -> Event:
+    """Return the event whose row kept `fields` (`_fields`)."""
+    data = _expand_moments(_lengthened(fields))
     data["id"] = event_id
     if (domain := data.pop(_UID_AT, None)) is not None:
         data["ical_uid"] = f"{event_id}@{domain}"
     if data.pop(_OWN_ORGANIZER, None):
         data["organizer"] = calendar.rpartition("|")[2]
     return decode_event(data)
+
+
+def _copy_body(row: CopyRow, calendar: str, bases: _Bases) -> bytes | None:
+    """Return a copy's event for its ledger row: its differences from its original.
+
+    Without an original to differ from (or when the event is not marked a copy
+    of the row's group), the whole event, its marker always written.
+    """
+    if (event := row.event) is None:
+        return None
+    data = _fields(event, calendar)
+    if row.base is None:
+        data[_SHORT_NAMES["copy_of"]] = event.copy_of.source if event.copy_of else None
+        return orjson.dumps(data)
+    del data[_SHORT_NAMES["copy_of"]]  # the row's group
+    reference = bases.fields(*row.base)
+    differences = {
+        name: value
+        for name, value in data.items()
+        if name not in reference or reference[name] != value
+    }
+    if gone := [name for name in reference if name not in data]:
+        differences[_GONE] = gone
+    return orjson.dumps(differences)
+
+
+def _copy_fields(
+    stored: dict[str, Any], group: str, base: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Return the fields of a copy whose row kept `stored` (`_copy_body`)."""
+    copy_of = _SHORT_NAMES["copy_of"]
+    if copy_of in stored:
+        return stored
+    assert base is not None, "a copy kept as differences has its original"
+    fields = _reference(base)
+    for name in stored.pop(_GONE, ()):
+        del fields[name]
+    fields.update(stored)
+    fields[copy_of] = group
+    return fields
+
+
+class _Bases:
+    """The fields of the originals copies are written against, each encoded once."""
+
+    def __init__(self) -> None:
+        self._fields: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def fields(self, calendar: str, original: Event) -> dict[str, Any]:
+        key = (calendar, original.id)
+        if (known := self._fields.get(key)) is None:
+            known = self._fields[key] = _reference(_fields(original, calendar))
+        return known
+
+
+def _reference(original: dict[str, Any]) -> dict[str, Any]:
+    """Return what a copy's differences are taken from: its original, as a copy's UID."""
+    fields = {name: value for name, value in original.items() if name != _UID}
+    fields[_UID_AT] = COPY_UID_DOMAIN
+    return fields
 
 
 @dataclass(kw_only=True, slots=True)
@@ -206,8 +287,9 @@ class StatusDatabase:
     def open(cls, path: Path) -> StatusDatabase:
         """Open the database, creating it (and its folder) when missing.
 
-        A database of another schema version is started over: losing the state
-        costs one full listing of every calendar, never a duplicate.
+        A database of version 2 is brought up to date; one of another version is
+        started over: losing the state costs one full listing of every calendar,
+        never a duplicate.
         """
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(
@@ -220,18 +302,10 @@ class StatusDatabase:
             # rather than keep megabytes on an SD card for good.
             connection.execute(f"PRAGMA journal_size_limit={_WAL_LIMIT}")
             version = connection.execute("PRAGMA user_version").fetchone()[0]
-            if version != SCHEMA_VERSION:
-                connection.execute("BEGIN IMMEDIATE")
-                tables = connection.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'"
-                ).fetchall()
-                for (table,) in tables:
-                    connection.execute(f'DROP TABLE "{table}"')
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        connection.execute(statement)
-                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                connection.execute("COMMIT")
+            if version == 2:
+                _from_version_2(connection)
+            elif version != SCHEMA_VERSION:
+                _start_over(connection)
         except BaseException:
             connection.close()
             raise
@@ -277,20 +351,36 @@ class StatusDatabase:
             )
             if cursor is not None:
                 calendars[key] = CalendarState(cursor=cursor)
+        ledger: dict[tuple[str, str], tuple[CopyRecord, bytes | None]] = {}
+        for calendar, event_id, group, fingerprint, flags, body in run(
+            "SELECT calendar, id, grp, fingerprint, flags, body FROM copies"
+        ):
+            record = _record(refs[calendar], group, fingerprint, flags)
+            ledger[keys[calendar], _unpack(event_id)] = record, body
+        # The first original of each group (outside the ledger): what its copies'
+        # rows keep their differences from (`_copy_body`).
+        bases: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {}
         for calendar, event_id, body in run("SELECT calendar, id, body FROM events"):
-            key = keys[calendar]
-            event = _event(_unpack(event_id), body, key)
-            if (held := calendars.get(key)) is None:
-                held = calendars[key] = CalendarState()
+            key = (keys[calendar], _unpack(event_id))
+            fields = orjson.loads(body)
+            event = _event(key[1], fields, key[0])
+            if (held := calendars.get(key[0])) is None:
+                held = calendars[key[0]] = CalendarState()
             held.events[event.id] = event
-        copies = {
-            (keys[calendar], _unpack(event_id)): _record(
-                refs[calendar], group, fingerprint, flags
-            )
-            for calendar, event_id, group, fingerprint, flags in run(
-                "SELECT calendar, id, grp, fingerprint, flags FROM copies"
-            )
-        }
+            if event.copy_of is None and key not in ledger:
+                known = bases.get(group := group_key(event))
+                if known is None or key < known[0]:
+                    bases[group] = key, fields
+        copies: dict[tuple[str, str], CopyRecord] = {}
+        for key, (record, body) in ledger.items():
+            copies[key] = record
+            if body is None:
+                continue
+            base = bases.get(record.group)
+            fields = _copy_fields(orjson.loads(body), record.group, base and base[1])
+            if (held := calendars.get(key[0])) is None:
+                held = calendars[key[0]] = CalendarState()
+            held.events[key[1]] = _event(key[1], fields, key[0])
         parked = {
             (keys[calendar], _unpack(event_id)): ParkedCopy(
                 record=_record(refs[calendar], group, fingerprint, 0),
@@ -361,17 +451,19 @@ class StatusDatabase:
                 _body(event, key[0]),
             ),
         )
+        bases = _Bases()
         self._replace(
             "copies",
             changes.copies,
-            lambda key, record: (
-                self._calendar(key[0], record.target),
+            lambda key, row: (
+                self._calendar(key[0], row.record.target),
                 _pack(key[1]),
-                record.group,
-                _pack(record.fingerprint),
-                (_HIDDEN if record.hidden else 0)
-                | (_DIVERGED if record.diverged else 0)
-                | (_ORIGINALS_FOLLOW if record.originals_follow else 0),
+                row.record.group,
+                _pack(row.record.fingerprint),
+                (_HIDDEN if row.record.hidden else 0)
+                | (_DIVERGED if row.record.diverged else 0)
+                | (_ORIGINALS_FOLLOW if row.record.originals_follow else 0),
+                _copy_body(row, key[0], bases),
             ),
         )
         self._replace(
@@ -448,6 +540,41 @@ class StatusDatabase:
             )
             known.ref = ref
         return known.id
+
+
+def _start_over(connection: sqlite3.Connection) -> None:
+    connection.execute("BEGIN IMMEDIATE")
+    tables = connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'"
+    ).fetchall()
+    for (table,) in tables:
+        connection.execute(f'DROP TABLE "{table}"')
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            connection.execute(statement)
+    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    connection.execute("COMMIT")
+
+
+def _from_version_2(connection: sqlite3.Connection) -> None:
+    """Move copies' events into their ledger rows, in one transaction, then shrink the file.
+
+    Version 2 kept every event in `events`; read so (a copy's row without a body
+    leaves its event there), the state is written again whole as version 3 keeps it.
+    """
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        connection.execute("ALTER TABLE copies ADD COLUMN body BLOB")
+        database = StatusDatabase(connection)
+        state = database.load()
+        state.mark_all_changed()
+        database._write(state.changes())  # noqa: SLF001
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("VACUUM")
 
 
 def _record(
