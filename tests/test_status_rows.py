@@ -35,7 +35,8 @@ from custom_components.shared_calendars.engine.state import (
     SyncState,
     group_key,
 )
-from custom_components.shared_calendars.status_db import StatusDatabase, _fields
+from custom_components.shared_calendars.status_db import StatusDatabase
+from custom_components.shared_calendars.status_rows import event_fields
 
 from .memory_provider import MemoryProvider
 from .stored import StoredState, count_rows, kept, reloaded
@@ -317,7 +318,7 @@ def test_a_version_2_database_is_brought_up_to_date(tmp_path: Path) -> None:
 
 
 def _write_version_2(path: Path, state: SyncState) -> None:
-    """Write a state as version 2 kept it: every event in `events`, bodies whole."""
+    """Write a state as version 2 kept it: events in `events`, groups by name."""
     database = StatusDatabase.open(path)
     database.write(state.changes())
     database.close()
@@ -334,14 +335,27 @@ def _write_version_2(path: Path, state: SyncState) -> None:
                 "INSERT INTO events VALUES (?, ?, ?)",
                 (calendar, event_id, _version_2_body(event, key)),
             )
-        connection.execute("ALTER TABLE copies DROP COLUMN body")
+        connection.executescript(
+            """
+            CREATE TABLE copies_2 (
+                calendar INTEGER NOT NULL, id NOT NULL, grp TEXT NOT NULL,
+                fingerprint NOT NULL, flags INTEGER NOT NULL,
+                PRIMARY KEY (calendar, id)
+            ) WITHOUT ROWID;
+            INSERT INTO copies_2 SELECT calendar, copies.id, groups.key,
+                fingerprint, flags FROM copies JOIN groups ON groups.id = grp;
+            DROP TABLE copies;
+            DROP TABLE groups;
+            ALTER TABLE copies_2 RENAME TO copies;
+            """
+        )
         connection.execute("PRAGMA user_version = 2")
         connection.commit()
 
 
 def _version_2_body(event: Event, calendar: str) -> bytes:
     """Return an event's body as version 2 wrote it (its own `created`)."""
-    fields = _fields(event, calendar)
+    fields = event_fields(event, calendar)
     if fields.pop("c=u", None):
         fields["created"] = fields["u"]
     return orjson.dumps(fields)

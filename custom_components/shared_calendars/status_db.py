@@ -1,7 +1,7 @@
 """The sync state on disk: a SQLite status database whose rows change one by one.
 
-One row per event of a mirror, per copy in the ledger, per pending group: a
-flush writes the rows the state's journal names, in one transaction, and a cycle
+One row per event of a mirror, per copy in the ledger (its record and its event,
+see `status_rows`), per pending group: a flush writes the rows the state's journal names, in one transaction, and a cycle
 that changed nothing writes nothing. WAL with `synchronous=NORMAL` keeps every
 transaction whole across a crash; a power cut may lose the last ones, which the
 pending groups make good (they leave `pending` only in a later transaction than
@@ -15,35 +15,46 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 import sqlite3
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 
-from .engine.codec import decode_event, encode_event
-from .engine.ids import COPY_UID_DOMAIN
-from .engine.journal import CopyRow, StateChanges
-from .engine.model import CalendarRef, Event, SkippedEvent, SkipReason, SyncWindow
+from .engine.journal import StateChanges
+from .engine.model import CalendarRef, SkippedEvent, SkipReason, SyncWindow
 from .engine.state import CalendarState, CopyRecord, ParkedCopy, SyncState, group_key
+from .status_rows import (
+    Originals,
+    copy_body,
+    copy_fields,
+    event_body,
+    event_from,
+    pack,
+    unpack,
+)
 
 SCHEMA_VERSION = 3
-"""2: datetimes stored as numbers (`_compact_moments`). 3: a copy's event in its
-ledger row, as its differences from an original of its group (`_copy_body`)."""
-_SCHEMA = """
+"""2: datetimes stored as numbers. 3: a copy's event in its ledger row, as its
+differences from an original of its group (`status_rows.copy_body`); groups
+numbered; an override without what its series says."""
+_GROUPS_AND_COPIES = """
+CREATE TABLE groups (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
+CREATE TABLE copies (
+    calendar INTEGER NOT NULL, id NOT NULL, grp INTEGER NOT NULL,
+    fingerprint NOT NULL, flags INTEGER NOT NULL, body BLOB,
+    PRIMARY KEY (calendar, id)
+) WITHOUT ROWID;
+"""
+_SCHEMA = (
+    """
 CREATE TABLE calendars (
     id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,
     account TEXT, calendar_id TEXT, cursor TEXT
 );
 CREATE TABLE events (
     calendar INTEGER NOT NULL, id NOT NULL, body BLOB NOT NULL,
-    PRIMARY KEY (calendar, id)
-) WITHOUT ROWID;
-CREATE TABLE copies (
-    calendar INTEGER NOT NULL, id NOT NULL, grp TEXT NOT NULL,
-    fingerprint NOT NULL, flags INTEGER NOT NULL, body BLOB,
     PRIMARY KEY (calendar, id)
 ) WITHOUT ROWID;
 CREATE TABLE parked (
@@ -61,211 +72,14 @@ CREATE TABLE plan (
     window_start TEXT, window_end TEXT
 );
 """
+    + _GROUPS_AND_COPIES
+)
 _HIDDEN = 1
 _DIVERGED = 2
 _ORIGINALS_FOLLOW = 4
-_HEX = frozenset("0123456789abcdef")
 _FILE_SUFFIXES = ("", "-wal", "-shm")
 _WAL_LIMIT = 1 << 20
 """Bytes of write-ahead log kept on disk after a checkpoint."""
-
-
-def _pack(text: str) -> str | bytes:
-    """Store lower-case hex (copy ids, fingerprints) as the bytes it spells: half the size."""
-    if text and len(text) % 2 == 0 and _HEX.issuperset(text):
-        return bytes.fromhex(text)
-    return text
-
-
-def _unpack(value: str | bytes) -> str:
-    return value.hex() if isinstance(value, bytes) else value
-
-
-_SHORT_NAMES = {
-    "ical_uid": "i",
-    "start": "s",
-    "end": "e",
-    "summary": "t",
-    "description": "d",
-    "location": "l",
-    "rrule": "r",
-    "organizer": "o",
-    "updated": "u",
-    "copy_of": "c",
-    "overrides": "v",
-}
-"""The codec's most frequent field names, shortened on disk; others are kept."""
-_LONG_NAMES = {short: name for name, short in _SHORT_NAMES.items()}
-_UID_AT = "i@"
-"""The domain of a UID that is the event's id and a domain (Google's, and copies')."""
-_OWN_ORGANIZER = "o="
-"""Set when the organiser is the event's own calendar (Google says so of every event)."""
-_CREATED_WHEN_UPDATED = "c=u"
-"""Set for an event never changed since it was created (written so by Google)."""
-_GONE = "-"
-"""In a copy's differences from its original: the original's fields it lacks."""
-_UID = _SHORT_NAMES["ical_uid"]
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def _shortened(data: dict[str, Any]) -> dict[str, Any]:
-    if "overrides" in data:
-        data["overrides"] = [_shortened(override) for override in data["overrides"]]
-    return {_SHORT_NAMES.get(name, name): value for name, value in data.items()}
-
-
-def _lengthened(data: dict[str, Any]) -> dict[str, Any]:
-    data = {_LONG_NAMES.get(name, name): value for name, value in data.items()}
-    if "overrides" in data:
-        data["overrides"] = [_lengthened(override) for override in data["overrides"]]
-    return data
-
-
-def _compact_moments(event: Event, data: dict[str, Any]) -> None:
-    """Write an event's datetimes as numbers: a third of their ISO text, and quicker read.
-
-    A start in a named zone becomes [seconds since the epoch, zone], an end in that
-    zone its seconds after the start, and an instant in UTC its microseconds since
-    the epoch. Whatever else (dates, fixed offsets, fractions of a second) keeps the
-    codec's form.
-    """
-    start, end = event.start, event.end
-    if (
-        isinstance(start, datetime)
-        and isinstance(zone := start.tzinfo, ZoneInfo)
-        and not start.microsecond
-    ):
-        seconds = int(start.timestamp())
-        data["start"] = [seconds, zone.key]
-        if isinstance(end, datetime) and end.tzinfo is zone and not end.microsecond:
-            data["end"] = int(end.timestamp()) - seconds
-    for name in ("updated", "created"):
-        moment = getattr(event, name)
-        if moment is not None and moment.tzinfo is UTC:
-            data[name] = (moment - _EPOCH) // _MICROSECOND
-    if (
-        event.created is not None
-        and event.created == event.updated
-        and data["created"] == data["updated"]
-    ):
-        del data["created"]
-        data[_CREATED_WHEN_UPDATED] = 1
-    for override, override_data in zip(
-        event.overrides, data.get("overrides", ()), strict=True
-    ):
-        _compact_moments(override, override_data)
-
-
-def _expand_moments(data: dict[str, Any]) -> dict[str, Any]:
-    """Turn what `_compact_moments` wrote back into dates and datetimes."""
-    start = data["start"]
-    if isinstance(start, list) and isinstance(seconds := start[0], int):
-        zone = ZoneInfo(start[1])
-        data["start"] = datetime.fromtimestamp(seconds, zone)
-        if isinstance(end := data["end"], int):
-            data["end"] = datetime.fromtimestamp(seconds + end, zone)
-    if data.pop(_CREATED_WHEN_UPDATED, None):
-        data["created"] = data["updated"]
-    for name in ("updated", "created"):
-        if isinstance(moment := data.get(name), int):
-            data[name] = _EPOCH + moment * _MICROSECOND
-    if "overrides" in data:
-        data["overrides"] = [
-            _expand_moments(override) for override in data["overrides"]
-        ]
-    return data
-
-
-def _fields(event: Event, calendar: str) -> dict[str, Any]:
-    """Return an event as its row keeps it, without what the row's key already says."""
-    data = encode_event(event)
-    _compact_moments(event, data)
-    event_id = data.pop("id")
-    uid_id, at, domain = event.ical_uid.partition("@")
-    if uid_id == event_id and at:
-        del data["ical_uid"]
-        data[_UID_AT] = domain
-    if event.organizer is not None and event.organizer == calendar.rpartition("|")[2]:
-        del data["organizer"]
-        data[_OWN_ORGANIZER] = 1
-    return _shortened(data)
-
-
-def _body(event: Event, calendar: str) -> bytes:
-    """Return an event as the compact JSON of its row."""
-    return orjson.dumps(_fields(event, calendar))
-
-
-def _event(event_id: str, fields: dict[str, Any], calendar: str) -> Event:
-    """Return the event whose row kept `fields` (`_fields`)."""
-    data = _expand_moments(_lengthened(fields))
-    data["id"] = event_id
-    if (domain := data.pop(_UID_AT, None)) is not None:
-        data["ical_uid"] = f"{event_id}@{domain}"
-    if data.pop(_OWN_ORGANIZER, None):
-        data["organizer"] = calendar.rpartition("|")[2]
-    return decode_event(data)
-
-
-def _copy_body(row: CopyRow, calendar: str, bases: _Bases) -> bytes | None:
-    """Return a copy's event for its ledger row: its differences from its original.
-
-    Without an original to differ from (or when the event is not marked a copy
-    of the row's group), the whole event, its marker always written.
-    """
-    if (event := row.event) is None:
-        return None
-    data = _fields(event, calendar)
-    if row.base is None:
-        data[_SHORT_NAMES["copy_of"]] = event.copy_of.source if event.copy_of else None
-        return orjson.dumps(data)
-    del data[_SHORT_NAMES["copy_of"]]  # the row's group
-    reference = bases.fields(*row.base)
-    differences = {
-        name: value
-        for name, value in data.items()
-        if name not in reference or reference[name] != value
-    }
-    if gone := [name for name in reference if name not in data]:
-        differences[_GONE] = gone
-    return orjson.dumps(differences)
-
-
-def _copy_fields(
-    stored: dict[str, Any], group: str, base: dict[str, Any] | None
-) -> dict[str, Any]:
-    """Return the fields of a copy whose row kept `stored` (`_copy_body`)."""
-    copy_of = _SHORT_NAMES["copy_of"]
-    if copy_of in stored:
-        return stored
-    assert base is not None, "a copy kept as differences has its original"
-    fields = _reference(base)
-    for name in stored.pop(_GONE, ()):
-        del fields[name]
-    fields.update(stored)
-    fields[copy_of] = group
-    return fields
-
-
-class _Bases:
-    """The fields of the originals copies are written against, each encoded once."""
-
-    def __init__(self) -> None:
-        self._fields: dict[tuple[str, str], dict[str, Any]] = {}
-
-    def fields(self, calendar: str, original: Event) -> dict[str, Any]:
-        key = (calendar, original.id)
-        if (known := self._fields.get(key)) is None:
-            known = self._fields[key] = _reference(_fields(original, calendar))
-        return known
-
-
-def _reference(original: dict[str, Any]) -> dict[str, Any]:
-    """Return what a copy's differences are taken from: its original, as a copy's UID."""
-    fields = {name: value for name, value in original.items() if name != _UID}
-    fields[_UID_AT] = COPY_UID_DOMAIN
-    return fields
 
 
 @dataclass(kw_only=True, slots=True)
@@ -282,6 +96,7 @@ class StatusDatabase:
         """Use an open connection; `open` makes one."""
         self._connection = connection
         self._calendars = self._read_calendars()
+        self._groups = self._read_groups()
 
     @classmethod
     def open(cls, path: Path) -> StatusDatabase:
@@ -306,6 +121,10 @@ class StatusDatabase:
                 _from_version_2(connection)
             elif version != SCHEMA_VERSION:
                 _start_over(connection)
+            # Groups whose copies are all gone (a few bytes each, found once a start).
+            connection.execute(
+                "DELETE FROM groups WHERE id NOT IN (SELECT grp FROM copies)"
+            )
         except BaseException:
             connection.close()
             raise
@@ -334,6 +153,12 @@ class StatusDatabase:
             )
         }
 
+    def _read_groups(self) -> dict[str, int]:
+        return {
+            key: row_id
+            for row_id, key in self._connection.execute("SELECT id, key FROM groups")
+        }
+
     def load(self) -> SyncState:
         """Return the state the database holds (an empty one when new)."""
         run = self._connection.execute
@@ -353,17 +178,18 @@ class StatusDatabase:
                 calendars[key] = CalendarState(cursor=cursor)
         ledger: dict[tuple[str, str], tuple[CopyRecord, bytes | None]] = {}
         for calendar, event_id, group, fingerprint, flags, body in run(
-            "SELECT calendar, id, grp, fingerprint, flags, body FROM copies"
+            "SELECT calendar, copies.id, groups.key, fingerprint, flags, body"
+            " FROM copies JOIN groups ON groups.id = grp"
         ):
             record = _record(refs[calendar], group, fingerprint, flags)
-            ledger[keys[calendar], _unpack(event_id)] = record, body
+            ledger[keys[calendar], unpack(event_id)] = record, body
         # The first original of each group (outside the ledger): what its copies'
-        # rows keep their differences from (`_copy_body`).
+        # rows keep their differences from (`copy_body`).
         bases: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {}
         for calendar, event_id, body in run("SELECT calendar, id, body FROM events"):
-            key = (keys[calendar], _unpack(event_id))
+            key = (keys[calendar], unpack(event_id))
             fields = orjson.loads(body)
-            event = _event(key[1], fields, key[0])
+            event = event_from(key[1], fields, key[0])
             if (held := calendars.get(key[0])) is None:
                 held = calendars[key[0]] = CalendarState()
             held.events[event.id] = event
@@ -377,12 +203,12 @@ class StatusDatabase:
             if body is None:
                 continue
             base = bases.get(record.group)
-            fields = _copy_fields(orjson.loads(body), record.group, base and base[1])
+            fields = copy_fields(orjson.loads(body), record.group, base and base[1])
             if (held := calendars.get(key[0])) is None:
                 held = calendars[key[0]] = CalendarState()
-            held.events[key[1]] = _event(key[1], fields, key[0])
+            held.events[key[1]] = event_from(key[1], fields, key[0])
         parked = {
-            (keys[calendar], _unpack(event_id)): ParkedCopy(
+            (keys[calendar], unpack(event_id)): ParkedCopy(
                 record=_record(refs[calendar], group, fingerprint, 0),
                 title=title,
                 reason=reason,
@@ -424,8 +250,9 @@ class StatusDatabase:
         except BaseException:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            # Calendars numbered in the transaction are gone with it.
+            # Calendars and groups numbered in the transaction are gone with it.
             self._calendars = self._read_calendars()
+            self._groups = self._read_groups()
             raise
 
     def _write(self, changes: StateChanges) -> None:
@@ -447,23 +274,23 @@ class StatusDatabase:
             changes.events,
             lambda key, event: (
                 self._calendar(key[0]),
-                _pack(key[1]),
-                _body(event, key[0]),
+                pack(key[1]),
+                event_body(event, key[0]),
             ),
         )
-        bases = _Bases()
+        bases = Originals()
         self._replace(
             "copies",
             changes.copies,
             lambda key, row: (
                 self._calendar(key[0], row.record.target),
-                _pack(key[1]),
-                row.record.group,
-                _pack(row.record.fingerprint),
+                pack(key[1]),
+                self._group(row.record.group),
+                pack(row.record.fingerprint),
                 (_HIDDEN if row.record.hidden else 0)
                 | (_DIVERGED if row.record.diverged else 0)
                 | (_ORIGINALS_FOLLOW if row.record.originals_follow else 0),
-                _copy_body(row, key[0], bases),
+                copy_body(row, key[0], bases),
             ),
         )
         self._replace(
@@ -471,9 +298,9 @@ class StatusDatabase:
             changes.parked,
             lambda key, parked: (
                 self._calendar(key[0], parked.record.target),
-                _pack(key[1]),
+                pack(key[1]),
                 parked.record.group,
-                _pack(parked.record.fingerprint),
+                pack(parked.record.fingerprint),
                 parked.title,
                 parked.reason,
             ),
@@ -505,7 +332,7 @@ class StatusDatabase:
     ) -> None:
         """Write rows keyed by (calendar key, event id); a None value deletes its row."""
         gone: Iterable[tuple[int, str | bytes]] = (
-            (self._calendar(calendar), _pack(event_id))
+            (self._calendar(calendar), pack(event_id))
             for (calendar, event_id), value in rows.items()
             if value is None
         )
@@ -522,6 +349,16 @@ class StatusDatabase:
                 f"INSERT OR REPLACE INTO {table} VALUES ({marks})",  # noqa: S608
                 written,
             )
+
+    def _group(self, key: str) -> int:
+        """Return a group's number, numbering it when new."""
+        if (known := self._groups.get(key)) is None:
+            cursor = self._connection.execute(
+                "INSERT INTO groups (key) VALUES (?)", (key,)
+            )
+            assert cursor.lastrowid is not None
+            known = self._groups[key] = cursor.lastrowid
+        return known
 
     def _calendar(self, key: str, ref: CalendarRef | None = None) -> int:
         """Return a calendar's row id, adding the row (or its account) when missing."""
@@ -564,7 +401,16 @@ def _from_version_2(connection: sqlite3.Connection) -> None:
     """
     connection.execute("BEGIN IMMEDIATE")
     try:
-        connection.execute("ALTER TABLE copies ADD COLUMN body BLOB")
+        connection.execute("ALTER TABLE copies RENAME TO copies_2")
+        for statement in _GROUPS_AND_COPIES.split(";"):
+            if statement.strip():
+                connection.execute(statement)
+        connection.execute("INSERT INTO groups (key) SELECT DISTINCT grp FROM copies_2")
+        connection.execute(
+            "INSERT INTO copies SELECT calendar, copies_2.id, groups.id, fingerprint,"
+            " flags, NULL FROM copies_2 JOIN groups ON groups.key = grp"
+        )
+        connection.execute("DROP TABLE copies_2")
         database = StatusDatabase(connection)
         state = database.load()
         state.mark_all_changed()
@@ -584,7 +430,7 @@ def _record(
     return CopyRecord(
         group=group,
         target=target,
-        fingerprint=_unpack(fingerprint),
+        fingerprint=unpack(fingerprint),
         hidden=bool(flags & _HIDDEN),
         diverged=bool(flags & _DIVERGED),
         originals_follow=bool(flags & _ORIGINALS_FOLLOW),
