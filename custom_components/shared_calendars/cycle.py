@@ -394,7 +394,12 @@ class SyncCycle:
             workers = min(len(actions), self._concurrency * WORKERS_PER_REQUEST)
             await asyncio.gather(*(worker() for _ in range(workers)))
 
-        await asyncio.gather(*(run_lane(actions) for actions in lanes.values()))
+        try:
+            await asyncio.gather(*(run_lane(actions) for actions in lanes.values()))
+        except BaseException:
+            # Cancelled (Home Assistant stops): keep what was written so far.
+            await self._save_now()
+            raise
         return failed_groups, again - failed_groups
 
     async def _save_now(self) -> None:
