@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from .engine.journal import StateChanges
+from .engine.journal import CopyRow, StateChanges
 from .engine.model import CalendarRef, SkippedEvent, SkipReason, SyncWindow
 from .engine.state import CalendarState, CopyRecord, ParkedCopy, SyncState, group_key
 from .status_rows import (
@@ -42,9 +42,9 @@ numbered; an override without what its series says."""
 _GROUPS_AND_COPIES = """
 CREATE TABLE groups (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
 CREATE TABLE copies (
-    calendar INTEGER NOT NULL, id NOT NULL, grp INTEGER NOT NULL,
+    grp INTEGER NOT NULL, calendar INTEGER NOT NULL, id NOT NULL,
     fingerprint NOT NULL, flags INTEGER NOT NULL, body BLOB,
-    PRIMARY KEY (calendar, id)
+    PRIMARY KEY (grp, calendar, id)
 ) WITHOUT ROWID;
 """
 _SCHEMA = (
@@ -97,6 +97,9 @@ class StatusDatabase:
         self._connection = connection
         self._calendars = self._read_calendars()
         self._groups = self._read_groups()
+        self._copy_groups: dict[tuple[int, str | bytes], int] | None = None
+        """(calendar, id) -> group of every copy's row, once read: its key leads
+        with the group, numbered as first written, so that a first sync appends."""
 
     @classmethod
     def open(cls, path: Path) -> StatusDatabase:
@@ -177,12 +180,15 @@ class StatusDatabase:
             if cursor is not None:
                 calendars[key] = CalendarState(cursor=cursor)
         ledger: dict[tuple[str, str], tuple[CopyRecord, bytes | None]] = {}
-        for calendar, event_id, group, fingerprint, flags, body in run(
-            "SELECT calendar, copies.id, groups.key, fingerprint, flags, body"
+        copy_groups: dict[tuple[int, str | bytes], int] = {}
+        for number, group, calendar, event_id, fingerprint, flags, body in run(
+            "SELECT grp, groups.key, calendar, copies.id, fingerprint, flags, body"
             " FROM copies JOIN groups ON groups.id = grp"
         ):
             record = _record(refs[calendar], group, fingerprint, flags)
             ledger[keys[calendar], unpack(event_id)] = record, body
+            copy_groups[calendar, event_id] = number
+        self._copy_groups = copy_groups
         # The first original of each group (outside the ledger): what its copies'
         # rows keep their differences from (`copy_body`).
         bases: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {}
@@ -253,6 +259,7 @@ class StatusDatabase:
             # Calendars and groups numbered in the transaction are gone with it.
             self._calendars = self._read_calendars()
             self._groups = self._read_groups()
+            self._copy_groups = None
             raise
 
     def _write(self, changes: StateChanges) -> None:
@@ -278,21 +285,7 @@ class StatusDatabase:
                 event_body(event, key[0]),
             ),
         )
-        bases = Originals()
-        self._replace(
-            "copies",
-            changes.copies,
-            lambda key, row: (
-                self._calendar(key[0], row.record.target),
-                pack(key[1]),
-                self._group(row.record.group),
-                pack(row.record.fingerprint),
-                (_HIDDEN if row.record.hidden else 0)
-                | (_DIVERGED if row.record.diverged else 0)
-                | (_ORIGINALS_FOLLOW if row.record.originals_follow else 0),
-                copy_body(row, key[0], bases),
-            ),
-        )
+        self._write_copies(changes.copies)
         self._replace(
             "parked",
             changes.parked,
@@ -349,6 +342,50 @@ class StatusDatabase:
                 f"INSERT OR REPLACE INTO {table} VALUES ({marks})",  # noqa: S608
                 written,
             )
+
+    def _write_copies(self, rows: dict[tuple[str, str], CopyRow | None]) -> None:
+        """Write copies' rows, keyed by (group, calendar, id); None deletes one."""
+        if (known := self._copy_groups) is None:
+            known = self._copy_groups = {
+                (calendar, event_id): group
+                for group, calendar, event_id in self._connection.execute(
+                    "SELECT grp, calendar, id FROM copies"
+                )
+            }
+        bases = Originals()
+        gone: list[tuple[int, int, str | bytes]] = []
+        written: list[tuple[object, ...]] = []
+        for (calendar_key, event_id), row in rows.items():
+            key = (
+                self._calendar(calendar_key, row.record.target if row else None),
+                pack(event_id),
+            )
+            group = self._group(row.record.group) if row is not None else None
+            if (old := known.get(key)) is not None and old != group:
+                gone.append((old, *key))
+            if row is None:
+                known.pop(key, None)
+                continue
+            assert group is not None
+            known[key] = group
+            record = row.record
+            written.append(
+                (
+                    group,
+                    *key,
+                    pack(record.fingerprint),
+                    (_HIDDEN if record.hidden else 0)
+                    | (_DIVERGED if record.diverged else 0)
+                    | (_ORIGINALS_FOLLOW if record.originals_follow else 0),
+                    copy_body(row, calendar_key, bases),
+                )
+            )
+        self._connection.executemany(
+            "DELETE FROM copies WHERE grp = ? AND calendar = ? AND id = ?", gone
+        )
+        self._connection.executemany(
+            "INSERT OR REPLACE INTO copies VALUES (?, ?, ?, ?, ?, ?)", written
+        )
 
     def _group(self, key: str) -> int:
         """Return a group's number, numbering it when new."""
@@ -407,7 +444,7 @@ def _from_version_2(connection: sqlite3.Connection) -> None:
                 connection.execute(statement)
         connection.execute("INSERT INTO groups (key) SELECT DISTINCT grp FROM copies_2")
         connection.execute(
-            "INSERT INTO copies SELECT calendar, copies_2.id, groups.id, fingerprint,"
+            "INSERT INTO copies SELECT groups.id, calendar, copies_2.id, fingerprint,"
             " flags, NULL FROM copies_2 JOIN groups ON groups.key = grp"
         )
         connection.execute("DROP TABLE copies_2")
