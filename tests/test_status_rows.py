@@ -22,6 +22,7 @@ import orjson
 
 from custom_components.shared_calendars.cycle import SyncCycle
 from custom_components.shared_calendars.engine.ids import copy_id, ical_uid_of
+from custom_components.shared_calendars.engine.lazy_events import copies_undecoded
 from custom_components.shared_calendars.engine.model import (
     CalendarRef,
     ChangeSet,
@@ -291,6 +292,49 @@ async def test_a_synced_family_keeps_one_short_row_a_copy(tmp_path: Path) -> Non
     assert copy_bytes <= 120 * 40
     before = kept(stored.state)
     assert kept(stored.restart()) == before
+    stored.close()
+
+
+def _undecoded(state: SyncState) -> int:
+    return sum(
+        len(list(copies_undecoded(held.events))) for held in state.calendars.values()
+    )
+
+
+async def test_a_restart_decodes_only_the_copies_a_cycle_reads(tmp_path: Path) -> None:
+    """A quiet cycle after a restart decodes no copy; an edit, those of its group."""
+    provider = MemoryProvider()
+    members = _family(provider, 20)
+    stored = StoredState(tmp_path / "state.db")
+    first = SyncCycle(
+        providers={provider.account: provider}, state=stored.state, save=stored.save
+    )
+    await first.run(members, PlanOptions())
+    await first.run(members, PlanOptions())  # reads its copies back
+    synced = {key: dict(held.events) for key, held in stored.state.calendars.items()}
+
+    state = stored.restart()
+    cycle = SyncCycle(
+        providers={provider.account: provider}, state=state, save=stored.save
+    )
+    assert _undecoded(state) == 120
+    await cycle.run(members, PlanOptions())
+    assert _undecoded(state) == 120
+
+    provider.write(
+        "anna", replace(provider.calendars["anna"].events["anna3"], summary="Moved")
+    )
+    report = await cycle.run(members, PlanOptions())
+    assert report.updated == 2
+    assert _undecoded(state) == 118  # the two copies of the edited original
+
+    # What a calendar entity reads: every other event as before the restart.
+    edited = CopyMarker(source="uid:anna3@example.com")
+    del synced[f"{provider.account}|anna"]
+    for key, held in synced.items():
+        for event_id, event in held.items():
+            if event.copy_of != edited:
+                assert_identical(state.calendars[key].events[event_id], event)
     stored.close()
 
 

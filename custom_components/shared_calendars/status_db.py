@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 import sqlite3
 from typing import Any
@@ -23,7 +24,8 @@ from typing import Any
 import orjson
 
 from .engine.journal import CopyRow, StateChanges
-from .engine.model import CalendarRef, SkippedEvent, SkipReason, SyncWindow
+from .engine.lazy_events import LazyEvents, Undecoded
+from .engine.model import CalendarRef, Event, SkippedEvent, SkipReason, SyncWindow
 from .engine.state import CalendarState, CopyRecord, ParkedCopy, SyncState, group_key
 from .status_rows import (
     Originals,
@@ -31,6 +33,7 @@ from .status_rows import (
     copy_fields,
     event_body,
     event_from,
+    is_whole,
     pack,
     unpack,
 )
@@ -178,7 +181,7 @@ class StatusDatabase:
                 else None
             )
             if cursor is not None:
-                calendars[key] = CalendarState(cursor=cursor)
+                calendars[key] = CalendarState(cursor=cursor, events=LazyEvents())
         ledger: dict[tuple[str, str], tuple[CopyRecord, bytes | None]] = {}
         copy_groups: dict[tuple[int, str | bytes], int] = {}
         for number, group, calendar, event_id, fingerprint, flags, body in run(
@@ -197,7 +200,7 @@ class StatusDatabase:
             fields = orjson.loads(body)
             event = event_from(key[1], fields, key[0])
             if (held := calendars.get(key[0])) is None:
-                held = calendars[key[0]] = CalendarState()
+                held = calendars[key[0]] = CalendarState(events=LazyEvents())
             held.events[event.id] = event
             if event.copy_of is None and key not in ledger:
                 known = bases.get(group := group_key(event))
@@ -208,11 +211,17 @@ class StatusDatabase:
             copies[key] = record
             if body is None:
                 continue
-            base = bases.get(record.group)
-            fields = copy_fields(orjson.loads(body), record.group, base and base[1])
             if (held := calendars.get(key[0])) is None:
-                held = calendars[key[0]] = CalendarState()
-            held.events[key[1]] = event_from(key[1], fields, key[0])
+                held = calendars[key[0]] = CalendarState(events=LazyEvents())
+            base = bases.get(record.group)
+            stored = orjson.loads(body)
+            read = partial(_copy, key, stored, record.group, base and base[1])
+            if is_whole(stored):
+                held.events[key[1]] = read()
+            else:  # a copy of its group: decoded when read (engine.lazy_events)
+                events = held.events
+                assert isinstance(events, LazyEvents)
+                events.add_undecoded(key[1], Undecoded(record.group, read))
         parked = {
             (keys[calendar], unpack(event_id)): ParkedCopy(
                 record=_record(refs[calendar], group, fingerprint, 0),
@@ -414,6 +423,15 @@ class StatusDatabase:
             )
             known.ref = ref
         return known.id
+
+
+def _copy(
+    key: tuple[str, str],
+    stored: dict[str, Any],
+    group: str,
+    base: dict[str, Any] | None,
+) -> Event:
+    return event_from(key[1], copy_fields(stored, group, base), key[0])
 
 
 def _start_over(connection: sqlite3.Connection) -> None:

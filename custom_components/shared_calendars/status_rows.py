@@ -215,12 +215,17 @@ def copy_body(row: CopyRow, calendar: str, bases: Originals) -> bytes | None:
     return orjson.dumps(differences)
 
 
+def is_whole(stored: dict[str, Any]) -> bool:
+    """Return whether a copy's row keeps it whole, rather than as differences."""
+    return _SHORT_NAMES["copy_of"] in stored
+
+
 def copy_fields(
     stored: dict[str, Any], group: str, base: dict[str, Any] | None
 ) -> dict[str, Any]:
     """Return the fields of a copy whose row kept `stored` (`copy_body`)."""
     copy_of = _SHORT_NAMES["copy_of"]
-    if copy_of in stored:
+    if is_whole(stored):
         return stored
     assert base is not None, "a copy kept as differences has its original"
     fields = _reference(base)

@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from .content import fingerprint
 from .journal import CopyRow, Journal, StateChanges
+from .lazy_events import copies_undecoded, copy_ids, decoded
 from .model import (
     PART_SEPARATOR,
     CalendarRef,
@@ -179,7 +180,9 @@ class SyncState:
     def __post_init__(self) -> None:
         """Index the events and copies already held."""
         for calendar, state in self.calendars.items():
-            for event in state.events.values():
+            for event_id, group in copies_undecoded(state.events):
+                self._copies_seen_of_group[group].add((calendar, event_id))
+            for event in decoded(state.events):
                 self._index(calendar, event)
         for key, record in self.copies.items():
             self._copies_of_group[record.group].add(key)
@@ -399,7 +402,7 @@ class SyncState:
         originals = (
             ((calendar, event.id), event)
             for calendar, state in self.calendars.items()
-            for event in state.events.values()
+            for event in decoded(state.events)
             if event.copy_of is None
         )
         return {
@@ -527,12 +530,11 @@ class SyncState:
         A copy whose originals are gone is due to go (a deletion of ours that a
         crash kept from the ledger) and does not count.
         """
-        originals = [event.id for event in previous.values() if event.copy_of is None]
+        originals = [event.id for event in decoded(previous) if event.copy_of is None]
         placed = [
-            event.id
-            for event in previous.values()
-            if event.copy_of is not None
-            and (record := self.copies.get((calendar, event.id))) is not None
+            event_id
+            for event_id in copy_ids(previous)
+            if (record := self.copies.get((calendar, event_id))) is not None
             and not record.hidden
             and self.sources_of(record.group)
         ]
