@@ -1,8 +1,10 @@
 """The sync state on disk: a SQLite status database whose rows change one by one.
 
 One row per event of a mirror, per copy in the ledger (its record and its event,
-see `status_rows`), per pending group: a flush writes the rows the state's journal names, in one transaction, and a cycle
-that changed nothing writes nothing. WAL with `synchronous=NORMAL` keeps every
+see `status_rows`), per pending group: a flush writes the rows the state's journal
+names, in one transaction, and a cycle that changed nothing writes nothing. A
+copy's row is keyed by its group first, groups numbered as they are first written,
+so that a first sync appends rows rather than rewrite pages all over the file. WAL with `synchronous=NORMAL` keeps every
 transaction whole across a crash; a power cut may lose the last ones, which the
 pending groups make good (they leave `pending` only in a later transaction than
 their copies' records).
