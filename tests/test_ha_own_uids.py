@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
-import sqlite3
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -24,7 +23,6 @@ from custom_components.shared_calendars.const import DOMAIN
 from custom_components.shared_calendars.coordinator import SharedCalendarsCoordinator
 from custom_components.shared_calendars.engine.state import SyncState
 from custom_components.shared_calendars.repairs import refused_issue_id
-from custom_components.shared_calendars.status_db import StatusDatabase
 from custom_components.shared_calendars.store import database_path
 
 from .group import group_entry, member
@@ -377,28 +375,3 @@ def test_uids_kept_for_copies_survive_a_restart_and_a_new_uid_replaces_the_old(
     assert again.copy_uids == {(calendar, "two@google.com"): copy_a}
     assert again.copy_with_uid(calendar, "one@google.com") is None
     assert again.uid_of_copy(calendar, copy_a) == "two@google.com"
-
-
-def test_a_version_2_database_gains_the_uid_table_and_keeps_its_rows(
-    tmp_path: Path,
-) -> None:
-    """The migration adds `copy_uids`: no full listing after the update."""
-    path = tmp_path / "state.db"
-    database = StatusDatabase.open(path)
-    state = database.load()
-    state.calendar("caldav:x|anna").cursor = "token-1"
-    state.journal.calendars.add("caldav:x|anna")
-    state.mark_pending(["uid:swim"])
-    database.write(state.changes())
-    database.close()
-    with sqlite3.connect(path) as connection:
-        connection.execute("DROP TABLE copy_uids")
-        connection.execute("PRAGMA user_version = 2")
-    connection.close()
-
-    database = StatusDatabase.open(path)
-    restored = database.load()
-    database.close()
-    assert restored.calendars["caldav:x|anna"].cursor == "token-1"
-    assert restored.pending == {"uid:swim"}
-    assert count_rows(path, "copy_uids") == 0

@@ -1,13 +1,15 @@
 """The status database: disk writes grow with the change, never with the state.
 
-A quiet cycle writes nothing at all; an edit writes a few rows; a process killed
-between two batches of writes converges after a restart from the database, with
-no duplicate; a state kept by version 1 (one JSON document) moves in once.
+A quiet cycle writes nothing at all; an edit writes a few rows; a cycle's writes
+are saved every few hundred or every few seconds, and a process killed between two
+saves converges after a restart from the database, with no duplicate; a state
+kept by version 1 (one JSON document) moves in once.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -23,7 +25,12 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
 from custom_components.shared_calendars.const import DOMAIN, STORAGE_VERSION
-from custom_components.shared_calendars.cycle import BATCH_SIZE, SyncCycle
+from custom_components.shared_calendars.cycle import (
+    SAVE_EVERY_SECONDS,
+    SAVE_EVERY_WRITES,
+    SyncCycle,
+)
+from custom_components.shared_calendars.engine.journal import StateChanges
 from custom_components.shared_calendars.engine.model import (
     CalendarRef,
     ChangeSet,
@@ -142,13 +149,13 @@ async def test_a_restart_on_caldav_lists_its_own_writes_no_more(
 async def test_an_edit_writes_a_few_rows_however_many_are_held(
     hass: HomeAssistant, google_harness: GoogleHarness
 ) -> None:
-    """One changed original writes a handful of rows, not the 123 the group holds."""
+    """One changed original writes a handful of rows, not the 82 the group holds."""
     family = await _synced_family(hass, google_harness, 40)
     held = sum(
         count_rows(database_path(hass, ENTRY_ID), table)
         for table in ("events", "copies")
     )
-    assert held == 2 * 41 + 41  # originals, copies in the mirror, ledger
+    assert held == 41 + 41  # originals; copies, each its record and event in one row
     changes = _changes(family)
 
     await google_harness.provider.put_event(
@@ -159,8 +166,8 @@ async def test_an_edit_writes_a_few_rows_however_many_are_held(
     await family.coordinator.async_refresh()  # reads the updated copy back
     read_back = _changes(family) - changes - edited
 
-    # The original, the copy's mirror row and record, a cursor or two, the group
-    # made pending and then settled: a handful, of the 123 rows held.
+    # The original, the copy's row, a cursor or two, the group made pending and
+    # then settled: a handful, of the 82 rows held.
     assert 1 <= edited <= 8
     assert read_back <= 2  # at most the copy as read back, and its cursor
 
@@ -187,14 +194,8 @@ async def _no_sleep(_: float) -> None:
     """Skip back-off waits."""
 
 
-async def test_a_process_killed_between_batches_converges_after_a_restart(
-    tmp_path: Path,
-) -> None:
-    """The rows of the batch before the kill are kept; nothing is written twice over."""
-    provider = MemoryProvider()
-    members = _pair(provider)
-    originals = 2 * BATCH_SIZE
-    for n in range(originals):
+def _originals(provider: MemoryProvider, count: int) -> None:
+    for n in range(count):
         start = T0 + timedelta(hours=n)
         provider.write(
             "anna",
@@ -206,27 +207,59 @@ async def test_a_process_killed_between_batches_converges_after_a_restart(
                 end=start + timedelta(hours=1),
             ),
         )
-    stored = StoredState(tmp_path / "state.db")
-    killed_after = BATCH_SIZE + 10
+
+
+async def _killed_after(
+    provider: MemoryProvider,
+    members: list[Member],
+    stored: StoredState,
+    writes: int,
+    clock: Callable[[], float],
+) -> None:
+    """Run a first sync that dies at its first save after `writes` writes."""
 
     async def save_until_killed() -> None:
-        if provider.requests["write"] > killed_after:
+        if provider.requests["write"] > writes:
             raise asyncio.CancelledError  # the process is gone: nothing more is kept
         await stored.save()
 
-    provider.cancel_after_writes = killed_after
+    provider.cancel_after_writes = writes
     cycle = SyncCycle(
         providers={provider.account: provider},
         state=stored.state,
         save=save_until_killed,
         sleep=_no_sleep,
+        clock=clock,
     )
     with pytest.raises(asyncio.CancelledError):
         await cycle.run(members, PlanOptions())
-    assert len(provider.calendars["ben-combined"].events) > BATCH_SIZE
+
+
+async def test_a_process_killed_between_saves_converges_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    """The writes saved before the kill are kept; nothing is written twice over."""
+    provider = MemoryProvider()
+    members = _pair(provider)
+    originals = 2 * SAVE_EVERY_WRITES
+    _originals(provider, originals)
+    stored = StoredState(tmp_path / "state.db")
+    saves: list[int] = []
+    save_rows = stored.database.write
+
+    def counted(changes: StateChanges) -> None:
+        saves.append(changes.rows)
+        save_rows(changes)
+
+    stored.database.write = counted  # type: ignore[method-assign]
+    # A clock that stands still: only the count of writes brings a save.
+    await _killed_after(provider, members, stored, SAVE_EVERY_WRITES + 10, lambda: 0)
+    assert len(provider.calendars["ben-combined"].events) > SAVE_EVERY_WRITES
+    # One save before the writes (the groups made pending), one after 400 of them.
+    assert len(saves) == 2
 
     state = stored.restart()
-    assert len(state.copies) == BATCH_SIZE
+    assert len(state.copies) == SAVE_EVERY_WRITES
     report = await SyncCycle(
         providers={provider.account: provider},
         state=state,
@@ -238,11 +271,27 @@ async def test_a_process_killed_between_batches_converges_after_a_restart(
     assert sorted(copy.summary for copy in copies) == sorted(
         f"Anna {n}" for n in range(originals)
     )
-    # The copies the ledger does not know are put again under their ids; those of
-    # the batch kept before the kill are not written again.
-    assert report.created + report.updated == originals - BATCH_SIZE
+    # The copies the ledger does not know are put again under their ids; those
+    # saved before the kill are not written again.
+    assert report.created + report.updated == originals - SAVE_EVERY_WRITES
     assert report.pending == 0
     assert len(stored.restart().copies) == originals
+    stored.close()
+
+
+async def test_a_slow_first_sync_saves_every_few_seconds(tmp_path: Path) -> None:
+    """Writes that take long are saved by time, well before 400 of them."""
+    provider = MemoryProvider()
+    members = _pair(provider)
+    _originals(provider, 40)
+    stored = StoredState(tmp_path / "state.db")
+    # Each write takes a second: a save falls due every SAVE_EVERY_SECONDS writes.
+    await _killed_after(
+        provider, members, stored, 12, lambda: float(provider.requests["write"])
+    )
+
+    kept_copies = len(stored.restart().copies)
+    assert SAVE_EVERY_SECONDS <= kept_copies <= 12
     stored.close()
 
 
@@ -322,7 +371,8 @@ async def test_a_version_1_state_moves_into_the_database_once(
     assert state.skipped == {}
     assert state.parked[("acct|ben-combined", "b1copy")].title == "Refused"
     path = database_path(hass, ENTRY_ID)
-    assert (count_rows(path, "events"), count_rows(path, "copies")) == (2, 1)
+    # The original in `events`; the copy, event and record, in its ledger row.
+    assert (count_rows(path, "events"), count_rows(path, "copies")) == (1, 1)
 
     again = StateStore(hass, ENTRY_ID)
     reloaded = await again.async_load()

@@ -133,7 +133,7 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
         )
 
     async def async_save_state(self) -> None:
-        """Keep what changed in the state, after every batch and every action.
+        """Keep what changed in the state (the cycle calls it as saves fall due).
 
         Raises `StateNotSaved` when it could not be written: a cycle then fails
         (and says why) rather than go on with a state that a restart would lose.

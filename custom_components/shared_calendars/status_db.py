@@ -1,8 +1,10 @@
 """The sync state on disk: a SQLite status database whose rows change one by one.
 
-One row per event of a mirror, per copy in the ledger, per pending group: a
-flush writes the rows the state's journal names, in one transaction, and a cycle
-that changed nothing writes nothing. WAL with `synchronous=NORMAL` keeps every
+One row per event of a mirror, per copy in the ledger (its record and its event,
+see `status_rows`), per pending group: a flush writes the rows the state's journal
+names, in one transaction, and a cycle that changed nothing writes nothing. A
+copy's row is keyed by its group first, groups numbered as they are first written,
+so that a first sync appends rows rather than rewrite pages all over the file. WAL with `synchronous=NORMAL` keeps every
 transaction whole across a crash; a power cut may lose the last ones, which the
 pending groups make good (they leave `pending` only in a later transaction than
 their copies' records).
@@ -15,35 +17,54 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
+from functools import partial
 from pathlib import Path
 import sqlite3
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 
-from .engine.codec import decode_event, encode_event
-from .engine.journal import StateChanges
+from .engine.journal import CopyRow, StateChanges
+from .engine.lazy_events import LazyEvents, Undecoded
 from .engine.model import CalendarRef, Event, SkippedEvent, SkipReason, SyncWindow
-from .engine.state import CalendarState, CopyRecord, ParkedCopy, SyncState
+from .engine.state import CalendarState, CopyRecord, ParkedCopy, SyncState, group_key
+from .status_rows import (
+    Originals,
+    copy_body,
+    copy_fields,
+    event_body,
+    event_from,
+    is_whole,
+    pack,
+    unpack,
+)
 
 SCHEMA_VERSION = 3
-"""2: datetimes stored as numbers (`_compact_moments`); 3: `copy_uids`."""
-_BASE_VERSION = 2
-"""The version `_SCHEMA` makes; `_MIGRATIONS` bring it up to `SCHEMA_VERSION`."""
-_SCHEMA = """
+"""2: datetimes stored as numbers. 3: a copy's event in its ledger row, as its
+differences from an original of its group (`status_rows.copy_body`); groups
+numbered; an override without what its series says; `copy_uids`: the uid (`id`) a
+calendar gave a copy written there, when it did not keep the copy's own."""
+_GROUPS_AND_COPIES = """
+CREATE TABLE groups (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
+CREATE TABLE copies (
+    grp INTEGER NOT NULL, calendar INTEGER NOT NULL, id NOT NULL,
+    fingerprint NOT NULL, flags INTEGER NOT NULL, body BLOB,
+    PRIMARY KEY (grp, calendar, id)
+) WITHOUT ROWID;
+CREATE TABLE copy_uids (
+    calendar INTEGER NOT NULL, id NOT NULL, copy NOT NULL,
+    PRIMARY KEY (calendar, id)
+) WITHOUT ROWID;
+"""
+_SCHEMA = (
+    """
 CREATE TABLE calendars (
     id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,
     account TEXT, calendar_id TEXT, cursor TEXT
 );
 CREATE TABLE events (
     calendar INTEGER NOT NULL, id NOT NULL, body BLOB NOT NULL,
-    PRIMARY KEY (calendar, id)
-) WITHOUT ROWID;
-CREATE TABLE copies (
-    calendar INTEGER NOT NULL, id NOT NULL, grp TEXT NOT NULL,
-    fingerprint NOT NULL, flags INTEGER NOT NULL,
     PRIMARY KEY (calendar, id)
 ) WITHOUT ROWID;
 CREATE TABLE parked (
@@ -61,145 +82,14 @@ CREATE TABLE plan (
     window_start TEXT, window_end TEXT
 );
 """
-_MIGRATIONS = {
-    2: """
-CREATE TABLE copy_uids (
-    calendar INTEGER NOT NULL, id NOT NULL, copy NOT NULL,
-    PRIMARY KEY (calendar, id)
-) WITHOUT ROWID
-""",
-}
-"""Version -> what makes it the next one, keeping every row.
-
-copy_uids: the uid (`id`) a calendar gave a copy written there, when it did not
-keep the copy's own, and the copy's id.
-"""
+    + _GROUPS_AND_COPIES
+)
 _HIDDEN = 1
 _DIVERGED = 2
 _ORIGINALS_FOLLOW = 4
-_HEX = frozenset("0123456789abcdef")
 _FILE_SUFFIXES = ("", "-wal", "-shm")
 _WAL_LIMIT = 1 << 20
 """Bytes of write-ahead log kept on disk after a checkpoint."""
-
-
-def _pack(text: str) -> str | bytes:
-    """Store lower-case hex (copy ids, fingerprints) as the bytes it spells: half the size."""
-    if text and len(text) % 2 == 0 and _HEX.issuperset(text):
-        return bytes.fromhex(text)
-    return text
-
-
-def _unpack(value: str | bytes) -> str:
-    return value.hex() if isinstance(value, bytes) else value
-
-
-_SHORT_NAMES = {
-    "ical_uid": "i",
-    "start": "s",
-    "end": "e",
-    "summary": "t",
-    "description": "d",
-    "location": "l",
-    "rrule": "r",
-    "organizer": "o",
-    "updated": "u",
-    "copy_of": "c",
-    "overrides": "v",
-}
-"""The codec's most frequent field names, shortened on disk; others are kept."""
-_LONG_NAMES = {short: name for name, short in _SHORT_NAMES.items()}
-_UID_AT = "i@"
-"""The domain of a UID that is the event's id and a domain (Google's, and copies')."""
-_OWN_ORGANIZER = "o="
-"""Set when the organiser is the event's own calendar (Google says so of every event)."""
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def _shortened(data: dict[str, Any]) -> dict[str, Any]:
-    if "overrides" in data:
-        data["overrides"] = [_shortened(override) for override in data["overrides"]]
-    return {_SHORT_NAMES.get(name, name): value for name, value in data.items()}
-
-
-def _lengthened(data: dict[str, Any]) -> dict[str, Any]:
-    data = {_LONG_NAMES.get(name, name): value for name, value in data.items()}
-    if "overrides" in data:
-        data["overrides"] = [_lengthened(override) for override in data["overrides"]]
-    return data
-
-
-def _compact_moments(event: Event, data: dict[str, Any]) -> None:
-    """Write an event's datetimes as numbers: a third of their ISO text, and quicker read.
-
-    A start in a named zone becomes [seconds since the epoch, zone], an end in that
-    zone its seconds after the start, and an instant in UTC its microseconds since
-    the epoch. Whatever else (dates, fixed offsets, fractions of a second) keeps the
-    codec's form.
-    """
-    start, end = event.start, event.end
-    if (
-        isinstance(start, datetime)
-        and isinstance(zone := start.tzinfo, ZoneInfo)
-        and not start.microsecond
-    ):
-        seconds = int(start.timestamp())
-        data["start"] = [seconds, zone.key]
-        if isinstance(end, datetime) and end.tzinfo is zone and not end.microsecond:
-            data["end"] = int(end.timestamp()) - seconds
-    for name in ("updated", "created"):
-        moment = getattr(event, name)
-        if moment is not None and moment.tzinfo is UTC:
-            data[name] = (moment - _EPOCH) // _MICROSECOND
-    for override, override_data in zip(
-        event.overrides, data.get("overrides", ()), strict=True
-    ):
-        _compact_moments(override, override_data)
-
-
-def _expand_moments(data: dict[str, Any]) -> dict[str, Any]:
-    """Turn what `_compact_moments` wrote back into dates and datetimes."""
-    start = data["start"]
-    if isinstance(start, list) and isinstance(seconds := start[0], int):
-        zone = ZoneInfo(start[1])
-        data["start"] = datetime.fromtimestamp(seconds, zone)
-        if isinstance(end := data["end"], int):
-            data["end"] = datetime.fromtimestamp(seconds + end, zone)
-    for name in ("updated", "created"):
-        if isinstance(moment := data.get(name), int):
-            data[name] = _EPOCH + moment * _MICROSECOND
-    if "overrides" in data:
-        data["overrides"] = [
-            _expand_moments(override) for override in data["overrides"]
-        ]
-    return data
-
-
-def _body(event: Event, calendar: str) -> bytes:
-    """Return an event as compact JSON, without what its row's key already says."""
-    data = encode_event(event)
-    _compact_moments(event, data)
-    event_id = data.pop("id")
-    uid_id, at, domain = event.ical_uid.partition("@")
-    if uid_id == event_id and at:
-        del data["ical_uid"]
-        data[_UID_AT] = domain
-    if event.organizer is not None and event.organizer == calendar.rpartition("|")[2]:
-        del data["organizer"]
-        data[_OWN_ORGANIZER] = 1
-    return orjson.dumps(_shortened(data))
-
-
-def _event(event_id: str, body: bytes, calendar: str) -> Event:
-    """Return the event `_body` stored."""
-    data = _expand_moments(_lengthened(orjson.loads(body)))
-    data["id"] = event_id
-    if (domain := data.pop(_UID_AT, None)) is not None:
-        data["ical_uid"] = f"{event_id}@{domain}"
-    if data.pop(_OWN_ORGANIZER, None):
-        data["organizer"] = calendar.rpartition("|")[2]
-    return decode_event(data)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -216,14 +106,18 @@ class StatusDatabase:
         """Use an open connection; `open` makes one."""
         self._connection = connection
         self._calendars = self._read_calendars()
+        self._groups = self._read_groups()
+        self._copy_groups: dict[tuple[int, str | bytes], int] | None = None
+        """(calendar, id) -> group of every copy's row, once read: its key leads
+        with the group, numbered as first written, so that a first sync appends."""
 
     @classmethod
     def open(cls, path: Path) -> StatusDatabase:
         """Open the database, creating it (and its folder) when missing.
 
-        A database of an older version is brought up to date where a migration
-        keeps its rows; any other is started over: losing the state costs one
-        full listing of every calendar, never a duplicate.
+        A database of version 2 is brought up to date; one of another version is
+        started over: losing the state costs one full listing of every calendar,
+        never a duplicate.
         """
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(
@@ -236,15 +130,14 @@ class StatusDatabase:
             # rather than keep megabytes on an SD card for good.
             connection.execute(f"PRAGMA journal_size_limit={_WAL_LIMIT}")
             version = connection.execute("PRAGMA user_version").fetchone()[0]
-            if version != SCHEMA_VERSION:
-                connection.execute("BEGIN IMMEDIATE")
-                if not _BASE_VERSION <= version < SCHEMA_VERSION:
-                    _start_over(connection)
-                    version = _BASE_VERSION
-                for step in range(version, SCHEMA_VERSION):
-                    connection.execute(_MIGRATIONS[step])
-                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                connection.execute("COMMIT")
+            if version == 2:
+                _from_version_2(connection)
+            elif version != SCHEMA_VERSION:
+                _start_over(connection)
+            # Groups whose copies are all gone (a few bytes each, found once a start).
+            connection.execute(
+                "DELETE FROM groups WHERE id NOT IN (SELECT grp FROM copies)"
+            )
         except BaseException:
             connection.close()
             raise
@@ -273,6 +166,12 @@ class StatusDatabase:
             )
         }
 
+    def _read_groups(self) -> dict[str, int]:
+        return {
+            key: row_id
+            for row_id, key in self._connection.execute("SELECT id, key FROM groups")
+        }
+
     def load(self) -> SyncState:
         """Return the state the database holds (an empty one when new)."""
         run = self._connection.execute
@@ -289,23 +188,49 @@ class StatusDatabase:
                 else None
             )
             if cursor is not None:
-                calendars[key] = CalendarState(cursor=cursor)
+                calendars[key] = CalendarState(cursor=cursor, events=LazyEvents())
+        ledger: dict[tuple[str, str], tuple[CopyRecord, bytes | None]] = {}
+        copy_groups: dict[tuple[int, str | bytes], int] = {}
+        for number, group, calendar, event_id, fingerprint, flags, body in run(
+            "SELECT grp, groups.key, calendar, copies.id, fingerprint, flags, body"
+            " FROM copies JOIN groups ON groups.id = grp"
+        ):
+            record = _record(refs[calendar], group, fingerprint, flags)
+            ledger[keys[calendar], unpack(event_id)] = record, body
+            copy_groups[calendar, event_id] = number
+        self._copy_groups = copy_groups
+        # The first original of each group (outside the ledger): what its copies'
+        # rows keep their differences from (`copy_body`).
+        bases: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {}
         for calendar, event_id, body in run("SELECT calendar, id, body FROM events"):
-            key = keys[calendar]
-            event = _event(_unpack(event_id), body, key)
-            if (held := calendars.get(key)) is None:
-                held = calendars[key] = CalendarState()
+            key = (keys[calendar], unpack(event_id))
+            fields = orjson.loads(body)
+            event = event_from(key[1], fields, key[0])
+            if (held := calendars.get(key[0])) is None:
+                held = calendars[key[0]] = CalendarState(events=LazyEvents())
             held.events[event.id] = event
-        copies = {
-            (keys[calendar], _unpack(event_id)): _record(
-                refs[calendar], group, fingerprint, flags
-            )
-            for calendar, event_id, group, fingerprint, flags in run(
-                "SELECT calendar, id, grp, fingerprint, flags FROM copies"
-            )
-        }
+            if event.copy_of is None and key not in ledger:
+                known = bases.get(group := group_key(event))
+                if known is None or key < known[0]:
+                    bases[group] = key, fields
+        copies: dict[tuple[str, str], CopyRecord] = {}
+        for key, (record, body) in ledger.items():
+            copies[key] = record
+            if body is None:
+                continue
+            if (held := calendars.get(key[0])) is None:
+                held = calendars[key[0]] = CalendarState(events=LazyEvents())
+            base = bases.get(record.group)
+            stored = orjson.loads(body)
+            read = partial(_copy, key, stored, record.group, base and base[1])
+            if is_whole(stored):
+                held.events[key[1]] = read()
+            else:  # a copy of its group: decoded when read (engine.lazy_events)
+                events = held.events
+                assert isinstance(events, LazyEvents)
+                events.add_undecoded(key[1], Undecoded(record.group, read))
         parked = {
-            (keys[calendar], _unpack(event_id)): ParkedCopy(
+            (keys[calendar], unpack(event_id)): ParkedCopy(
                 record=_record(refs[calendar], group, fingerprint, 0),
                 title=title,
                 reason=reason,
@@ -321,19 +246,19 @@ class StatusDatabase:
             skipped.setdefault(keys[calendar], {})[event_id] = SkippedEvent(
                 id=event_id, title=title, reason=SkipReason(reason)
             )
-        copy_uids = {
-            (keys[calendar], _unpack(uid)): _unpack(copy)
-            for calendar, uid, copy in run("SELECT calendar, id, copy FROM copy_uids")
-        }
         plan = run("SELECT digest, window_start, window_end FROM plan").fetchone()
         digest, start, end = plan if plan is not None else (None, None, None)
+        copy_uids = {
+            (keys[calendar], unpack(uid)): unpack(copy)
+            for calendar, uid, copy in run("SELECT calendar, id, copy FROM copy_uids")
+        }
         return SyncState(
             calendars=calendars,
             copies=copies,
+            copy_uids=copy_uids,
             skipped=skipped,
             pending={group for (group,) in run("SELECT grp FROM pending")},
             parked=parked,
-            copy_uids=copy_uids,
             planned_for=digest,
             planned_window=SyncWindow(
                 start=datetime.fromisoformat(start), end=datetime.fromisoformat(end)
@@ -352,8 +277,10 @@ class StatusDatabase:
         except BaseException:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            # Calendars numbered in the transaction are gone with it.
+            # Calendars and groups numbered in the transaction are gone with it.
             self._calendars = self._read_calendars()
+            self._groups = self._read_groups()
+            self._copy_groups = None
             raise
 
     def _write(self, changes: StateChanges) -> None:
@@ -375,31 +302,19 @@ class StatusDatabase:
             changes.events,
             lambda key, event: (
                 self._calendar(key[0]),
-                _pack(key[1]),
-                _body(event, key[0]),
+                pack(key[1]),
+                event_body(event, key[0]),
             ),
         )
-        self._replace(
-            "copies",
-            changes.copies,
-            lambda key, record: (
-                self._calendar(key[0], record.target),
-                _pack(key[1]),
-                record.group,
-                _pack(record.fingerprint),
-                (_HIDDEN if record.hidden else 0)
-                | (_DIVERGED if record.diverged else 0)
-                | (_ORIGINALS_FOLLOW if record.originals_follow else 0),
-            ),
-        )
+        self._write_copies(changes.copies)
         self._replace(
             "parked",
             changes.parked,
             lambda key, parked: (
                 self._calendar(key[0], parked.record.target),
-                _pack(key[1]),
+                pack(key[1]),
                 parked.record.group,
-                _pack(parked.record.fingerprint),
+                pack(parked.record.fingerprint),
                 parked.title,
                 parked.reason,
             ),
@@ -407,7 +322,7 @@ class StatusDatabase:
         self._replace(
             "copy_uids",
             changes.copy_uids,
-            lambda key, copy: (self._calendar(key[0]), _pack(key[1]), _pack(copy)),
+            lambda key, copy: (self._calendar(key[0]), pack(key[1]), pack(copy)),
         )
         many(
             "INSERT OR IGNORE INTO pending VALUES (?)",
@@ -436,7 +351,7 @@ class StatusDatabase:
     ) -> None:
         """Write rows keyed by (calendar key, event id); a None value deletes its row."""
         gone: Iterable[tuple[int, str | bytes]] = (
-            (self._calendar(calendar), _pack(event_id))
+            (self._calendar(calendar), pack(event_id))
             for (calendar, event_id), value in rows.items()
             if value is None
         )
@@ -453,6 +368,60 @@ class StatusDatabase:
                 f"INSERT OR REPLACE INTO {table} VALUES ({marks})",  # noqa: S608
                 written,
             )
+
+    def _write_copies(self, rows: dict[tuple[str, str], CopyRow | None]) -> None:
+        """Write copies' rows, keyed by (group, calendar, id); None deletes one."""
+        if (known := self._copy_groups) is None:
+            known = self._copy_groups = {
+                (calendar, event_id): group
+                for group, calendar, event_id in self._connection.execute(
+                    "SELECT grp, calendar, id FROM copies"
+                )
+            }
+        bases = Originals()
+        gone: list[tuple[int, int, str | bytes]] = []
+        written: list[tuple[object, ...]] = []
+        for (calendar_key, event_id), row in rows.items():
+            key = (
+                self._calendar(calendar_key, row.record.target if row else None),
+                pack(event_id),
+            )
+            group = self._group(row.record.group) if row is not None else None
+            if (old := known.get(key)) is not None and old != group:
+                gone.append((old, *key))
+            if row is None:
+                known.pop(key, None)
+                continue
+            assert group is not None
+            known[key] = group
+            record = row.record
+            written.append(
+                (
+                    group,
+                    *key,
+                    pack(record.fingerprint),
+                    (_HIDDEN if record.hidden else 0)
+                    | (_DIVERGED if record.diverged else 0)
+                    | (_ORIGINALS_FOLLOW if record.originals_follow else 0),
+                    copy_body(row, calendar_key, bases),
+                )
+            )
+        self._connection.executemany(
+            "DELETE FROM copies WHERE grp = ? AND calendar = ? AND id = ?", gone
+        )
+        self._connection.executemany(
+            "INSERT OR REPLACE INTO copies VALUES (?, ?, ?, ?, ?, ?)", written
+        )
+
+    def _group(self, key: str) -> int:
+        """Return a group's number, numbering it when new."""
+        if (known := self._groups.get(key)) is None:
+            cursor = self._connection.execute(
+                "INSERT INTO groups (key) VALUES (?)", (key,)
+            )
+            assert cursor.lastrowid is not None
+            known = self._groups[key] = cursor.lastrowid
+        return known
 
     def _calendar(self, key: str, ref: CalendarRef | None = None) -> int:
         """Return a calendar's row id, adding the row (or its account) when missing."""
@@ -473,8 +442,17 @@ class StatusDatabase:
         return known.id
 
 
+def _copy(
+    key: tuple[str, str],
+    stored: dict[str, Any],
+    group: str,
+    base: dict[str, Any] | None,
+) -> Event:
+    return event_from(key[1], copy_fields(stored, group, base), key[0])
+
+
 def _start_over(connection: sqlite3.Connection) -> None:
-    """Drop every table and make those of `_BASE_VERSION`."""
+    connection.execute("BEGIN IMMEDIATE")
     tables = connection.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'"
     ).fetchall()
@@ -483,6 +461,38 @@ def _start_over(connection: sqlite3.Connection) -> None:
     for statement in _SCHEMA.split(";"):
         if statement.strip():
             connection.execute(statement)
+    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    connection.execute("COMMIT")
+
+
+def _from_version_2(connection: sqlite3.Connection) -> None:
+    """Move copies' events into their ledger rows, in one transaction, then shrink the file.
+
+    Version 2 kept every event in `events`; read so (a copy's row without a body
+    leaves its event there), the state is written again whole as version 3 keeps it.
+    """
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        connection.execute("ALTER TABLE copies RENAME TO copies_2")
+        for statement in _GROUPS_AND_COPIES.split(";"):
+            if statement.strip():
+                connection.execute(statement)
+        connection.execute("INSERT INTO groups (key) SELECT DISTINCT grp FROM copies_2")
+        connection.execute(
+            "INSERT INTO copies SELECT groups.id, calendar, copies_2.id, fingerprint,"
+            " flags, NULL FROM copies_2 JOIN groups ON groups.key = grp"
+        )
+        connection.execute("DROP TABLE copies_2")
+        database = StatusDatabase(connection)
+        state = database.load()
+        state.mark_all_changed()
+        database._write(state.changes())  # noqa: SLF001
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("VACUUM")
 
 
 def _record(
@@ -492,7 +502,7 @@ def _record(
     return CopyRecord(
         group=group,
         target=target,
-        fingerprint=_unpack(fingerprint),
+        fingerprint=unpack(fingerprint),
         hidden=bool(flags & _HIDDEN),
         diverged=bool(flags & _DIVERGED),
         originals_follow=bool(flags & _ORIGINALS_FOLLOW),

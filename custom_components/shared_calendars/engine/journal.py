@@ -5,6 +5,12 @@ marks into the rows to write (`StateChanges`), so that what is written grows wit
 the change, never with the state, and a cycle that changed nothing writes nothing.
 A mark names what changed, not how: the value is read when the marks are drained,
 so a row changed twice between two flushes is written once.
+
+A copy in the ledger is one row: its record and, when the mirror holds it, its
+event as it differs from an original of its group (`CopyRow.base`): most copies
+differ from their original in a few fields only. Whenever a group's originals
+change, its copies' rows are written again, so that each is kept against the
+original it will be read back with.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ class Journal:
     pending: set[str] = field(default_factory=set)
     copy_uids: set[RowKey] = field(default_factory=set)
     """(calendar key, uid): the copy a calendar's own uid names changed."""
+    bases: set[str] = field(default_factory=set)
+    """Groups whose originals changed: their copies' rows are written again."""
     kept_plan: Planned | None = (None, None)
     """The plan's digest and window as last kept; None when unknown (never equal)."""
 
@@ -46,6 +54,7 @@ class Journal:
         self.parked.clear()
         self.pending.clear()
         self.copy_uids.clear()
+        self.bases.clear()
 
     def mark_again(self, changes: StateChanges) -> None:
         """Mark once more what a flush that failed was to write."""
@@ -59,6 +68,18 @@ class Journal:
             self.kept_plan = None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CopyRow:
+    """A copy in the ledger, with its event when the mirror holds it."""
+
+    record: CopyRecord
+    event: Event | None
+    """The copy as its calendar holds it; None when the mirror does not."""
+    base: tuple[str, Event] | None
+    """(calendar key, original) that `event` is kept as differences from: the
+    first of its group's originals, when the event is marked a copy of that group."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class StateChanges:
     """The rows to write: each key's value now, None for a row to delete.
@@ -68,11 +89,12 @@ class StateChanges:
     """
 
     events: dict[RowKey, Event | None] = field(default_factory=dict)
+    """Events of the mirrors that are not copies in the ledger (those are in `copies`)."""
     cursors: dict[str, str | None] = field(default_factory=dict)
     """Every marked calendar's cursor; None also for a forgotten calendar."""
     skipped: dict[str, tuple[SkippedEvent, ...]] = field(default_factory=dict)
     """Every marked calendar's unreadable events, replacing those kept."""
-    copies: dict[RowKey, CopyRecord | None] = field(default_factory=dict)
+    copies: dict[RowKey, CopyRow | None] = field(default_factory=dict)
     parked: dict[RowKey, ParkedCopy | None] = field(default_factory=dict)
     pending: dict[str, bool] = field(default_factory=dict)
     """Group -> whether it is pending now."""
@@ -95,12 +117,11 @@ class StateChanges:
 
     @property
     def rows(self) -> int:
-        """Return how many rows the changes write or delete (a plan counts one)."""
+        """Return how many rows the changes write or delete (an event or copy counts one)."""
         return (
-            len(self.events)
+            len(self.events.keys() | self.copies.keys())
             + len(self.cursors)
             + sum(map(len, self.skipped.values()))
-            + len(self.copies)
             + len(self.parked)
             + len(self.pending)
             + len(self.copy_uids)

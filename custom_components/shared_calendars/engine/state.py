@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from .content import fingerprint
-from .journal import Journal, StateChanges
+from .journal import CopyRow, Journal, StateChanges
+from .lazy_events import copies_undecoded, copy_ids, decoded
 from .model import (
     PART_SEPARATOR,
     CalendarRef,
@@ -183,12 +184,15 @@ class SyncState:
     def __post_init__(self) -> None:
         """Index the events and copies already held."""
         for calendar, state in self.calendars.items():
-            for event in state.events.values():
+            for event_id, group in copies_undecoded(state.events):
+                self._copies_seen_of_group[group].add((calendar, event_id))
+            for event in decoded(state.events):
                 self._index(calendar, event)
         for key, record in self.copies.items():
             self._copies_of_group[record.group].add(key)
         for (calendar, uid), copy in self.copy_uids.items():
             self._uid_of_copy[(calendar, copy)] = uid
+        self.journal.bases.clear()  # the state starts as kept
         self.journal.kept_plan = (self.planned_for, self.planned_window)
 
     def changes(self) -> StateChanges:
@@ -210,11 +214,22 @@ class SyncState:
         ):
             return StateChanges()
         events: dict[tuple[str, str], Event | None] = {}
-        for calendar, event_id in journal.events:
-            held = self.calendars.get(calendar)
-            events[(calendar, event_id)] = (
-                held.events.get(event_id) if held is not None else None
-            )
+        copies: dict[tuple[str, str], CopyRow | None] = {}
+        bases: dict[str, tuple[str, Event] | None] = {}
+        for key in self._rows_to_write():
+            event = self._mirrored(key)
+            if (record := self.copies.get(key)) is None:
+                events[key] = event
+                copies[key] = None
+                continue
+            events[key] = None  # the copy's row holds its event
+            base = None
+            marker = event.copy_of if event is not None else None
+            if marker is not None and marker.source == record.group:
+                if record.group not in bases:
+                    bases[record.group] = self._base(record.group)
+                base = bases[record.group]
+            copies[key] = CopyRow(record=record, event=event, base=base)
         changes = StateChanges(
             events=events,
             cursors={
@@ -225,7 +240,7 @@ class SyncState:
                 key: tuple(self.skipped.get(key, {}).values())
                 for key in journal.calendars
             },
-            copies={key: self.copies.get(key) for key in journal.copies},
+            copies=copies,
             parked={key: self.parked.get(key) for key in journal.parked},
             pending={group: group in self.pending for group in journal.pending},
             copy_uids={key: self.copy_uids.get(key) for key in journal.copy_uids},
@@ -234,6 +249,35 @@ class SyncState:
         journal.clear()
         journal.kept_plan = plan
         return changes
+
+    def _mirrored(self, key: tuple[str, str]) -> Event | None:
+        held = self.calendars.get(key[0])
+        return held.events.get(key[1]) if held is not None else None
+
+    def _rows_to_write(self) -> set[tuple[str, str]]:
+        """Return the marked events and copies, and the copies of changed originals."""
+        journal = self.journal
+        # A ledger key that holds an original (a copy a member unmarked) leaves
+        # its group's originals or joins them.
+        for key in journal.copies:
+            if (event := self._mirrored(key)) is not None and event.copy_of is None:
+                journal.bases.add(group_key(event))
+        keys = journal.events | journal.copies
+        for group in journal.bases:
+            keys.update(self.copies_seen(group))
+        return keys
+
+    def _base(self, group: str) -> tuple[str, Event] | None:
+        """Return the original a group's copies are kept as differences from.
+
+        The first by (calendar key, id) of its originals outside the ledger: the
+        database finds the same one again from its rows.
+        """
+        keys = [key for key in self.sources_of(group) if key not in self.copies]
+        if not keys:
+            return None
+        calendar, event_id = min(keys)
+        return calendar, self.calendars[calendar].events[event_id]
 
     def mark_all_changed(self) -> None:
         """Mark every row as changed, for a store that holds none of them yet."""
@@ -391,7 +435,7 @@ class SyncState:
         originals = (
             ((calendar, event.id), event)
             for calendar, state in self.calendars.items()
-            for event in state.events.values()
+            for event in decoded(state.events)
             if event.copy_of is None
         )
         return {
@@ -519,12 +563,11 @@ class SyncState:
         A copy whose originals are gone is due to go (a deletion of ours that a
         crash kept from the ledger) and does not count.
         """
-        originals = [event.id for event in previous.values() if event.copy_of is None]
+        originals = [event.id for event in decoded(previous) if event.copy_of is None]
         placed = [
-            event.id
-            for event in previous.values()
-            if event.copy_of is not None
-            and (record := self.copies.get((calendar, event.id))) is not None
+            event_id
+            for event_id in copy_ids(previous)
+            if (record := self.copies.get((calendar, event_id))) is not None
             and not record.hidden
             and self.sources_of(record.group)
         ]
@@ -619,10 +662,13 @@ class SyncState:
         index[group].add((calendar, event.id))
         if event.copy_of is None:
             self._window.add((calendar, event.id), event)
+            self.journal.bases.add(group)
 
     def _unindex(self, calendar: str, event: Event) -> None:
         self._window.discard((calendar, event.id))
         index, group = self._index_of(event)
+        if event.copy_of is None:
+            self.journal.bases.add(group)
         if (keys := index.get(group)) is not None:
             keys.discard((calendar, event.id))
             if not keys:
