@@ -28,8 +28,9 @@ from .engine.journal import StateChanges
 from .engine.model import CalendarRef, Event, SkippedEvent, SkipReason, SyncWindow
 from .engine.state import CalendarState, CopyRecord, ParkedCopy, SyncState
 
-SCHEMA_VERSION = 2
-"""2: datetimes stored as numbers (`_compact_moments`)."""
+SCHEMA_VERSION = 3
+"""2: datetimes stored as numbers (`_compact_moments`). 3: zones that only their
+own VTIMEZONE defines, kept in `zones` (see `_zones_kept`)."""
 _SCHEMA = """
 CREATE TABLE calendars (
     id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,
@@ -59,6 +60,12 @@ CREATE TABLE plan (
     window_start TEXT, window_end TEXT
 );
 """
+_ZONES_TABLE = """
+CREATE TABLE zones (
+    id INTEGER PRIMARY KEY, tzid TEXT NOT NULL, definition TEXT NOT NULL,
+    UNIQUE (tzid, definition)
+)"""
+_SCHEMA += _ZONES_TABLE
 _HIDDEN = 1
 _DIVERGED = 2
 _ORIGINALS_FOLLOW = 4
@@ -161,8 +168,12 @@ def _expand_moments(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _body(event: Event, calendar: str) -> bytes:
-    """Return an event as compact JSON, without what its row's key already says."""
+def _body(event: Event, calendar: str, zone_row: Callable[[str, str], int]) -> bytes:
+    """Return an event as compact JSON, without what its row's key already says.
+
+    The definitions of zones the event's times are in (see `engine.codec`) are
+    kept once in `zones`: the body names their rows.
+    """
     data = encode_event(event)
     _compact_moments(event, data)
     event_id = data.pop("id")
@@ -173,18 +184,68 @@ def _body(event: Event, calendar: str) -> bytes:
     if event.organizer is not None and event.organizer == calendar.rpartition("|")[2]:
         del data["organizer"]
         data[_OWN_ORGANIZER] = 1
+    if zones := data.get("zones"):
+        data["zones"] = {tzid: zone_row(tzid, text) for tzid, text in zones.items()}
     return orjson.dumps(_shortened(data))
 
 
-def _event(event_id: str, body: bytes, calendar: str) -> Event:
-    """Return the event `_body` stored."""
+def _event(event_id: str, body: bytes, calendar: str, zones: dict[int, str]) -> Event:
+    """Return the event `_body` stored; `zones` holds the definitions by row."""
     data = _expand_moments(_lengthened(orjson.loads(body)))
     data["id"] = event_id
     if (domain := data.pop(_UID_AT, None)) is not None:
         data["ical_uid"] = f"{event_id}@{domain}"
     if data.pop(_OWN_ORGANIZER, None):
         data["organizer"] = calendar.rpartition("|")[2]
+    if rows := data.get("zones"):
+        data["zones"] = {tzid: zones[row] for tzid, row in rows.items()}
     return decode_event(data)
+
+
+def _zones_kept(connection: sqlite3.Connection) -> None:
+    """Bring a database from version 2 to 3: add `zones`, list some calendars again.
+
+    Version 2 kept a zone no IANA zone matches at the fixed offset of each time, so
+    such a series drifted by an hour at each change of daylight saving time. The
+    calendars holding one lose their cursor: the next cycle lists them whole, reads
+    those zones with their definitions, and corrects the copies.
+    """
+    connection.execute(_ZONES_TABLE)
+    drifting = {
+        (calendar,)
+        for calendar, event_id, body in connection.execute(
+            "SELECT calendar, id, body FROM events"
+        )
+        if _at_fixed_offset(_event(_unpack(event_id), body, "", {}))
+    }
+    connection.executemany("UPDATE calendars SET cursor = NULL WHERE id = ?", drifting)
+
+
+def _at_fixed_offset(event: Event) -> bool:
+    """Return whether a series starts in a zone without a name, other than UTC."""
+    start = event.start
+    return (
+        event.recurring
+        and isinstance(start, datetime)
+        and not isinstance(start.tzinfo, ZoneInfo)
+        and start.utcoffset() != timedelta(0)
+    )
+
+
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _zones_kept}
+"""Each brings a database of the version it is filed under to the next version."""
+
+
+def _start_over(connection: sqlite3.Connection) -> None:
+    """Drop every table and make the current schema's, empty."""
+    tables = connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'"
+    ).fetchall()
+    for (table,) in tables:
+        connection.execute(f'DROP TABLE "{table}"')
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            connection.execute(statement)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -201,13 +262,15 @@ class StatusDatabase:
         """Use an open connection; `open` makes one."""
         self._connection = connection
         self._calendars = self._read_calendars()
+        self._zones = self._read_zones()
 
     @classmethod
     def open(cls, path: Path) -> StatusDatabase:
         """Open the database, creating it (and its folder) when missing.
 
-        A database of another schema version is started over: losing the state
-        costs one full listing of every calendar, never a duplicate.
+        An older database is migrated (`_MIGRATIONS`); one of a version no
+        migration leads from is started over: losing the state costs one full
+        listing of every calendar, never a duplicate.
         """
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(
@@ -222,14 +285,11 @@ class StatusDatabase:
             version = connection.execute("PRAGMA user_version").fetchone()[0]
             if version != SCHEMA_VERSION:
                 connection.execute("BEGIN IMMEDIATE")
-                tables = connection.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'"
-                ).fetchall()
-                for (table,) in tables:
-                    connection.execute(f'DROP TABLE "{table}"')
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        connection.execute(statement)
+                while version in _MIGRATIONS:
+                    _MIGRATIONS[version](connection)
+                    version += 1
+                if version != SCHEMA_VERSION:
+                    _start_over(connection)
                 connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 connection.execute("COMMIT")
         except BaseException:
@@ -260,6 +320,25 @@ class StatusDatabase:
             )
         }
 
+    def _read_zones(self) -> dict[tuple[str, str], int]:
+        return {
+            (tzid, definition): row_id
+            for row_id, tzid, definition in self._connection.execute(
+                "SELECT id, tzid, definition FROM zones"
+            )
+        }
+
+    def _zone(self, tzid: str, definition: str) -> int:
+        """Return the row of a zone's definition, adding it when missing."""
+        known = self._zones.get((tzid, definition))
+        if known is None:
+            cursor = self._connection.execute(
+                "INSERT INTO zones (tzid, definition) VALUES (?, ?)", (tzid, definition)
+            )
+            assert cursor.lastrowid is not None
+            known = self._zones[tzid, definition] = cursor.lastrowid
+        return known
+
     def load(self) -> SyncState:
         """Return the state the database holds (an empty one when new)."""
         run = self._connection.execute
@@ -277,9 +356,10 @@ class StatusDatabase:
             )
             if cursor is not None:
                 calendars[key] = CalendarState(cursor=cursor)
+        zones = {row: definition for (_, definition), row in self._zones.items()}
         for calendar, event_id, body in run("SELECT calendar, id, body FROM events"):
             key = keys[calendar]
-            event = _event(_unpack(event_id), body, key)
+            event = _event(_unpack(event_id), body, key, zones)
             if (held := calendars.get(key)) is None:
                 held = calendars[key] = CalendarState()
             held.events[event.id] = event
@@ -334,8 +414,9 @@ class StatusDatabase:
         except BaseException:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            # Calendars numbered in the transaction are gone with it.
+            # Calendars and zones numbered in the transaction are gone with it.
             self._calendars = self._read_calendars()
+            self._zones = self._read_zones()
             raise
 
     def _write(self, changes: StateChanges) -> None:
@@ -358,7 +439,7 @@ class StatusDatabase:
             lambda key, event: (
                 self._calendar(key[0]),
                 _pack(key[1]),
-                _body(event, key[0]),
+                _body(event, key[0], self._zone),
             ),
         )
         self._replace(

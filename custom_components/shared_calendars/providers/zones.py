@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
+from ..engine.defined_zones import DefinedZone
+
 _YEARS_AROUND = 1
 """Years before and after the event whose offsets must agree."""
 _MINUTE = timedelta(minutes=1)
@@ -34,8 +36,8 @@ def iana_zone_like(zone: tzinfo, name: str | None, around: datetime) -> ZoneInfo
 
     Among several (Berlin, Paris and Rome agree), one whose city the zone's name
     mentions wins, then one Windows names stand for, then the first by name. None
-    when no IANA zone agrees. A zone seen before (same name, same offsets on a few
-    days) is not matched again: reading its rules is slow.
+    when no IANA zone agrees. A zone seen before (same definition, or same name and
+    same offsets on a few days) is not matched again: reading its rules is slow.
     """
     year = around.year
     glimpse = tuple(
@@ -43,7 +45,9 @@ def iana_zone_like(zone: tzinfo, name: str | None, around: datetime) -> ZoneInfo
         for y in (year - 1, year, year + 1)
         for month in (1, 7)
     )
-    key = (name, year, glimpse)
+    # Outlook names every custom zone alike: a definition tells them apart.
+    label = zone.definition if isinstance(zone, DefinedZone) else name
+    key = (label, year, glimpse)
     if key not in _SEEN:
         if len(_SEEN) > _SEEN_MAX:
             _SEEN.clear()
