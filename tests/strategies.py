@@ -27,6 +27,7 @@ from custom_components.shared_calendars.engine.occurrences import (
     occurrences,
     rule_starts,
 )
+from tests.invented_zone import LAKESIDE
 
 ZONES: list[tzinfo] = [
     UTC,
@@ -34,6 +35,7 @@ ZONES: list[tzinfo] = [
     ZoneInfo("America/New_York"),
     ZoneInfo("Asia/Kolkata"),
     ZoneInfo("Australia/Lord_Howe"),
+    LAKESIDE,
 ]
 TEXT = st.text(
     st.characters(
@@ -189,12 +191,14 @@ SERIES_ZONES: list[tzinfo] = [
     ZoneInfo("America/Sao_Paulo"),
     ZoneInfo("Etc/GMT"),
     ZoneInfo("Atlantic/Reykjavik"),
+    LAKESIDE,
 ]
 """Zones a series may expand in. Google requires a `timeZone` on a recurring event's
 start and end ("For recurring events this field is required and specifies the time
 zone in which the recurrence is expanded"); a time in UTC is written with "UTC".
 Etc/GMT and Atlantic/Reykjavik are UTC under other names: both kinds of calendar
-write them as UTC (and read them so)."""
+write them as UTC (and read them so). A zone of its own definition (LAKESIDE) goes
+to Google as the list of its occurrences."""
 
 SINGLE_ZONES: list[tzinfo] = [
     *ZONES,
