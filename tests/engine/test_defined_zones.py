@@ -171,3 +171,27 @@ def test_an_excluded_first_occurrence_stays_excluded_when_listed() -> None:
     assert listed.exdate == (evening(date(2027, 3, 4)).astimezone(UTC),)
     assert starts(listed) == starts(series)
     assert len(starts(series)) == 37
+
+
+def test_a_changed_definition_changes_the_fingerprint() -> None:
+    """The club moves its change to summer time a week earlier: 8 April moves.
+
+    The two series compare equal (their times are the same instants, and events
+    compare times by instant) but show a different evening.
+    """
+    earlier = defined_zone(
+        LAKESIDE.tzid,
+        LAKESIDE.definition.replace("BYDAY=2SU;BYMONTH=4", "BYDAY=1SU;BYMONTH=4"),
+    )
+    series = club()
+    moved = club(
+        start=series.start.astimezone(earlier),  # type: ignore[union-attr]
+        end=series.end.astimezone(earlier),  # type: ignore[union-attr]
+    )
+
+    assert moved == series
+    assert set(starts(series)) ^ set(starts(moved)) == {
+        datetime(2027, 4, 8, 18, tzinfo=UTC),
+        datetime(2027, 4, 8, 17, tzinfo=UTC),
+    }
+    assert fingerprint(moved) != fingerprint(series)

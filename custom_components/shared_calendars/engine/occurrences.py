@@ -186,7 +186,6 @@ def _rule_set(event: Event, zone: tzinfo) -> tuple[rruleset, datetime]:
     return rules, first
 
 
-@lru_cache(maxsize=64)
 def listed_in_utc(series: Event) -> Event:
     """Return a timed series as the list of its starts, in UTC, without a rule.
 
@@ -197,8 +196,15 @@ def listed_in_utc(series: Event) -> Event:
     keep their instants, in UTC.
     """
     assert isinstance(series.start, datetime)
+    # Events compare by instants: the zone in the key tells two definitions apart.
+    return _listed(series, series.start.tzinfo)
+
+
+@lru_cache(maxsize=64)
+def _listed(series: Event, zone: tzinfo | None) -> Event:
+    assert isinstance(series.start, datetime)
     assert isinstance(series.end, datetime)
-    rules, _ = _rule_set(series, series.start.tzinfo or UTC)
+    rules, _ = _rule_set(series, zone or UTC)
     starts = [begin.astimezone(UTC) for begin in islice(rules, LISTING_LIMIT)]
     start = series.start.astimezone(UTC)
     return replace(

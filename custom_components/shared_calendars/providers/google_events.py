@@ -445,9 +445,10 @@ def check_writable(event: Event) -> None:
 def _as_google_holds(event: Event) -> Event:
     """Return the event as Google will hold it.
 
-    A series in a zone Google does not know is written in UTC (it needs a named zone
-    to expand in), listed occurrence by occurrence where the zone has daylight
-    saving time of its own; an all-day event of zero length lasts its day.
+    A series in a zone Google does not know needs another form (Google expands a
+    rule in a named zone): one in a zone of its own definition is listed instant by
+    instant, one at a fixed offset goes in UTC. An all-day event of zero length
+    lasts its day.
     """
     if event.recurring and isinstance(
         getattr(event.start, "tzinfo", None), DefinedZone

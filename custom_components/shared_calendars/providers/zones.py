@@ -3,10 +3,10 @@
 Outlook writes zones under names such as "Customized Time Zone" or "(UTC+01:00)
 Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna", other clients under names of
 their own, each with a VTIMEZONE that spells out the rules. Google needs an IANA
-name, and a series kept in a zone without one would be flattened to UTC and drift
-by an hour at every change of daylight saving time. So the zone is matched by
-what it does: the IANA zone with the same offsets and the same changes, to the
-minute, over the years around the event, is the zone meant.
+name: without one, a series can go there only as the list of its occurrences. So
+the zone is matched by what it does: the IANA zone with the same offsets and the
+same changes, to the minute, over the years around the event, is the zone meant.
+A zone that matches none is kept as defined (`engine.defined_zones`).
 """
 
 from __future__ import annotations
