@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar
+from icalendar import Calendar, Timezone as VTimezone
 import pytest
 import recurring_ical_events
 
@@ -20,7 +20,10 @@ from custom_components.shared_calendars.engine.content import instant
 from custom_components.shared_calendars.engine.defined_zones import DefinedZone
 from custom_components.shared_calendars.engine.model import DateOrDateTime
 from custom_components.shared_calendars.engine.occurrences import occurrences_of
-from custom_components.shared_calendars.providers.ical import event_to_ical
+from custom_components.shared_calendars.providers.ical import (
+    defined_zones,
+    event_to_ical,
+)
 from custom_components.shared_calendars.providers.ical_objects import events_from_ical
 from custom_components.shared_calendars.providers.zones import iana_zone_like
 from tests.invented_zone import INVENTED_FIXTURE, LAKESIDE
@@ -661,3 +664,64 @@ def test_two_objects_may_define_one_zone_name_differently() -> None:
         ]
         assert {(s.hour, s.minute) for s in evenings} == {(19, 0), (20, 0)}
         assert evenings[4] == datetime(2027, 4, 8, 18, tzinfo=UTC)
+
+
+def _version(summary: str, *stamps: str) -> list[str]:
+    """Return a master VEVENT of UID `resent` at SEQUENCE 1 with these stamp lines."""
+    return [
+        "BEGIN:VEVENT",
+        "UID:resent",
+        "SEQUENCE:1",
+        *stamps,
+        "DTSTART:20270104T090000Z",
+        "DTEND:20270104T100000Z",
+        f"SUMMARY:{summary}",
+        "END:VEVENT",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("older", "newer"),
+    [
+        (
+            _version("Old", "DTSTAMP:20261101T100000Z"),
+            _version("New", "DTSTAMP:20261201T100000Z"),
+        ),
+        (
+            _version(
+                "Old", "DTSTAMP:20261201T100000Z", "LAST-MODIFIED:20261101T100000Z"
+            ),
+            _version(
+                "New", "DTSTAMP:20261201T100000Z", "LAST-MODIFIED:20261115T100000Z"
+            ),
+        ),
+    ],
+    ids=["dtstamp", "last-modified"],
+)
+def test_of_two_versions_with_one_sequence_the_later_stamp_wins(
+    older: list[str], newer: list[str]
+) -> None:
+    """At equal SEQUENCE the later DTSTAMP wins, then the later LAST-MODIFIED.
+
+    Whichever of the two the object holds first (RFC 5545 3.8.7.2, 3.8.7.3).
+    """
+    for first, second in ((older, newer), (newer, older)):
+        (event,) = events_from_ical(ics(*first, *second), "object")
+        assert event.summary == "New"
+
+
+def test_a_zone_definition_is_read_as_icalendar_reads_it() -> None:
+    """A DATE onset counts from midnight; a definition dateutil refuses is left out."""
+    text = (
+        INVENTED_FIXTURE.read_text()
+        .replace("Lakeside Time", "Lakeside Time (dates)")
+        .replace("DTSTART:19701004T030000", "DTSTART;VALUE=DATE:19701004")
+    )
+    (zone,) = defined_zones(Calendar.from_ical(text)).values()
+    assert "DTSTART:19701004T000000" in zone.definition
+    assert datetime(2027, 10, 7, 19, tzinfo=zone).utcoffset() == timedelta(hours=1)
+
+    refused = Calendar()
+    refused.add_component(VTimezone.from_ical(LAKESIDE.definition))
+    refused.walk("STANDARD")[0].add("TZURL", "https://example.org/lakeside")
+    assert defined_zones(refused) == {}

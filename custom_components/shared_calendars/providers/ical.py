@@ -240,9 +240,9 @@ def timezone_from_vtimezone(text: str | None) -> str | None:
 def defined_zones(calendar: Calendar) -> dict[str, DefinedZone]:
     """Return the zones a resource defines in VTIMEZONEs that no IANA name stands for.
 
-    X- properties are left out of a definition: they define nothing, and dateutil
-    refuses them. A definition dateutil cannot read is left out too; its times keep
-    the zone icalendar made of it.
+    Cleaned as icalendar cleans it before dateutil reads it: X- properties left out
+    (they define nothing), a DATE onset made midnight. A definition dateutil cannot
+    read even so is left out; its times keep the zone icalendar made of it.
     """
     found: dict[str, DefinedZone] = {}
     for component in calendar.walk("VTIMEZONE"):
@@ -253,6 +253,10 @@ def defined_zones(calendar: Calendar) -> dict[str, DefinedZone]:
         for part in definition.walk():
             for name in [name for name in part if name.upper().startswith("X-")]:
                 del part[name]
+            onset = getattr(part.get("DTSTART"), "dt", None)
+            if isinstance(onset, date) and not isinstance(onset, datetime):
+                del part["DTSTART"]
+                part.add("DTSTART", datetime.combine(onset, time.min))
         try:
             found[tzid] = defined_zone(tzid, definition.to_ical().decode())
         except ValueError:
