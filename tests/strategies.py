@@ -191,14 +191,13 @@ SERIES_ZONES: list[tzinfo] = [
     ZoneInfo("America/Sao_Paulo"),
     ZoneInfo("Etc/GMT"),
     ZoneInfo("Atlantic/Reykjavik"),
-    LAKESIDE,
 ]
 """Zones a series may expand in. Google requires a `timeZone` on a recurring event's
 start and end ("For recurring events this field is required and specifies the time
 zone in which the recurrence is expanded"); a time in UTC is written with "UTC".
 Etc/GMT and Atlantic/Reykjavik are UTC under other names: both kinds of calendar
-write them as UTC (and read them so). A zone of its own definition (LAKESIDE) goes
-to Google as the list of its occurrences."""
+write them as UTC (and read them so). Not a zone of its own definition (LAKESIDE):
+Google holds such a series as the list of its occurrences, not as it is."""
 
 SINGLE_ZONES: list[tzinfo] = [
     *ZONES,

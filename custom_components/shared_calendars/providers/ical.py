@@ -573,7 +573,8 @@ def _event_to_vevent(event: Event, uid: str, stamp: datetime) -> VEvent:
     vevent.add("DTSTAMP", stamp.astimezone(UTC))
     if event.recurrence_id is not None:
         vevent.add("RECURRENCE-ID", _write_time(event.recurrence_id))
-    vevent.add("DTSTART", _write_time(event.start))
+    # A series expands from its start's wall clock in its zone, even an ambiguous one.
+    vevent.add("DTSTART", _write_time(event.start, ambiguous=event.recurring))
     vevent.add("DTEND", _write_time(event.end))
     if event.summary:
         vevent.add("SUMMARY", _Text(event.summary))
@@ -620,16 +621,24 @@ def _zones_defined_in(event: Event) -> list[DefinedZone]:
     return list(found.values())
 
 
-def _write_time(value: DateOrDateTime) -> DateOrDateTime:
+def _write_time(value: DateOrDateTime, *, ambiguous: bool = False) -> DateOrDateTime:
     """Keep dates and IANA-zoned, defined or UTC times; convert others to UTC.
 
     A `DefinedZone` names itself (TZID) as icalendar asks; its VTIMEZONE goes with
-    the object (`event_to_ical`).
+    the object (`event_to_ical`). A wall-clock time the zone shows twice, at its
+    second passing (`fold`), is read back at its first (RFC 5545 3.3.5): it goes in
+    UTC unless `ambiguous` allows it.
     """
     if not isinstance(value, datetime):
         return value
     if value.tzinfo is None:
         raise ValueError("event times must be aware")
+    if (
+        value.fold
+        and not ambiguous
+        and value.utcoffset() != value.replace(fold=0).utcoffset()
+    ):
+        return value.astimezone(UTC)
     if isinstance(value.tzinfo, (ZoneInfo, DefinedZone)) or value.tzinfo is UTC:
         return value
     return value.astimezone(UTC)
