@@ -541,3 +541,46 @@ def test_a_database_of_an_unknown_version_is_started_over(tmp_path: Path) -> Non
         assert count_rows(path, "calendars") == 0
     finally:
         stored.close()
+
+
+def test_wall_times_a_change_of_clocks_skips_or_repeats_come_back_as_they_were(
+    tmp_path: Path,
+) -> None:
+    """A series expands from its start's wall time: a restart must not move it.
+
+    02:30 on 28 March 2027 does not exist in Berlin (clocks go from 02:00 to
+    03:00): read as written, it would come back 03:30 and every later occurrence an
+    hour late. 02:30 on 31 October happens twice: the second passing stays second.
+    """
+    berlin = ZoneInfo("Europe/Berlin")
+    skipped = datetime(2027, 3, 28, 2, 30, tzinfo=berlin)
+    repeated = datetime(2027, 10, 31, 2, 30, fold=1, tzinfo=berlin)
+    held = [
+        Event(
+            id=name,
+            ical_uid=f"{name}@example.org",
+            start=moment,
+            end=moment + timedelta(minutes=30),
+            rrule="FREQ=DAILY;COUNT=3",
+            rdate=(moment + timedelta(days=7),),
+        )
+        for name, moment in (("skipped", skipped), ("repeated", repeated))
+    ]
+    state = SyncState()
+    state.apply("acct|a", ChangeSet(changed=tuple(held), deleted=(), cursor="c1"))
+
+    loaded = reloaded(state, tmp_path / "state.db").calendar("acct|a").events
+
+    for event in held:
+        back = loaded[event.id]
+        for ours, theirs in (
+            (back.start, event.start),
+            (back.rdate[0], event.rdate[0]),
+        ):
+            assert isinstance(ours, datetime)
+            assert isinstance(theirs, datetime)
+            assert (ours.replace(tzinfo=None), ours.fold, ours.tzinfo) == (
+                theirs.replace(tzinfo=None),
+                theirs.fold,
+                berlin,
+            )

@@ -127,18 +127,18 @@ def _compact_moments(event: Event, data: dict[str, Any]) -> None:
 
     A start in a named zone becomes [seconds since the epoch, zone], an end in that
     zone its seconds after the start, and an instant in UTC its microseconds since
-    the epoch. Whatever else (dates, fixed offsets, fractions of a second) keeps the
-    codec's form.
+    the epoch. Whatever else (dates, fixed offsets, fractions of a second, skipped
+    wall times) keeps the codec's form.
     """
     start, end = event.start, event.end
     if (
         isinstance(start, datetime)
         and isinstance(zone := start.tzinfo, ZoneInfo)
-        and not start.microsecond
+        and _as_number_again(start)
     ):
         seconds = int(start.timestamp())
         data["start"] = [seconds, zone.key]
-        if isinstance(end, datetime) and end.tzinfo is zone and not end.microsecond:
+        if isinstance(end, datetime) and end.tzinfo is zone and _as_number_again(end):
             data["end"] = int(end.timestamp()) - seconds
     for name in ("updated", "created"):
         moment = getattr(event, name)
@@ -148,6 +148,21 @@ def _compact_moments(event: Event, data: dict[str, Any]) -> None:
         event.overrides, data.get("overrides", ()), strict=True
     ):
         _compact_moments(override, override_data)
+
+
+def _as_number_again(moment: datetime) -> bool:
+    """Return whether a time comes back from its seconds as it is.
+
+    Not a fraction of a second, nor a wall time its zone skips (02:30 on the night
+    clocks go forward comes back as 03:30): those keep the codec's form.
+    """
+    if moment.microsecond:
+        return False
+    again = datetime.fromtimestamp(int(moment.timestamp()), moment.tzinfo)
+    return (again.replace(tzinfo=None), again.fold) == (
+        moment.replace(tzinfo=None),
+        moment.fold,
+    )
 
 
 def _expand_moments(data: dict[str, Any]) -> dict[str, Any]:

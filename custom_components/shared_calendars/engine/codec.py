@@ -54,12 +54,29 @@ def decode_moment(
     if isinstance(value, list):
         text, zone = value
         definition = zones.get(zone) if zones else None
-        return datetime.fromisoformat(text).astimezone(
-            defined_zone(zone, definition) if definition else ZoneInfo(zone)
+        return in_zone(
+            datetime.fromisoformat(text),
+            defined_zone(zone, definition) if definition else ZoneInfo(zone),
         )
     if "T" in value:
         return datetime.fromisoformat(value)
     return date.fromisoformat(value)
+
+
+def in_zone(moment: datetime, zone: tzinfo) -> datetime:
+    """Return a time written with its offset as the same wall clock in `zone`.
+
+    Not `astimezone`: a wall time the zone skips (02:30 on the night clocks go
+    forward) would come back as another wall time (03:30), and a series expands
+    from its start's wall time. The offset picks the passing of a repeated hour.
+    """
+    local = moment.replace(tzinfo=zone)
+    if local.utcoffset() == moment.utcoffset():
+        return local
+    other = local.replace(fold=1 - local.fold)
+    if other.utcoffset() == moment.utcoffset():
+        return other
+    return moment.astimezone(zone)
 
 
 def _instant(value: str | datetime) -> datetime:
