@@ -59,6 +59,7 @@ def kept(state: SyncState) -> dict[str, Any]:
         "parked": state.parked,
         "skipped": state.skipped,
         "pending": state.pending,
+        "copy_uids": state.copy_uids,
         "planned": (state.planned_for, state.planned_window),
     }
 

@@ -8,6 +8,7 @@ proxy in front of Home Assistant would.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+import copy
 from datetime import timedelta
 import logging
 from typing import Any
@@ -316,6 +317,37 @@ async def test_channels_stop_when_a_calendar_leaves_on_unload_and_removal(
     await hass.async_block_till_done()
     assert PUSH_STORE not in hass_storage
     assert server.count("channels.stop") == 8  # five, then the three reopened
+
+
+async def test_a_group_removed_after_a_failed_restart_stops_its_channels(
+    hass: HomeAssistant,
+    google_harness: GoogleHarness,
+    webhook_client: Client,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Channels left open by a group that could not start again are stopped at removal."""
+    await _public_url(hass)
+    family = await setup_family(hass, google_harness)
+    server = google_harness.server
+    entry_id = family.entry.entry_id
+    left_open = copy.deepcopy(hass_storage[PUSH_STORE])
+    channels = _channels(hass_storage).values()
+    # Home Assistant stops without unloading: the channels stay open and stored.
+    server.fail_next(len(channels))
+    assert await hass.config_entries.async_unload(entry_id)
+    hass_storage[PUSH_STORE] = left_open
+    assert not any(server.channel(channel["id"]).stopped for channel in channels)
+
+    # Started again while Google answers nothing: the group waits to retry.
+    server.fail_next(1000)
+    assert not await hass.config_entries.async_setup(entry_id)
+    assert family.entry.state is ConfigEntryState.SETUP_RETRY
+    server.stop_failing()
+
+    await hass.config_entries.async_remove(entry_id)
+    await hass.async_block_till_done()
+    assert all(server.channel(channel["id"]).stopped for channel in channels)
+    assert PUSH_STORE not in hass_storage
 
 
 async def test_restart_keeps_live_channels_and_reopens_expired_ones(

@@ -462,10 +462,14 @@ def test_a_zone_of_its_own_definition_is_stored_once(tmp_path: Path) -> None:
     assert not any(b"VTIMEZONE" in body for body in bodies)
 
 
-def test_a_version_2_database_lists_its_drifting_calendars_again(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("version", "tables_then"),
+    [(2, ("zones", "copy_uids")), (3, ("zones",))],
+)
+def test_an_older_database_lists_its_drifting_calendars_again(
+    tmp_path: Path, version: int, tables_then: tuple[str, ...]
 ) -> None:
-    """Version 2 kept a zone it could not name at fixed offsets: such series drift.
+    """Versions 2 and 3 kept a zone they could not name at fixed offsets: such series drift.
 
     Migrated, the calendars holding one lose their cursor (the next cycle lists
     them whole and reads the zones with their definitions); the others keep theirs,
@@ -501,8 +505,9 @@ def test_a_version_2_database_lists_its_drifting_calendars_again(
     path = tmp_path / "state.db"
     reloaded(state, path)
     with closing(sqlite3.connect(path)) as connection:
-        connection.execute("DROP TABLE zones")
-        connection.execute("PRAGMA user_version = 2")
+        for table in tables_then:
+            connection.execute(f"DROP TABLE {table}")
+        connection.execute(f"PRAGMA user_version = {version}")
         connection.commit()
 
     stored = StoredState(path)

@@ -87,7 +87,7 @@ async def async_remove_entry(
     """
     async_delete_issues(hass, entry.entry_id)
     await async_remove_state(hass, entry.entry_id)
-    await async_remove_push(hass, entry.entry_id)
+    await async_remove_push(hass, entry)
 
 
 async def _async_close(entry: SharedCalendarsConfigEntry) -> None:

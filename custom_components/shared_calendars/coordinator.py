@@ -39,6 +39,7 @@ from .engine.state import Confirm, SyncState
 from .logbook_entries import async_log_conflicts
 from .members import calendar_names, members_of
 from .providers.base import CalendarProvider, ProviderError
+from .providers.ha_calendar import HaCalendarProvider
 from .repairs import (
     async_update_emptied_issues,
     async_update_not_shared_issues,
@@ -119,6 +120,9 @@ class SharedCalendarsCoordinator(DataUpdateCoordinator[SyncReport]):
     async def _async_setup(self) -> None:
         """Load what the last run knew, so the first cycle is incremental."""
         self.state = await self.store.async_load()
+        for account, provider in self.providers.items():
+            if isinstance(provider, HaCalendarProvider):
+                provider.keep_uids_in(self.state, account)
         self._cycle = SyncCycle(
             providers=self.providers,
             state=self.state,

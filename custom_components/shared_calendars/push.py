@@ -31,9 +31,10 @@ from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from .accounts import accounts_of, async_build_provider
 from .const import DOMAIN, LOGGER
 from .coordinator import SharedCalendarsConfigEntry, SharedCalendarsCoordinator
-from .providers.base import ProviderError
+from .providers.base import AuthFailed, ProviderError
 from .providers.google import GoogleProvider, WatchChannel
 
 PUSH_STORAGE_VERSION = 1
@@ -414,10 +415,14 @@ class GroupPush:
         }
 
 
-async def async_remove_push(hass: HomeAssistant, entry_id: str) -> None:
-    """Forget a removed group's webhook: its Store and its cloudhook."""
+async def async_remove_push(
+    hass: HomeAssistant, entry: SharedCalendarsConfigEntry
+) -> None:
+    """Forget a removed group's webhook: its Store, its cloudhook, its channels."""
+    entry_id = entry.entry_id
     store = _push_store(hass, entry_id)
     stored = await store.async_load() or {}
+    await _async_stop_left_channels(hass, entry, stored.get("channels") or {})
     if stored.get("cloudhook") and "cloud" in hass.config.components:
         from homeassistant.components import cloud
 
@@ -431,3 +436,36 @@ async def async_remove_push(hass: HomeAssistant, entry_id: str) -> None:
             )
     await store.async_remove()
     ir.async_delete_issue(hass, DOMAIN, push_issue_id(entry_id))
+
+
+async def _async_stop_left_channels(
+    hass: HomeAssistant,
+    entry: SharedCalendarsConfigEntry,
+    channels: dict[str, dict[str, Any]],
+) -> None:
+    """Stop the channels of a group removed while not loaded (its setup had failed).
+
+    A loaded group stops them when unloaded; one that never started again after a
+    restart still has them open, and Google would post to a dead webhook for days.
+    """
+    now = dt_util.utcnow()
+    by_account: dict[str, list[StoredChannel]] = {}
+    for key, fields in channels.items():
+        channel = StoredChannel(**fields)
+        if not channel.expires_before(now):
+            by_account.setdefault(key.partition("|")[0], []).append(channel)
+    accounts = accounts_of(entry)
+    for account_id, left in by_account.items():
+        if (subentry := accounts.get(account_id)) is None:
+            continue
+        try:
+            provider = await async_build_provider(hass, subentry.data)
+        except AuthFailed:
+            continue  # a refused key stops nothing; the channels lapse by themselves
+        try:
+            if isinstance(provider, GoogleProvider):
+                for channel in left:
+                    with suppress(ProviderError):
+                        await provider.stop_watch(channel.as_watch())
+        finally:
+            await provider.close()

@@ -20,6 +20,7 @@ written (its original changed) or its original is gone.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 import hashlib
 from typing import TYPE_CHECKING
 
@@ -129,20 +130,14 @@ def async_update_not_shared_issues(
     lost = {
         key for key, kind in report.error_kinds.items() if kind == "NotShared"
     } & set(calendars)
-    raised: set[str] = set()
+    wanted: dict[str, _Issue] = {}
     for key in sorted(lost):
         ref = calendars[key]
         provider = coordinator.providers.get(ref.account)
-        issue_id = not_shared_issue_id(entry.entry_id, key)
-        raised.add(issue_id)
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=ISSUE_NOT_SHARED,
-            translation_placeholders={
+        wanted[not_shared_issue_id(entry.entry_id, key)] = _Issue(
+            ISSUE_NOT_SHARED,
+            ir.IssueSeverity.ERROR,
+            {
                 "group": entry.title,
                 "member": coordinator.owners(ref),
                 "calendar": coordinator.calendar_label(ref),
@@ -150,9 +145,7 @@ def async_update_not_shared_issues(
                 "account": provider.account if provider else ref.account,
             },
         )
-    for issue in _issues_of(hass, entry.entry_id, ISSUE_NOT_SHARED):
-        if issue.issue_id not in raised:
-            ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
+    _async_raise_only(hass, entry.entry_id, ISSUE_NOT_SHARED, wanted)
 
 
 def skipped_issue_id(entry_id: str, calendar: str, reason: SkipReason) -> str:
@@ -170,7 +163,7 @@ async def async_update_skipped_issues(
     hass = coordinator.hass
     entry = coordinator.config_entry
     calendars = coordinator.calendars()
-    raised: set[str] = set()
+    wanted: dict[str, _Issue] = {}
     for key, held in sorted(report.skipped.items()):
         if (ref := calendars.get(key)) is None:
             continue
@@ -178,28 +171,17 @@ async def async_update_skipped_issues(
         for item in held:
             by_reason.setdefault(item.reason, []).append(f'"{item.title}"')
         for reason, titles in by_reason.items():
-            issue_id = skipped_issue_id(entry.entry_id, key, reason)
-            raised.add(issue_id)
-            shown = sorted(titles)[:SKIPPED_SHOWN]
-            if len(titles) > len(shown):
-                shown.append(f"(+{len(titles) - len(shown)})")
-            ir.async_create_issue(
-                hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key=f"{ISSUE_SKIPPED}_{reason}",
-                translation_placeholders={
+            wanted[skipped_issue_id(entry.entry_id, key, reason)] = _Issue(
+                f"{ISSUE_SKIPPED}_{reason}",
+                ir.IssueSeverity.WARNING,
+                {
                     "group": entry.title,
                     "member": coordinator.owners(ref),
                     "calendar": await coordinator.async_calendar_label(ref),
-                    "events": "\n".join(f"- {title}" for title in shown),
+                    "events": _listed(titles),
                 },
             )
-    for issue in _issues_of(hass, entry.entry_id, ISSUE_SKIPPED):
-        if issue.issue_id not in raised:
-            ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
+    _async_raise_only(hass, entry.entry_id, ISSUE_SKIPPED, wanted)
 
 
 def refused_issue_id(entry_id: str, calendar: str) -> str:
@@ -219,37 +201,63 @@ async def async_update_refused_issues(coordinator: SharedCalendarsCoordinator) -
     by_calendar: dict[str, list[ParkedCopy]] = {}
     for (key, _), parked in coordinator.state.parked.items():
         by_calendar.setdefault(key, []).append(parked)
-    raised: set[str] = set()
+    wanted: dict[str, _Issue] = {}
     for key, refused in sorted(by_calendar.items()):
         ref = refused[0].record.target
         label = await coordinator.async_calendar_label(ref)
-        lines = sorted(
+        lines = [
             f'"{parked.title}": {parked.reason.replace(ref.calendar_id, label)}'
             for parked in refused
+        ]
+        wanted[refused_issue_id(entry.entry_id, key)] = _Issue(
+            ISSUE_REFUSED,
+            ir.IssueSeverity.WARNING,
+            {
+                "group": entry.title,
+                "member": coordinator.owners(ref),
+                "calendar": label,
+                "count": str(len(lines)),
+                "events": _listed(lines),
+            },
         )
-        shown = lines[:SKIPPED_SHOWN]
-        if len(lines) > len(shown):
-            shown.append(f"(+{len(lines) - len(shown)})")
-        issue_id = refused_issue_id(entry.entry_id, key)
-        raised.add(issue_id)
+    _async_raise_only(hass, entry.entry_id, ISSUE_REFUSED, wanted)
+
+
+@dataclass(frozen=True, slots=True)
+class _Issue:
+    """A problem to show under Repairs, all its text translated."""
+
+    translation_key: str
+    severity: ir.IssueSeverity
+    placeholders: dict[str, str]
+
+
+@callback
+def _async_raise_only(
+    hass: HomeAssistant, entry_id: str, kind: str, wanted: dict[str, _Issue]
+) -> None:
+    """Raise the wanted issues of a kind (by id); the others of that kind are over."""
+    for issue_id, issue in wanted.items():
         ir.async_create_issue(
             hass,
             DOMAIN,
             issue_id,
             is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_REFUSED,
-            translation_placeholders={
-                "group": entry.title,
-                "member": coordinator.owners(ref),
-                "calendar": label,
-                "count": str(len(lines)),
-                "events": "\n".join(f"- {line}" for line in shown),
-            },
+            severity=issue.severity,
+            translation_key=issue.translation_key,
+            translation_placeholders=issue.placeholders,
         )
-    for issue in _issues_of(hass, entry.entry_id, ISSUE_REFUSED):
-        if issue.issue_id not in raised:
-            ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
+    for stale in _issues_of(hass, entry_id, kind):
+        if stale.issue_id not in wanted:
+            ir.async_delete_issue(hass, DOMAIN, stale.issue_id)
+
+
+def _listed(lines: list[str]) -> str:
+    """Return lines as a short Markdown list: the first few in order, the rest counted."""
+    shown = sorted(lines)[:SKIPPED_SHOWN]
+    if len(lines) > len(shown):
+        shown.append(f"(+{len(lines) - len(shown)})")
+    return "\n".join(f"- {line}" for line in shown)
 
 
 @callback

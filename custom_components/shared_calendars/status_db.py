@@ -28,9 +28,11 @@ from .engine.journal import StateChanges
 from .engine.model import CalendarRef, Event, SkippedEvent, SkipReason, SyncWindow
 from .engine.state import CalendarState, CopyRecord, ParkedCopy, SyncState
 
-SCHEMA_VERSION = 3
-"""2: datetimes stored as numbers (`_compact_moments`). 3: zones that only their
-own VTIMEZONE defines, kept in `zones` (see `_zones_kept`)."""
+SCHEMA_VERSION = 4
+"""2: datetimes stored as numbers (`_compact_moments`); 3: `copy_uids`; 4: `zones`,
+the zones that only their own VTIMEZONE defines (`_zones_kept`)."""
+_BASE_VERSION = 2
+"""The version `_SCHEMA` makes; `_MIGRATIONS` bring it up to `SCHEMA_VERSION`."""
 _SCHEMA = """
 CREATE TABLE calendars (
     id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,
@@ -60,12 +62,20 @@ CREATE TABLE plan (
     window_start TEXT, window_end TEXT
 );
 """
+_COPY_UIDS_TABLE = """
+CREATE TABLE copy_uids (
+    calendar INTEGER NOT NULL, id NOT NULL, copy NOT NULL,
+    PRIMARY KEY (calendar, id)
+) WITHOUT ROWID
+"""
+"""The uid (`id`) a calendar gave a copy written there, when it did not keep the
+copy's own, and the copy's id."""
 _ZONES_TABLE = """
 CREATE TABLE zones (
     id INTEGER PRIMARY KEY, tzid TEXT NOT NULL, definition TEXT NOT NULL,
     UNIQUE (tzid, definition)
 )"""
-_SCHEMA += _ZONES_TABLE
+"""A zone's definition (its VTIMEZONE), named by the event bodies that use it."""
 _HIDDEN = 1
 _DIVERGED = 2
 _ORIGINALS_FOLLOW = 4
@@ -218,9 +228,9 @@ def _event(event_id: str, body: bytes, calendar: str, zones: dict[int, str]) -> 
 
 
 def _zones_kept(connection: sqlite3.Connection) -> None:
-    """Bring a database from version 2 to 3: add `zones`, list some calendars again.
+    """Bring a database from version 3 to 4: add `zones`, list some calendars again.
 
-    Version 2 kept a zone no IANA zone matches at the fixed offset of each time, so
+    Before, a zone no IANA zone matches was kept at the fixed offset of each time, so
     such a series drifted by an hour at each change of daylight saving time. The
     calendars holding one lose their cursor: the next cycle lists them whole, reads
     those zones with their definitions, and corrects the copies.
@@ -247,20 +257,20 @@ def _at_fixed_offset(event: Event) -> bool:
     )
 
 
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _zones_kept}
-"""Each brings a database of the version it is filed under to the next version."""
+def _table_added(statement: str) -> Callable[[sqlite3.Connection], None]:
+    """Return a migration that adds one table."""
+
+    def migrate(connection: sqlite3.Connection) -> None:
+        connection.execute(statement)
+
+    return migrate
 
 
-def _start_over(connection: sqlite3.Connection) -> None:
-    """Drop every table and make the current schema's, empty."""
-    tables = connection.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table'"
-    ).fetchall()
-    for (table,) in tables:
-        connection.execute(f'DROP TABLE "{table}"')
-    for statement in _SCHEMA.split(";"):
-        if statement.strip():
-            connection.execute(statement)
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    2: _table_added(_COPY_UIDS_TABLE),
+    3: _zones_kept,
+}
+"""Version -> what makes it the next one, keeping every row."""
 
 
 @dataclass(kw_only=True, slots=True)
@@ -283,9 +293,9 @@ class StatusDatabase:
     def open(cls, path: Path) -> StatusDatabase:
         """Open the database, creating it (and its folder) when missing.
 
-        An older database is migrated (`_MIGRATIONS`); one of a version no
-        migration leads from is started over: losing the state costs one full
-        listing of every calendar, never a duplicate.
+        A database of an older version is brought up to date where a migration
+        keeps its rows; any other is started over: losing the state costs one
+        full listing of every calendar, never a duplicate.
         """
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(
@@ -300,11 +310,11 @@ class StatusDatabase:
             version = connection.execute("PRAGMA user_version").fetchone()[0]
             if version != SCHEMA_VERSION:
                 connection.execute("BEGIN IMMEDIATE")
-                while version in _MIGRATIONS:
-                    _MIGRATIONS[version](connection)
-                    version += 1
-                if version != SCHEMA_VERSION:
+                if not _BASE_VERSION <= version < SCHEMA_VERSION:
                     _start_over(connection)
+                    version = _BASE_VERSION
+                for step in range(version, SCHEMA_VERSION):
+                    _MIGRATIONS[step](connection)
                 connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 connection.execute("COMMIT")
         except BaseException:
@@ -403,6 +413,10 @@ class StatusDatabase:
             skipped.setdefault(keys[calendar], {})[event_id] = SkippedEvent(
                 id=event_id, title=title, reason=SkipReason(reason)
             )
+        copy_uids = {
+            (keys[calendar], _unpack(uid)): _unpack(copy)
+            for calendar, uid, copy in run("SELECT calendar, id, copy FROM copy_uids")
+        }
         plan = run("SELECT digest, window_start, window_end FROM plan").fetchone()
         digest, start, end = plan if plan is not None else (None, None, None)
         return SyncState(
@@ -411,6 +425,7 @@ class StatusDatabase:
             skipped=skipped,
             pending={group for (group,) in run("SELECT grp FROM pending")},
             parked=parked,
+            copy_uids=copy_uids,
             planned_for=digest,
             planned_window=SyncWindow(
                 start=datetime.fromisoformat(start), end=datetime.fromisoformat(end)
@@ -482,6 +497,11 @@ class StatusDatabase:
                 parked.reason,
             ),
         )
+        self._replace(
+            "copy_uids",
+            changes.copy_uids,
+            lambda key, copy: (self._calendar(key[0]), _pack(key[1]), _pack(copy)),
+        )
         many(
             "INSERT OR IGNORE INTO pending VALUES (?)",
             ((group,) for group, pending in changes.pending.items() if pending),
@@ -544,6 +564,18 @@ class StatusDatabase:
             )
             known.ref = ref
         return known.id
+
+
+def _start_over(connection: sqlite3.Connection) -> None:
+    """Drop every table and make those of `_BASE_VERSION`."""
+    tables = connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'"
+    ).fetchall()
+    for (table,) in tables:
+        connection.execute(f'DROP TABLE "{table}"')
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            connection.execute(statement)
 
 
 def _record(

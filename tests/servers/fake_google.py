@@ -691,6 +691,10 @@ class FakeGoogle:
         message = "Backend Error" if status >= 500 else "Failed by the test"
         self._forced.extend(GoogleError(status, reason, message) for _ in range(count))
 
+    def stop_failing(self) -> None:
+        """Answer normally again, whatever `fail_next` had left to fail."""
+        self._forced.clear()
+
     def rate_limit_next(
         self,
         count: int,

@@ -33,6 +33,8 @@ class Journal:
     copies: set[RowKey] = field(default_factory=set)
     parked: set[RowKey] = field(default_factory=set)
     pending: set[str] = field(default_factory=set)
+    copy_uids: set[RowKey] = field(default_factory=set)
+    """(calendar key, uid): the copy a calendar's own uid names changed."""
     kept_plan: Planned | None = (None, None)
     """The plan's digest and window as last kept; None when unknown (never equal)."""
 
@@ -43,6 +45,7 @@ class Journal:
         self.copies.clear()
         self.parked.clear()
         self.pending.clear()
+        self.copy_uids.clear()
 
     def mark_again(self, changes: StateChanges) -> None:
         """Mark once more what a flush that failed was to write."""
@@ -51,6 +54,7 @@ class Journal:
         self.copies.update(changes.copies)
         self.parked.update(changes.parked)
         self.pending.update(changes.pending)
+        self.copy_uids.update(changes.copy_uids)
         if changes.planned is not None:
             self.kept_plan = None
 
@@ -72,6 +76,8 @@ class StateChanges:
     parked: dict[RowKey, ParkedCopy | None] = field(default_factory=dict)
     pending: dict[str, bool] = field(default_factory=dict)
     """Group -> whether it is pending now."""
+    copy_uids: dict[RowKey, str | None] = field(default_factory=dict)
+    """(calendar key, uid the calendar gave a copy) -> the copy's id."""
     planned: Planned | None = None
     """The plan's digest and window, when they changed."""
 
@@ -83,6 +89,7 @@ class StateChanges:
             or self.copies
             or self.parked
             or self.pending
+            or self.copy_uids
             or self.planned is not None
         )
 
@@ -96,5 +103,6 @@ class StateChanges:
             + len(self.copies)
             + len(self.parked)
             + len(self.pending)
+            + len(self.copy_uids)
             + (self.planned is not None)
         )

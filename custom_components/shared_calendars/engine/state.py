@@ -163,6 +163,10 @@ class SyncState:
     `cycle.plan_digest`): the same again needs only changed groups planned."""
     planned_window: SyncWindow | None = None
     """The window the groups were last planned for."""
+    copy_uids: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(combined calendar key, uid) -> copy id: the uid a calendar gave a copy
+    written there, for a calendar that does not keep the uid it is given."""
+    _uid_of_copy: dict[tuple[str, str], str] = field(default_factory=dict)
     _sources_of_group: dict[str, set[tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(set)
     )
@@ -183,6 +187,8 @@ class SyncState:
                 self._index(calendar, event)
         for key, record in self.copies.items():
             self._copies_of_group[record.group].add(key)
+        for (calendar, uid), copy in self.copy_uids.items():
+            self._uid_of_copy[(calendar, copy)] = uid
         self.journal.kept_plan = (self.planned_for, self.planned_window)
 
     def changes(self) -> StateChanges:
@@ -199,6 +205,7 @@ class SyncState:
             or journal.copies
             or journal.parked
             or journal.pending
+            or journal.copy_uids
             or planned
         ):
             return StateChanges()
@@ -221,6 +228,7 @@ class SyncState:
             copies={key: self.copies.get(key) for key in journal.copies},
             parked={key: self.parked.get(key) for key in journal.parked},
             pending={group: group in self.pending for group in journal.pending},
+            copy_uids={key: self.copy_uids.get(key) for key in journal.copy_uids},
             planned=planned,
         )
         journal.clear()
@@ -236,7 +244,32 @@ class SyncState:
         journal.copies.update(self.copies)
         journal.parked.update(self.parked)
         journal.pending.update(self.pending)
+        journal.copy_uids.update(self.copy_uids)
         journal.kept_plan = None
+
+    def copy_with_uid(self, calendar: str, uid: str) -> str | None:
+        """Return the copy a calendar gave `uid`, when it did not keep the copy's own."""
+        return self.copy_uids.get((calendar, uid))
+
+    def uid_of_copy(self, calendar: str, copy_id: str) -> str | None:
+        """Return the uid a calendar gave a copy, when it did not keep the copy's own."""
+        return self._uid_of_copy.get((calendar, copy_id))
+
+    def remember_copy_uid(self, calendar: str, uid: str, copy_id: str | None) -> None:
+        """Remember which copy a calendar's uid holds (None: none any more).
+
+        A copy has one uid: one it is given anew replaces the one it had.
+        """
+        if (old_copy := self.copy_uids.pop((calendar, uid), None)) is not None:
+            self._uid_of_copy.pop((calendar, old_copy), None)
+        self.journal.copy_uids.add((calendar, uid))
+        if copy_id is None:
+            return
+        if (old_uid := self._uid_of_copy.get((calendar, copy_id))) is not None:
+            del self.copy_uids[(calendar, old_uid)]
+            self.journal.copy_uids.add((calendar, old_uid))
+        self.copy_uids[(calendar, uid)] = copy_id
+        self._uid_of_copy[(calendar, copy_id)] = uid
 
     def mark_pending(self, groups: Iterable[str]) -> None:
         """Make groups pending: planned again until all their actions succeed."""

@@ -43,6 +43,11 @@ def event_id_of(uid: str) -> str:
     return quote(uid, safe="@.-_~+:=")
 
 
+def is_copy_uid(uid: str) -> bool:
+    """Return whether a uid is one this integration gave a copy."""
+    return uid.endswith(_COPY_UID_SUFFIX)
+
+
 def uid_of(event_id: str) -> str:
     """Return the uid an event id is written and deleted under."""
     if all(char in "0123456789abcdef" for char in event_id) and len(event_id) == 40:
@@ -59,9 +64,10 @@ def recurrence_id_text(moment: DateOrDateTime, zone: tzinfo) -> str:
 
 
 def _parse_recurrence_id(text: str | None, zone: tzinfo) -> DateOrDateTime | None:
+    """Read a recurrence id, bare or after an instance's event id (Google's `<id>_<time>`)."""
     if not text:
         return None
-    text = text.strip()
+    text = text.strip().rpartition("_")[2]
     try:
         if "T" not in text:
             return datetime.strptime(text, _DATE_FORMAT).date()
@@ -72,6 +78,13 @@ def _parse_recurrence_id(text: str | None, zone: tzinfo) -> DateOrDateTime | Non
         return datetime.strptime(text, _DATETIME_FORMAT).replace(tzinfo=zone)
     except ValueError:
         return None
+
+
+def recurrence_moment(occurrence: CalendarEvent, zone: tzinfo) -> DateOrDateTime:
+    """Return the moment the rule gave an occurrence: its recurrence id, else its start."""
+    return _parse_recurrence_id(occurrence.recurrence_id, zone) or _moment(
+        occurrence.start, zone
+    )
 
 
 def _moment(value: DateOrDateTime, zone: tzinfo) -> DateOrDateTime:
@@ -120,8 +133,13 @@ def group_key_of(occurrence: CalendarEvent) -> str:
     )
 
 
-def fold(uid: str, occurrences: Sequence[CalendarEvent], zone: tzinfo) -> list[Event]:
-    """Return the events the occurrences of one uid make.
+def fold(
+    uid: str,
+    occurrences: Sequence[CalendarEvent],
+    zone: tzinfo,
+    event_id: str | None = None,
+) -> list[Event]:
+    """Return the events the occurrences of one uid make, under `event_id` or the uid's.
 
     A rule keeps them as one series; without one, each occurrence is an event
     of its own (a part of the uid, see `ChangeSet`).
@@ -129,7 +147,7 @@ def fold(uid: str, occurrences: Sequence[CalendarEvent], zone: tzinfo) -> list[E
     ordered = sorted(
         occurrences, key=lambda item: dt_util.as_utc(instant(item.start, zone))
     )
-    base_id = event_id_of(uid)
+    base_id = event_id or event_id_of(uid)
     rule = next((item.rrule for item in ordered if item.rrule), None)
     if rule is None:
         if len(ordered) == 1:
@@ -167,10 +185,7 @@ def _series(
     """Fold a series' occurrences: first one as the start, the rest as exceptions."""
     by_recurrence: dict[DateOrDateTime, CalendarEvent] = {}
     for item in ordered:
-        key = _parse_recurrence_id(item.recurrence_id, zone) or _moment(
-            item.start, zone
-        )
-        by_recurrence[key] = item
+        by_recurrence[recurrence_moment(item, zone)] = item
     first_key = min(by_recurrence, key=lambda key: instant(key, zone))
     first = by_recurrence[first_key]
     template = replace(
