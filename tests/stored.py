@@ -11,8 +11,12 @@ from pathlib import Path
 import sqlite3
 from typing import Any
 
+import orjson
+
+from custom_components.shared_calendars.engine.model import Event
 from custom_components.shared_calendars.engine.state import SyncState
 from custom_components.shared_calendars.status_db import StatusDatabase
+from custom_components.shared_calendars.status_rows import event_fields
 
 
 class StoredState:
@@ -81,3 +85,53 @@ def reloaded(state: SyncState, path: Path) -> SyncState:
         return database.load()
     finally:
         database.close()
+
+
+def write_version_2(path: Path, state: SyncState) -> None:
+    """Write a state as version 2 kept it: events in `events`, groups by name."""
+    database = StatusDatabase.open(path)
+    database.write(state.changes())
+    database.close()
+    with closing(sqlite3.connect(path)) as connection:
+        rows = connection.execute("SELECT calendar, id FROM copies").fetchall()
+        for calendar, event_id in rows:
+            key = connection.execute(
+                "SELECT key FROM calendars WHERE id = ?", (calendar,)
+            ).fetchone()[0]
+            event = state.calendars[key].events[
+                event_id.hex() if isinstance(event_id, bytes) else event_id
+            ]
+            connection.execute(
+                "INSERT INTO events VALUES (?, ?, ?)",
+                (calendar, event_id, _version_2_body(event, key)),
+            )
+        connection.executescript(
+            """
+            CREATE TABLE copies_2 (
+                calendar INTEGER NOT NULL, id NOT NULL, grp TEXT NOT NULL,
+                fingerprint NOT NULL, flags INTEGER NOT NULL,
+                PRIMARY KEY (calendar, id)
+            ) WITHOUT ROWID;
+            INSERT INTO copies_2 SELECT calendar, copies.id, groups.key,
+                fingerprint, flags FROM copies JOIN groups ON groups.id = grp;
+            DROP TABLE copies;
+            DROP TABLE groups;
+            DROP TABLE copy_uids;
+            DROP TABLE zones;
+            ALTER TABLE copies_2 RENAME TO copies;
+            """
+        )
+        connection.execute("PRAGMA user_version = 2")
+        connection.commit()
+
+
+def _version_2_body(event: Event, calendar: str) -> bytes:
+    """Return an event's body as version 2 wrote it (its own `created`)."""
+    fields = event_fields(event, calendar, _no_zone_rows)
+    if fields.pop("c=u", None):
+        fields["created"] = fields["u"]
+    return orjson.dumps(fields)
+
+
+def _no_zone_rows(tzid: str, definition: str) -> int:
+    raise AssertionError(f"version 2 kept no zone definitions ({tzid})")

@@ -27,6 +27,7 @@ from custom_components.shared_calendars.engine.occurrences import (
     occurrences,
     rule_starts,
 )
+from tests.invented_zone import LAKESIDE
 
 ZONES: list[tzinfo] = [
     UTC,
@@ -34,6 +35,7 @@ ZONES: list[tzinfo] = [
     ZoneInfo("America/New_York"),
     ZoneInfo("Asia/Kolkata"),
     ZoneInfo("Australia/Lord_Howe"),
+    LAKESIDE,
 ]
 TEXT = st.text(
     st.characters(
@@ -194,7 +196,8 @@ SERIES_ZONES: list[tzinfo] = [
 start and end ("For recurring events this field is required and specifies the time
 zone in which the recurrence is expanded"); a time in UTC is written with "UTC".
 Etc/GMT and Atlantic/Reykjavik are UTC under other names: both kinds of calendar
-write them as UTC (and read them so)."""
+write them as UTC (and read them so). Not a zone of its own definition (LAKESIDE):
+Google holds such a series as the list of its occurrences, not as it is."""
 
 SINGLE_ZONES: list[tzinfo] = [
     *ZONES,

@@ -378,6 +378,61 @@ async def test_update_event_can_clear_a_field_and_turn_a_series_into_one_event(
     assert updated.summary == "Swimming"
 
 
+async def test_update_event_renames_the_moved_occurrences_that_kept_the_title(
+    any_family: Family,
+) -> None:
+    """Renaming a series renames its moved occurrence; one with a title of its own keeps it.
+
+    Both keep their times, and the copies show the same (issue 10).
+    """
+    family = any_family
+    week, hour = timedelta(weeks=1), timedelta(hours=1)
+    first = AT_3PM + timedelta(days=1)
+
+    def moved(rid: datetime, summary: str, start: datetime) -> Event:
+        return Event(
+            id="",
+            ical_uid="",
+            summary=summary,
+            start=start,
+            end=start + hour,
+            recurrence_id=rid,
+        )
+
+    swim = _event(
+        "swim",
+        "Swim",
+        first,
+        first + hour,
+        rrule="FREQ=WEEKLY;COUNT=4",
+        overrides=(
+            moved(first + week, "Swim", first + week + 2 * hour),
+            moved(first + 2 * week, "Swim gala", first + 2 * week - hour),
+        ),
+    )
+    await family.harness.provider.put_event(family.calendars["ben"], swim)
+    await family.entry.runtime_data.coordinator.async_refresh()
+
+    await family.call(
+        "update_event", member="Ben", event_id=swim.id, summary="Swimming"
+    )
+
+    expected = [
+        ("Swimming", first + week + 2 * hour),
+        ("Swim gala", first + 2 * week - hour),
+    ]
+    own = (await family.events("ben"))[swim.id]
+    assert own.summary == "Swimming"
+    assert [(o.summary, o.start) for o in own.overrides] == expected
+    (copy,) = [
+        event
+        for event in (await family.events("anna-combined")).values()
+        if event.recurring
+    ]
+    assert copy.summary == "Swimming"
+    assert [(o.summary, o.start) for o in copy.overrides] == expected
+
+
 # ------------------------------------------------------------------ delete_event
 
 

@@ -18,7 +18,6 @@ from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings, strategies as st
-import orjson
 
 from custom_components.shared_calendars.cycle import SAVE_EVERY_WRITES, SyncCycle
 from custom_components.shared_calendars.engine.ids import copy_id, ical_uid_of
@@ -38,10 +37,9 @@ from custom_components.shared_calendars.engine.state import (
     group_key,
 )
 from custom_components.shared_calendars.status_db import StatusDatabase
-from custom_components.shared_calendars.status_rows import event_fields
 
 from .memory_provider import MemoryProvider
-from .stored import StoredState, count_rows, kept, reloaded
+from .stored import StoredState, count_rows, kept, reloaded, write_version_2
 from .strategies import assert_identical, events
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -347,7 +345,7 @@ def test_a_version_2_database_is_brought_up_to_date(tmp_path: Path) -> None:
     state.apply("acct|anna", ChangeSet(changed=(original,), deleted=(), cursor="c"))
     state.record_put(_record(GROUPS[0]), copy)
     path = tmp_path / "state.db"
-    _write_version_2(path, state)
+    write_version_2(path, state)
 
     database = StatusDatabase.open(path)
     loaded = database.load()
@@ -361,51 +359,6 @@ def test_a_version_2_database_is_brought_up_to_date(tmp_path: Path) -> None:
         assert connection.execute("PRAGMA user_version").fetchone() == (3,)
         ((body,),) = connection.execute("SELECT body FROM copies").fetchall()
     assert len(body) <= 40
-
-
-def _write_version_2(path: Path, state: SyncState) -> None:
-    """Write a state as version 2 kept it: events in `events`, groups by name."""
-    database = StatusDatabase.open(path)
-    database.write(state.changes())
-    database.close()
-    with closing(sqlite3.connect(path)) as connection:
-        rows = connection.execute("SELECT calendar, id FROM copies").fetchall()
-        for calendar, event_id in rows:
-            key = connection.execute(
-                "SELECT key FROM calendars WHERE id = ?", (calendar,)
-            ).fetchone()[0]
-            event = state.calendars[key].events[
-                event_id.hex() if isinstance(event_id, bytes) else event_id
-            ]
-            connection.execute(
-                "INSERT INTO events VALUES (?, ?, ?)",
-                (calendar, event_id, _version_2_body(event, key)),
-            )
-        connection.executescript(
-            """
-            CREATE TABLE copies_2 (
-                calendar INTEGER NOT NULL, id NOT NULL, grp TEXT NOT NULL,
-                fingerprint NOT NULL, flags INTEGER NOT NULL,
-                PRIMARY KEY (calendar, id)
-            ) WITHOUT ROWID;
-            INSERT INTO copies_2 SELECT calendar, copies.id, groups.key,
-                fingerprint, flags FROM copies JOIN groups ON groups.id = grp;
-            DROP TABLE copies;
-            DROP TABLE groups;
-            DROP TABLE copy_uids;
-            ALTER TABLE copies_2 RENAME TO copies;
-            """
-        )
-        connection.execute("PRAGMA user_version = 2")
-        connection.commit()
-
-
-def _version_2_body(event: Event, calendar: str) -> bytes:
-    """Return an event's body as version 2 wrote it (its own `created`)."""
-    fields = event_fields(event, calendar)
-    if fields.pop("c=u", None):
-        fields["created"] = fields["u"]
-    return orjson.dumps(fields)
 
 
 async def test_a_first_sync_writes_each_page_about_once(tmp_path: Path) -> None:

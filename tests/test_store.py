@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 import os
 from pathlib import Path
 import sqlite3
@@ -42,13 +42,15 @@ from custom_components.shared_calendars.engine.model import (
 )
 from custom_components.shared_calendars.engine.plan import PlanOptions
 from custom_components.shared_calendars.engine.state import SyncState
+from custom_components.shared_calendars.status_db import SCHEMA_VERSION
 from custom_components.shared_calendars.store import StateStore, database_path
 
 from .family import ENTRY_ID, Family, at, hour_long, setup_family
+from .invented_zone import LAKESIDE
 from .memory_provider import MemoryProvider
 from .providers.caldav_harness import CalDavHarness
 from .providers.google_harness import GoogleHarness
-from .stored import StoredState, count_rows, kept, reloaded
+from .stored import StoredState, count_rows, kept, reloaded, write_version_2
 from .strategies import assert_identical, events
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -477,3 +479,152 @@ def test_a_plain_copy_takes_one_short_row(tmp_path: Path) -> None:
         ((body,),) = connection.execute("SELECT body FROM events").fetchall()
     assert len(body) <= 160, body
     assert b"2026-12" not in body
+
+
+def test_a_zone_of_its_own_definition_is_stored_once(tmp_path: Path) -> None:
+    """Times in a zone only its VTIMEZONE defines come back in it.
+
+    Its definition takes one row, however many events use it.
+    """
+    first = datetime(2027, 3, 4, 19, tzinfo=LAKESIDE)
+    series = Event(
+        id="club",
+        ical_uid="club@example.org",
+        start=first,
+        end=first + timedelta(minutes=90),
+        rrule="FREQ=WEEKLY;BYDAY=TH",
+        exdate=(first + timedelta(weeks=10),),
+    )
+    single = replace(series, id="regatta", rrule=None, exdate=())
+    state = SyncState()
+    for calendar, event in (("acct|a", series), ("acct|b", single)):
+        state.apply(calendar, ChangeSet(changed=(event,), deleted=(), cursor="c1"))
+    path = tmp_path / "state.db"
+
+    loaded = reloaded(state, path)
+
+    assert_identical(loaded.calendar("acct|a").events["club"], series)
+    assert_identical(loaded.calendar("acct|b").events["regatta"], single)
+    assert loaded.calendar("acct|a").events["club"].start.tzinfo is LAKESIDE  # type: ignore[union-attr]
+    assert count_rows(path, "zones") == 1
+    with closing(sqlite3.connect(path)) as connection:
+        bodies = [body for (body,) in connection.execute("SELECT body FROM events")]
+    assert not any(b"VTIMEZONE" in body for body in bodies)
+
+
+def test_an_older_database_lists_its_drifting_calendars_again(tmp_path: Path) -> None:
+    """Version 2 kept a zone it could not name at fixed offsets: such series drift.
+
+    Migrated, the calendars holding one lose their cursor (the next cycle lists
+    them whole and reads the zones with their definitions); the others keep theirs,
+    and every event and copy stays.
+    """
+    flattened = datetime(2027, 3, 4, 19, tzinfo=timezone(timedelta(hours=1)))
+    berlin = datetime(2027, 3, 4, 19, tzinfo=ZoneInfo("Europe/Berlin"))
+    held = {
+        "acct|drifting": Event(
+            id="club",
+            ical_uid="club@example.org",
+            start=flattened,
+            end=flattened + timedelta(hours=1),
+            rrule="FREQ=WEEKLY",
+        ),
+        "acct|named": Event(
+            id="choir",
+            ical_uid="choir@example.org",
+            start=berlin,
+            end=berlin + timedelta(hours=1),
+            rrule="FREQ=WEEKLY",
+        ),
+        "acct|single": Event(
+            id="regatta",
+            ical_uid="regatta@example.org",
+            start=flattened,
+            end=flattened + timedelta(hours=1),
+        ),
+    }
+    state = SyncState()
+    for calendar, event in held.items():
+        state.apply(calendar, ChangeSet(changed=(event,), deleted=(), cursor="c1"))
+    path = tmp_path / "state.db"
+    write_version_2(path, state)
+
+    stored = StoredState(path)
+    try:
+        migrated = stored.state
+        assert {key: migrated.calendar(key).cursor for key in held} == {
+            "acct|drifting": None,
+            "acct|named": "c1",
+            "acct|single": "c1",
+        }
+        for key, event in held.items():
+            assert_identical(migrated.calendar(key).events[event.id], event)
+        assert count_rows(path, "zones") == 0
+        with closing(sqlite3.connect(path)) as connection:
+            assert connection.execute("PRAGMA user_version").fetchone() == (
+                SCHEMA_VERSION,
+            )
+    finally:
+        stored.close()
+
+
+def test_a_database_of_an_unknown_version_is_started_over(tmp_path: Path) -> None:
+    """No migration leads from it: it costs one full listing, never a duplicate."""
+    state = SyncState()
+    state.apply("acct|a", ChangeSet(changed=(), deleted=(), cursor="c1"))
+    path = tmp_path / "state.db"
+    reloaded(state, path)
+    assert count_rows(path, "calendars") == 1
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA user_version = 1")
+        connection.commit()
+
+    stored = StoredState(path)
+    try:
+        assert stored.state.calendars == {}
+        assert count_rows(path, "calendars") == 0
+    finally:
+        stored.close()
+
+
+def test_wall_times_a_change_of_clocks_skips_or_repeats_come_back_as_they_were(
+    tmp_path: Path,
+) -> None:
+    """A series expands from its start's wall time: a restart must not move it.
+
+    02:30 on 28 March 2027 does not exist in Berlin (clocks go from 02:00 to
+    03:00): read as written, it would come back 03:30 and every later occurrence an
+    hour late. 02:30 on 31 October happens twice: the second passing stays second.
+    """
+    berlin = ZoneInfo("Europe/Berlin")
+    skipped = datetime(2027, 3, 28, 2, 30, tzinfo=berlin)
+    repeated = datetime(2027, 10, 31, 2, 30, fold=1, tzinfo=berlin)
+    held = [
+        Event(
+            id=name,
+            ical_uid=f"{name}@example.org",
+            start=moment,
+            end=moment + timedelta(minutes=30),
+            rrule="FREQ=DAILY;COUNT=3",
+            rdate=(moment + timedelta(days=7),),
+        )
+        for name, moment in (("skipped", skipped), ("repeated", repeated))
+    ]
+    state = SyncState()
+    state.apply("acct|a", ChangeSet(changed=tuple(held), deleted=(), cursor="c1"))
+
+    loaded = reloaded(state, tmp_path / "state.db").calendar("acct|a").events
+
+    for event in held:
+        back = loaded[event.id]
+        for ours, theirs in (
+            (back.start, event.start),
+            (back.rdate[0], event.rdate[0]),
+        ):
+            assert isinstance(ours, datetime)
+            assert isinstance(theirs, datetime)
+            assert (ours.replace(tzinfo=None), ours.fold, ours.tzinfo) == (
+                theirs.replace(tzinfo=None),
+                theirs.fold,
+                berlin,
+            )

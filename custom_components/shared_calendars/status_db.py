@@ -15,13 +15,14 @@ and scripts may call it directly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 import sqlite3
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 
@@ -44,8 +45,10 @@ SCHEMA_VERSION = 3
 """2: datetimes stored as numbers. 3: a copy's event in its ledger row, as its
 differences from an original of its group (`status_rows.copy_body`); groups
 numbered; an override without what its series says; `copy_uids`: the uid (`id`) a
-calendar gave a copy written there, when it did not keep the copy's own."""
-_GROUPS_AND_COPIES = """
+calendar gave a copy written there, when it did not keep the copy's own; `zones`:
+the zones only their own VTIMEZONE defines, named by the rows of the events in them.
+"""
+_ADDED_IN_3 = """
 CREATE TABLE groups (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
 CREATE TABLE copies (
     grp INTEGER NOT NULL, calendar INTEGER NOT NULL, id NOT NULL,
@@ -56,6 +59,10 @@ CREATE TABLE copy_uids (
     calendar INTEGER NOT NULL, id NOT NULL, copy NOT NULL,
     PRIMARY KEY (calendar, id)
 ) WITHOUT ROWID;
+CREATE TABLE zones (
+    id INTEGER PRIMARY KEY, tzid TEXT NOT NULL, definition TEXT NOT NULL,
+    UNIQUE (tzid, definition)
+);
 """
 _SCHEMA = (
     """
@@ -82,7 +89,7 @@ CREATE TABLE plan (
     window_start TEXT, window_end TEXT
 );
 """
-    + _GROUPS_AND_COPIES
+    + _ADDED_IN_3
 )
 _HIDDEN = 1
 _DIVERGED = 2
@@ -107,6 +114,7 @@ class StatusDatabase:
         self._connection = connection
         self._calendars = self._read_calendars()
         self._groups = self._read_groups()
+        self._zones = self._read_zones()
         self._copy_groups: dict[tuple[int, str | bytes], int] | None = None
         """(calendar, id) -> group of every copy's row, once read: its key leads
         with the group, numbered as first written, so that a first sync appends."""
@@ -166,6 +174,24 @@ class StatusDatabase:
             )
         }
 
+    def _read_zones(self) -> dict[tuple[str, str], int]:
+        return {
+            (tzid, definition): row_id
+            for row_id, tzid, definition in self._connection.execute(
+                "SELECT id, tzid, definition FROM zones"
+            )
+        }
+
+    def _zone(self, tzid: str, definition: str) -> int:
+        """Return the row of a zone's definition, adding it when missing."""
+        if (known := self._zones.get((tzid, definition))) is None:
+            cursor = self._connection.execute(
+                "INSERT INTO zones (tzid, definition) VALUES (?, ?)", (tzid, definition)
+            )
+            assert cursor.lastrowid is not None
+            known = self._zones[tzid, definition] = cursor.lastrowid
+        return known
+
     def _read_groups(self) -> dict[str, int]:
         return {
             key: row_id
@@ -199,13 +225,14 @@ class StatusDatabase:
             ledger[keys[calendar], unpack(event_id)] = record, body
             copy_groups[calendar, event_id] = number
         self._copy_groups = copy_groups
+        zones = {row: definition for (_, definition), row in self._zones.items()}
         # The first original of each group (outside the ledger): what its copies'
         # rows keep their differences from (`copy_body`).
         bases: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {}
         for calendar, event_id, body in run("SELECT calendar, id, body FROM events"):
             key = (keys[calendar], unpack(event_id))
             fields = orjson.loads(body)
-            event = event_from(key[1], fields, key[0])
+            event = event_from(key[1], fields, key[0], zones)
             if (held := calendars.get(key[0])) is None:
                 held = calendars[key[0]] = CalendarState(events=LazyEvents())
             held.events[event.id] = event
@@ -222,7 +249,7 @@ class StatusDatabase:
                 held = calendars[key[0]] = CalendarState(events=LazyEvents())
             base = bases.get(record.group)
             stored = orjson.loads(body)
-            read = partial(_copy, key, stored, record.group, base and base[1])
+            read = partial(_copy, key, stored, record.group, base and base[1], zones)
             if is_whole(stored):
                 held.events[key[1]] = read()
             else:  # a copy of its group: decoded when read (engine.lazy_events)
@@ -277,9 +304,10 @@ class StatusDatabase:
         except BaseException:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            # Calendars and groups numbered in the transaction are gone with it.
+            # Calendars, groups and zones numbered in the transaction are gone with it.
             self._calendars = self._read_calendars()
             self._groups = self._read_groups()
+            self._zones = self._read_zones()
             self._copy_groups = None
             raise
 
@@ -303,7 +331,7 @@ class StatusDatabase:
             lambda key, event: (
                 self._calendar(key[0]),
                 pack(key[1]),
-                event_body(event, key[0]),
+                event_body(event, key[0], self._zone),
             ),
         )
         self._write_copies(changes.copies)
@@ -378,7 +406,7 @@ class StatusDatabase:
                     "SELECT grp, calendar, id FROM copies"
                 )
             }
-        bases = Originals()
+        bases = Originals(self._zone)
         gone: list[tuple[int, int, str | bytes]] = []
         written: list[tuple[object, ...]] = []
         for (calendar_key, event_id), row in rows.items():
@@ -447,8 +475,9 @@ def _copy(
     stored: dict[str, Any],
     group: str,
     base: dict[str, Any] | None,
+    zones: Mapping[int, str],
 ) -> Event:
-    return event_from(key[1], copy_fields(stored, group, base), key[0])
+    return event_from(key[1], copy_fields(stored, group, base), key[0], zones)
 
 
 def _start_over(connection: sqlite3.Connection) -> None:
@@ -470,11 +499,15 @@ def _from_version_2(connection: sqlite3.Connection) -> None:
 
     Version 2 kept every event in `events`; read so (a copy's row without a body
     leaves its event there), the state is written again whole as version 3 keeps it.
+    Version 2 also kept a zone it could not name at the fixed offset of each time,
+    so such a series drifted by an hour at each change of daylight saving time: the
+    calendars holding one lose their cursor, and the next cycle lists them whole,
+    reads those zones with their definitions and corrects the copies.
     """
     connection.execute("BEGIN IMMEDIATE")
     try:
         connection.execute("ALTER TABLE copies RENAME TO copies_2")
-        for statement in _GROUPS_AND_COPIES.split(";"):
+        for statement in _ADDED_IN_3.split(";"):
             if statement.strip():
                 connection.execute(statement)
         connection.execute("INSERT INTO groups (key) SELECT DISTINCT grp FROM copies_2")
@@ -485,6 +518,9 @@ def _from_version_2(connection: sqlite3.Connection) -> None:
         connection.execute("DROP TABLE copies_2")
         database = StatusDatabase(connection)
         state = database.load()
+        for held in state.calendars.values():
+            if any(map(_at_fixed_offset, held.events.values())):
+                held.cursor = None
         state.mark_all_changed()
         database._write(state.changes())  # noqa: SLF001
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -493,6 +529,18 @@ def _from_version_2(connection: sqlite3.Connection) -> None:
         connection.execute("ROLLBACK")
         raise
     connection.execute("VACUUM")
+
+
+def _at_fixed_offset(event: Event) -> bool:
+    """Return whether an original series starts in a zone without a name, other than UTC."""
+    start = event.start
+    return (
+        event.recurring
+        and event.copy_of is None
+        and isinstance(start, datetime)
+        and not isinstance(start.tzinfo, ZoneInfo)
+        and start.utcoffset() != timedelta(0)
+    )
 
 
 def _record(

@@ -4,11 +4,14 @@ Events are encoded by the codec, then shortened: frequent field names in a
 letter, datetimes as numbers, and what the row's key says (the id, a UID made
 of it, the calendar as organiser) left out. A copy in the ledger keeps only
 what differs from an original of its group (`copy_body`): the database writes a
-group's copies again whenever its originals change (see `engine.journal`).
+group's copies again whenever its originals change (see `engine.journal`). A zone
+that only its own VTIMEZONE defines is named by its row in the `zones` table
+(`ZoneRow`), its definition kept once there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +24,9 @@ from .engine.journal import CopyRow
 from .engine.model import Event
 
 _HEX = frozenset("0123456789abcdef")
+
+type ZoneRow = Callable[[str, str], int]
+"""(TZID, its VTIMEZONE) -> the row that keeps the definition, added when new."""
 
 
 def pack(text: str) -> str | bytes:
@@ -85,18 +91,18 @@ def _compact_moments(event: Event, data: dict[str, Any]) -> None:
 
     A start in a named zone becomes [seconds since the epoch, zone], an end in that
     zone its seconds after the start, and an instant in UTC its microseconds since
-    the epoch. Whatever else (dates, fixed offsets, fractions of a second) keeps the
-    codec's form.
+    the epoch. Whatever else (dates, fixed offsets, fractions of a second, skipped
+    or repeated wall times) keeps the codec's form.
     """
     start, end = event.start, event.end
     if (
         isinstance(start, datetime)
         and isinstance(zone := start.tzinfo, ZoneInfo)
-        and not start.microsecond
+        and _as_number_again(start)
     ):
         seconds = int(start.timestamp())
         data["start"] = [seconds, zone.key]
-        if isinstance(end, datetime) and end.tzinfo is zone and not end.microsecond:
+        if isinstance(end, datetime) and end.tzinfo is zone and _as_number_again(end):
             data["end"] = int(end.timestamp()) - seconds
     for name in ("updated", "created"):
         moment = getattr(event, name)
@@ -113,6 +119,21 @@ def _compact_moments(event: Event, data: dict[str, Any]) -> None:
         event.overrides, data.get("overrides", ()), strict=True
     ):
         _compact_moments(override, override_data)
+
+
+def _as_number_again(moment: datetime) -> bool:
+    """Return whether a time comes back from its seconds as it is.
+
+    Not a fraction of a second, nor a wall time its zone skips (02:30 on the night
+    clocks go forward comes back as 03:30): those keep the codec's form.
+    """
+    if moment.microsecond:
+        return False
+    again = datetime.fromtimestamp(int(moment.timestamp()), moment.tzinfo)
+    return (again.replace(tzinfo=None), again.fold) == (
+        moment.replace(tzinfo=None),
+        moment.fold,
+    )
 
 
 def _expand_moments(data: dict[str, Any]) -> dict[str, Any]:
@@ -135,10 +156,12 @@ def _expand_moments(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def event_fields(event: Event, calendar: str) -> dict[str, Any]:
+def event_fields(event: Event, calendar: str, zone_row: ZoneRow) -> dict[str, Any]:
     """Return an event as its row keeps it, without what the row's key already says."""
     data = encode_event(event)
     _compact_moments(event, data)
+    if zones := data.get("zones"):
+        data["zones"] = {tzid: zone_row(tzid, text) for tzid, text in zones.items()}
     event_id = data.pop("id")
     for override in data.get("overrides", ()):
         _without_parent(override, event)
@@ -173,14 +196,21 @@ def _with_parent(override: dict[str, Any], series: dict[str, Any]) -> None:
         override["organizer"] = series["organizer"]
 
 
-def event_body(event: Event, calendar: str) -> bytes:
+def event_body(event: Event, calendar: str, zone_row: ZoneRow) -> bytes:
     """Return an event as the compact JSON of its row."""
-    return orjson.dumps(event_fields(event, calendar))
+    return orjson.dumps(event_fields(event, calendar, zone_row))
 
 
-def event_from(event_id: str, fields: dict[str, Any], calendar: str) -> Event:
-    """Return the event whose row kept `fields` (`event_fields`)."""
+def event_from(
+    event_id: str, fields: dict[str, Any], calendar: str, zones: Mapping[int, str]
+) -> Event:
+    """Return the event whose row kept `fields` (`event_fields`).
+
+    `zones` holds the definitions of zones by their rows.
+    """
     data = _expand_moments(_lengthened(fields))
+    if rows := data.get("zones"):
+        data["zones"] = {tzid: zones[row] for tzid, row in rows.items()}
     data["id"] = event_id
     if (domain := data.pop(_UID_AT, None)) is not None:
         data["ical_uid"] = f"{event_id}@{domain}"
@@ -199,7 +229,7 @@ def copy_body(row: CopyRow, calendar: str, bases: Originals) -> bytes | None:
     """
     if (event := row.event) is None:
         return None
-    data = event_fields(event, calendar)
+    data = event_fields(event, calendar, bases.zone_row)
     if row.base is None:
         data[_SHORT_NAMES["copy_of"]] = event.copy_of.source if event.copy_of else None
         return orjson.dumps(data)
@@ -239,15 +269,18 @@ def copy_fields(
 class Originals:
     """The fields of the originals copies are written against, each encoded once."""
 
-    def __init__(self) -> None:
+    def __init__(self, zone_row: ZoneRow) -> None:
         """Start with none encoded."""
+        self.zone_row = zone_row
         self._fields: dict[tuple[str, str], dict[str, Any]] = {}
 
     def fields(self, calendar: str, original: Event) -> dict[str, Any]:
         """Return what a copy of `original` is written as differences from."""
         key = (calendar, original.id)
         if (known := self._fields.get(key)) is None:
-            known = self._fields[key] = _reference(event_fields(original, calendar))
+            known = self._fields[key] = _reference(
+                event_fields(original, calendar, self.zone_row)
+            )
         return known
 
 

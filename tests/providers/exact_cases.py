@@ -48,6 +48,20 @@ def all_day(start: str, end: str, title: str) -> Occurrence:
     )
 
 
+def in_utc(days: str, hours: str, title: str) -> tuple[Occurrence, ...]:
+    """Return occurrences on `MM-DD MM-DD ...` of 2027 at UTC `HH:MM-HH:MM`."""
+    start, end = hours.split("-")
+
+    def moment(day: str, clock: str) -> datetime:
+        return datetime.strptime(f"2027-{day} {clock}", "%Y-%m-%d %H:%M").replace(
+            tzinfo=UTC
+        )
+
+    return tuple(
+        Occurrence(moment(day, start), moment(day, end), title) for day in days.split()
+    )
+
+
 def weekly(days: str, hours: str, title: str) -> tuple[Occurrence, ...]:
     """Return timed occurrences on `MM-DD MM-DD ...` at `HH:MM-HH:MM`."""
     start, end = hours.split("-")
@@ -165,6 +179,55 @@ def _uid(name: str) -> str:
     """Return the UID of a fixture's first VEVENT (Google keeps it on import)."""
     calendar = Calendar.from_ical((FIXTURES / f"{name}.ics").read_bytes())
     return str(next(iter(calendar.walk("VEVENT")))["UID"])
+
+
+# The invented zone's club evenings, 19:00-20:30 there: UTC+1, and UTC+2 from the
+# second Sunday of April (11 April 2027) to the first of October (3 October).
+CLUB = (
+    *in_utc("03-04 03-11 03-18 03-25 04-01 04-08", "18:00-19:30", "Club evening"),
+    *in_utc(
+        "04-15 04-22 04-29 05-06 05-20 05-27 06-03 06-10 06-17 06-24 07-01 07-08"
+        " 07-15 07-22 07-29 08-05 08-12 08-19 08-26 09-02 09-09 09-16 09-23 09-30",
+        "17:00-18:30",
+        "Club evening",
+    ),
+    *in_utc("10-07", "18:00-19:30", "Club evening"),
+    *in_utc("10-14", "19:00-20:30", "Club evening (regatta prize-giving)"),
+    *in_utc("10-21 10-28 11-04 11-11 11-18", "18:00-19:30", "Club evening"),
+)
+
+
+def utc(moment: date | datetime) -> dict[str, str]:
+    """Return a Google `start`/`end` in UTC."""
+    assert isinstance(moment, datetime)
+    return {"dateTime": moment.strftime("%Y-%m-%dT%H:%M:%SZ"), "timeZone": "UTC"}
+
+
+def _club_on_google() -> tuple[GoogleItem, ...]:
+    """Return the club evenings as Google holds them: each at its instant."""
+    series = [o for o in CLUB if o.title == "Club evening"]
+    moved = next(o for o in CLUB if o.title != "Club evening")
+    original = datetime(2027, 10, 14, 18, tzinfo=UTC)  # 19:00 there, as the others
+    starts = sorted([o.start for o in series[1:]] + [original])
+    return (
+        event(
+            "club",
+            _uid("handmade_invented_zone"),
+            "Club evening",
+            utc(series[0].start),
+            utc(series[0].end),
+            *(f"RDATE:{start:%Y%m%dT%H%M%SZ}" for start in starts),
+        ),
+        GoogleInstance(
+            series="club",
+            original=original,
+            body={
+                "summary": moved.title,
+                "start": utc(moved.start),
+                "end": utc(moved.end),
+            },
+        ),
+    )
 
 
 CHOIR = "nextcloud_weekly"
@@ -568,5 +631,11 @@ CASES: tuple[Case, ...] = (
             ),
         ),
         expected=weekly("10-14 10-21 10-28 11-04", "19:00-20:30", "Book club"),
+    ),
+    Case(
+        name="handmade_invented_zone",
+        # Google knows IANA zones only: the series is its list of instants there.
+        google=_club_on_google(),
+        expected=CLUB,
     ),
 )

@@ -27,6 +27,7 @@ from custom_components.shared_calendars.engine.model import (
     EventStatus,
     Member,
 )
+from custom_components.shared_calendars.engine.occurrences import occurrences
 from custom_components.shared_calendars.engine.plan import PlanOptions
 from custom_components.shared_calendars.engine.state import SyncState
 from custom_components.shared_calendars.providers.google_events import (
@@ -37,6 +38,7 @@ from custom_components.shared_calendars.providers.google_events import (
     RECURRENCE_PROPERTY,
     SERIES_PROPERTY,
 )
+from tests.invented_zone import LAKESIDE
 from tests.memory_provider import MemoryProvider
 from tests.providers.google_harness import GoogleHarness
 from tests.servers.fake_google import FakeGoogle, GoogleError
@@ -434,11 +436,12 @@ async def test_moved_occurrences_carry_the_marker_of_their_series(
 async def test_a_series_in_a_zone_google_does_not_know_is_written_in_utc(
     google_harness: GoogleHarness,
 ) -> None:
-    """A custom VTIMEZONE's zone has no name Google knows: the series goes as UTC.
+    """A zone without a name or a definition of its own (made in code) goes as UTC.
 
     It reads back in ZoneInfo("UTC"), the same instants; the engine counts such a
     zone as UTC. The summer occurrence (an hour earlier in UTC) is not one of the
-    UTC series': its override is detached, not refused.
+    UTC series': its override is detached, not refused. (A zone read from a
+    VTIMEZONE keeps its definition: see the next test.)
     """
     custom = tzstr("CET-1CEST,M3.5.0,M10.5.0/3")
     first = datetime(2024, 1, 8, 10, tzinfo=custom)
@@ -462,6 +465,41 @@ async def test_a_series_in_a_zone_google_does_not_know_is_written_in_utc(
     assert got.start.tzinfo == ZoneInfo("UTC")
     assert len(google_harness.server.live_events(calendar_id)) == 3
     assert content(got) == content(event) | {"zone": "UTC"}
+
+
+async def test_a_series_in_a_zone_of_its_own_definition_keeps_every_instant(
+    google_harness: GoogleHarness,
+) -> None:
+    """Google knows IANA zones only: the series is written as its list of instants.
+
+    Thursdays at 19:00 in the invented zone, across both its changes of daylight
+    saving time: each occurrence is an RDATE in UTC, the summer one moved is an
+    instance of it (not detached), and the copy reads back with the fingerprint
+    it was written with.
+    """
+    first = datetime(2027, 3, 4, 19, tzinfo=LAKESIDE)
+    summer = first + 20 * WEEK
+    event = weekly(
+        start=first,
+        end=first + timedelta(minutes=90),
+        rrule="FREQ=WEEKLY;COUNT=38",
+        overrides=(moved(summer),),
+    )
+
+    calendar_id, got = await write_and_read(google_harness, event)
+
+    master = google_harness.server.event(calendar_id, SERIES_ID)
+    assert master is not None
+    lines = master["recurrence"]
+    assert len(lines) == 37
+    assert all(line.startswith("RDATE:") and line.endswith("Z") for line in lines)
+    assert master["start"]["timeZone"] == "UTC"
+    window = (first - WEEK, first + 40 * WEEK)
+    assert [
+        (o.start, o.end, o.event.summary) for o in occurrences(got, *window, UTC)
+    ] == [(o.start, o.end, o.event.summary) for o in occurrences(event, *window, UTC)]
+    assert len(google_harness.server.live_events(calendar_id)) == 2
+    assert fingerprint(got) == fingerprint(event)
 
 
 async def test_a_lone_override_keeps_its_recurrence_id(
@@ -705,6 +743,17 @@ def _source_kinds() -> list[Any]:
                 overrides=(moved(first + 26 * WEEK),),
             ),
             id="zone-google-does-not-know",
+        ),
+        pytest.param(
+            weekly(
+                **source,
+                start=datetime(2027, 3, 4, 19, tzinfo=LAKESIDE),
+                end=datetime(2027, 3, 4, 20, tzinfo=LAKESIDE),
+                rrule="FREQ=WEEKLY;BYDAY=TH",
+                exdate=(datetime(2027, 3, 11, 19, tzinfo=LAKESIDE),),
+                overrides=(moved(datetime(2027, 7, 1, 19, tzinfo=LAKESIDE)),),
+            ),
+            id="zone-of-its-own-definition",
         ),
         pytest.param(
             weekly(

@@ -174,6 +174,34 @@ def test_utc_and_fixed_offsets_are_written_in_utc() -> None:
     assert back == event
 
 
+def test_a_time_at_the_second_passing_of_an_hour_is_written_in_utc() -> None:
+    """01:30 on the night New York's clocks go back happens twice.
+
+    A TZID time means its first passing (RFC 5545 3.3.5): the second goes in UTC
+    and reads back as the same instant. A series' start keeps its zone: the series
+    expands from its wall clock there.
+    """
+    new_york = ZoneInfo("America/New_York")
+    second = datetime(2024, 11, 3, 1, 30, fold=1, tzinfo=new_york)
+    event = Event(
+        id="e", ical_uid="e", start=second - timedelta(minutes=30), end=second
+    )
+
+    text = event_to_ical(event, stamp=STAMP).decode()
+    series = event_to_ical(
+        replace(
+            event, start=second, end=second + timedelta(hours=1), rrule="FREQ=DAILY"
+        ),
+        stamp=STAMP,
+    ).decode()
+
+    assert "DTSTART;TZID=America/New_York:20241103T010000" in text
+    assert "DTEND:20241103T063000Z" in text
+    # (Python never finds a time in a repeated hour equal to one in another zone.)
+    assert round_trip(event).end == second.astimezone(UTC)
+    assert "DTSTART;TZID=America/New_York:20241103T013000" in series
+
+
 def test_the_rrule_keeps_the_order_of_its_parts() -> None:
     """RRULE parts keep the order they were written in (icalendar reorders them)."""
     rule = "FREQ=MONTHLY;BYDAY=2TU;INTERVAL=2;COUNT=10"

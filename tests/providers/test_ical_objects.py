@@ -12,16 +12,24 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar
+from icalendar import Calendar, Timezone as VTimezone
 import pytest
 import recurring_ical_events
 
 from custom_components.shared_calendars.engine.content import instant
+from custom_components.shared_calendars.engine.defined_zones import DefinedZone
 from custom_components.shared_calendars.engine.model import DateOrDateTime
 from custom_components.shared_calendars.engine.occurrences import occurrences_of
+from custom_components.shared_calendars.providers.ical import (
+    defined_zones,
+    event_to_ical,
+)
 from custom_components.shared_calendars.providers.ical_objects import events_from_ical
+from custom_components.shared_calendars.providers.zones import iana_zone_like
+from tests.invented_zone import INVENTED_FIXTURE, LAKESIDE
 
 WINDOW = (datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 4, 1, tzinfo=UTC))
+YEAR = (datetime(2027, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
 ZONE = ZoneInfo("Europe/Berlin")
 """The calendar's zone: floating times are read in it, by both readers."""
 
@@ -48,20 +56,20 @@ def _moment(value: DateOrDateTime) -> datetime:
     return datetime.combine(value, time.min, ZONE)
 
 
-def ours(text: str) -> Seen:
+def ours(text: str, window: tuple[datetime, datetime] = WINDOW) -> Seen:
     """Occurrences as the integration reads them."""
     events = events_from_ical(text, "object", floating=ZONE)
     return sorted(
         (instant(o.start, ZONE), instant(o.end, ZONE), o.event.summary)
-        for o in occurrences_of(events, *WINDOW, ZONE)
+        for o in occurrences_of(events, *window, ZONE)
     )
 
 
-def reference(text: str) -> Seen:
+def reference(text: str, window: tuple[datetime, datetime] = WINDOW) -> Seen:
     """Occurrences as recurring-ical-events reads them."""
     calendar = Calendar.from_ical(text)
     found: Seen = []
-    for event in recurring_ical_events.of(calendar).between(*WINDOW):
+    for event in recurring_ical_events.of(calendar).between(*window):
         start, end = event["DTSTART"].dt, event["DTEND"].dt
         if not isinstance(start, datetime) and end == start:
             end = start + timedelta(days=1)  # zero-length all-day: shown as its day
@@ -599,3 +607,121 @@ def test_a_floating_bound_beside_a_utc_one_is_read_in_the_calendars_zone() -> No
             "Float",
         )
     ]
+
+
+def test_a_zone_of_its_own_invention_is_kept_with_its_definition() -> None:
+    """No IANA zone keeps its times: the zone stays as defined, read and written back.
+
+    Every occurrence falls where recurring-ical-events puts it, on both sides of
+    both changes of daylight saving time; written back, the object carries TZID and
+    the VTIMEZONE, and reads back as the same series in the same zone.
+    """
+    text = INVENTED_FIXTURE.read_text()
+    series = events_from_ical(text, "object")[0]
+    assert isinstance(series.start, datetime)
+    assert series.start.tzinfo is LAKESIDE
+    assert iana_zone_like(LAKESIDE, LAKESIDE.tzid, series.start) is None
+    assert ours(text, YEAR) == reference(text, YEAR)
+    assert len(ours(text, YEAR)) == 37
+
+    written = event_to_ical(series, stamp=datetime(2027, 1, 1, tzinfo=UTC)).decode()
+    again = events_from_ical(written, "object")[0]
+
+    assert written.count("BEGIN:VTIMEZONE") == 1
+    assert "DTSTART;TZID=Lakeside Time:20270304T190000" in written
+    assert again == series
+    assert again.start.tzinfo is LAKESIDE  # type: ignore[union-attr]
+    assert again.overrides[0].start.tzinfo is LAKESIDE  # type: ignore[union-attr]
+
+
+def test_two_objects_may_define_one_zone_name_differently() -> None:
+    """Outlook names every zone its user edited "Customized Time Zone".
+
+    icalendar keeps the first definition of a TZID it meets for the whole process;
+    each object is read with its own: the EU rules as Europe/Berlin, the invented
+    ones as they are, whichever comes first.
+    """
+    for order in range(2):
+        name = f"Customized Time Zone {order}"
+        eu = CUSTOM_ZONE.replace("Customized Time Zone", name)
+        invented = (
+            INVENTED_FIXTURE.read_text()
+            .replace("Lakeside Time", name)
+            .replace("20270304T", "20270311T")  # another series, from a week later
+        )
+        texts = [eu, invented] if order else [invented, eu]
+        read = {text: events_from_ical(text, "object")[0] for text in texts}
+
+        eu_start = read[eu].start
+        invented_start = read[invented].start
+        assert isinstance(eu_start, datetime)
+        assert isinstance(invented_start, datetime)
+        assert isinstance(eu_start.tzinfo, ZoneInfo)
+        assert isinstance(invented_start.tzinfo, DefinedZone)
+        assert [s.astimezone(ZONE).hour for s, _, _ in ours(eu)] == [18, 18, 18]
+        evenings = [
+            s.astimezone(invented_start.tzinfo) for s, _, _ in ours(invented, YEAR)
+        ]
+        assert {(s.hour, s.minute) for s in evenings} == {(19, 0), (20, 0)}
+        assert evenings[4] == datetime(2027, 4, 8, 18, tzinfo=UTC)
+
+
+def _version(summary: str, *stamps: str) -> list[str]:
+    """Return a master VEVENT of UID `resent` at SEQUENCE 1 with these stamp lines."""
+    return [
+        "BEGIN:VEVENT",
+        "UID:resent",
+        "SEQUENCE:1",
+        *stamps,
+        "DTSTART:20270104T090000Z",
+        "DTEND:20270104T100000Z",
+        f"SUMMARY:{summary}",
+        "END:VEVENT",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("older", "newer"),
+    [
+        (
+            _version("Old", "DTSTAMP:20261101T100000Z"),
+            _version("New", "DTSTAMP:20261201T100000Z"),
+        ),
+        (
+            _version(
+                "Old", "DTSTAMP:20261201T100000Z", "LAST-MODIFIED:20261101T100000Z"
+            ),
+            _version(
+                "New", "DTSTAMP:20261201T100000Z", "LAST-MODIFIED:20261115T100000Z"
+            ),
+        ),
+    ],
+    ids=["dtstamp", "last-modified"],
+)
+def test_of_two_versions_with_one_sequence_the_later_stamp_wins(
+    older: list[str], newer: list[str]
+) -> None:
+    """At equal SEQUENCE the later DTSTAMP wins, then the later LAST-MODIFIED.
+
+    Whichever of the two the object holds first (RFC 5545 3.8.7.2, 3.8.7.3).
+    """
+    for first, second in ((older, newer), (newer, older)):
+        (event,) = events_from_ical(ics(*first, *second), "object")
+        assert event.summary == "New"
+
+
+def test_a_zone_definition_is_read_as_icalendar_reads_it() -> None:
+    """A DATE onset counts from midnight; a definition dateutil refuses is left out."""
+    text = (
+        INVENTED_FIXTURE.read_text()
+        .replace("Lakeside Time", "Lakeside Time (dates)")
+        .replace("DTSTART:19701004T030000", "DTSTART;VALUE=DATE:19701004")
+    )
+    (zone,) = defined_zones(Calendar.from_ical(text)).values()
+    assert "DTSTART:19701004T000000" in zone.definition
+    assert datetime(2027, 10, 7, 19, tzinfo=zone).utcoffset() == timedelta(hours=1)
+
+    refused = Calendar()
+    refused.add_component(VTimezone.from_ical(LAKESIDE.definition))
+    refused.walk("STANDARD")[0].add("TZURL", "https://example.org/lakeside")
+    assert defined_zones(refused) == {}

@@ -518,3 +518,41 @@ async def test_renaming_and_moving_a_series_carries_to_its_moved_occurrences(
             (START + 4 * week + hour, START + 4 * week + 2 * hour, "Swimming"),
         ]
     )
+
+
+async def test_copies_carry_the_sequence_of_their_original(world: World) -> None:
+    """A series' and a moved occurrence's SEQUENCE go with every copy (issue 10).
+
+    A client that compares versions by SEQUENCE then never takes a copy for older
+    than a version of the original it has seen.
+    """
+    week, hour = timedelta(weeks=1), timedelta(hours=1)
+    await world.write(
+        "Anna",
+        "swim",
+        "Swim",
+        rrule="FREQ=WEEKLY;COUNT=3",
+        sequence=4,
+        overrides=(
+            Event(
+                id="",
+                ical_uid="",
+                summary="Swim (late)",
+                start=START + week + 2 * hour,
+                end=START + week + 3 * hour,
+                recurrence_id=START + week,
+                sequence=5,
+            ),
+        ),
+    )
+
+    report = await world.run()
+
+    assert (report.created, report.errors) == (2, {})
+    for name in ("Ben", "Cleo"):
+        (copy,) = await world.combined(name)
+        assert copy.sequence == 4
+        assert [(o.summary, o.sequence) for o in copy.overrides] == [("Swim (late)", 5)]
+    for _ in range(2):  # the first reads back its own writes
+        quiet = await world.run()
+        assert (quiet.created, quiet.updated, quiet.deleted) == (0, 0, 0)

@@ -11,6 +11,7 @@ from hashlib import sha256
 import json
 
 from .codec import encode_moment
+from .defined_zones import DefinedZone
 from .model import DateOrDateTime, Event, EventStatus
 from .rules import normalise_until
 
@@ -41,9 +42,26 @@ def _zone(event: Event) -> str | None:
     """Return the zone of a series' start: it decides where occurrences fall across DST."""
     if not event.recurring or not isinstance(event.start, datetime):
         return None
-    # A zone without an IANA name (one only a VTIMEZONE block defines) is written as
-    # UTC by every provider, and read back as ZoneInfo("UTC").
+    # A fixed offset is written as UTC by every provider, and read back as "UTC".
     return getattr(event.start.tzinfo, "key", None) or "UTC"
+
+
+def _as_listed(event: Event) -> Event:
+    """Return a series in a zone of its own making as the list of its instants.
+
+    Google, which knows IANA zones only, holds such a series so (see
+    `occurrences.listed_in_utc`); CalDAV keeps its rule and zone. Counted as its
+    instants, both copies read back as written, and a change of the zone's
+    definition that moves an occurrence changes the fingerprint.
+    """
+    if event.recurring and isinstance(
+        getattr(event.start, "tzinfo", None), DefinedZone
+    ):
+        # Imported here: expanding needs `occurrences`, which needs this module.
+        from .occurrences import listed_in_utc
+
+        return listed_in_utc(event)
+    return event
 
 
 def _rules(event: Event) -> list[str] | str | None:
@@ -96,6 +114,7 @@ def content(event: Event) -> dict[str, object]:
             "recurrence_id": _moment(event.recurrence_id),
             "status": event.status.value,
         }
+    event = _as_listed(event)
     return {
         "summary": event.summary.strip(),
         "description": event.description.strip(),

@@ -9,11 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+from itertools import islice
 
 from dateutil.rrule import rruleset, rrulestr
 
 from .content import instant, shown_end
 from .model import DateOrDateTime, Event, EventStatus, Transparency
+
+LISTING_LIMIT = 500
+"""Most occurrences a series lists one by one where no target can hold its rule."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -152,7 +157,16 @@ def rule_starts(series: Event, rule: str) -> Iterator[DateOrDateTime]:
 def _instances(
     event: Event, start: datetime, end: datetime, zone: tzinfo
 ) -> Iterator[DateOrDateTime]:
-    """Yield the series' instance starts between start and end.
+    """Yield the series' instance starts between start and end."""
+    all_day = not isinstance(event.start, datetime)
+    rules, first = _rule_set(event, zone)
+    low, high = _like(start, first, zone), _like(end, first, zone)
+    for begin in rules.between(low, high, inc=True):
+        yield begin.date() if all_day else begin
+
+
+def _rule_set(event: Event, zone: tzinfo) -> tuple[rruleset, datetime]:
+    """Return the series' rules, dates and exclusions, and its first start.
 
     An all-day series runs on naive midnights (dateutil cannot mix naive and aware
     values), and its UNTIL is read as a date for the same reason.
@@ -169,9 +183,54 @@ def _instances(
         rules.rdate(_like(extra, first, zone))
     for excluded in event.exdate:
         rules.exdate(_like(excluded, first, zone))
-    low, high = _like(start, first, zone), _like(end, first, zone)
-    for begin in rules.between(low, high, inc=True):
-        yield begin.date() if all_day else begin
+    return rules, first
+
+
+def listed_in_utc(series: Event) -> Event:
+    """Return a timed series as the list of its starts, in UTC, without a rule.
+
+    A series in a zone no IANA name stands for (`DefinedZone`) goes this way to a
+    target that knows IANA zones only (Google): its rule, expanded there in UTC,
+    would put every occurrence an hour off for half the year. Listed, each keeps
+    its instant; the first `LISTING_LIMIT` are listed (see the README). Overrides
+    keep their instants, in UTC.
+    """
+    assert isinstance(series.start, datetime)
+    # Events compare by instants: the zone in the key tells two definitions apart.
+    return _listed(series, series.start.tzinfo)
+
+
+@lru_cache(maxsize=64)
+def _listed(series: Event, zone: tzinfo | None) -> Event:
+    assert isinstance(series.start, datetime)
+    assert isinstance(series.end, datetime)
+    rules, _ = _rule_set(series, zone or UTC)
+    starts = [begin.astimezone(UTC) for begin in islice(rules, LISTING_LIMIT)]
+    start = series.start.astimezone(UTC)
+    return replace(
+        series,
+        start=start,
+        end=series.end.astimezone(UTC),
+        rrule=None,
+        extra_rrules=(),
+        rdate=tuple(begin for begin in starts if begin != start),
+        exdate=() if start in starts else (start,),
+        overrides=tuple(_in_utc(override) for override in series.overrides),
+    )
+
+
+def _in_utc(event: Event) -> Event:
+    def utc(value: DateOrDateTime) -> DateOrDateTime:
+        return value.astimezone(UTC) if isinstance(value, datetime) else value
+
+    return replace(
+        event,
+        start=utc(event.start),
+        end=utc(event.end),
+        recurrence_id=utc(event.recurrence_id)
+        if event.recurrence_id is not None
+        else None,
+    )
 
 
 def _like(value: DateOrDateTime, first: datetime, zone: tzinfo) -> datetime:

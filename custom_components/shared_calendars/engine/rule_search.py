@@ -34,7 +34,7 @@ class RuleSearch:
     first: date | None
     """The day of its first occurrence, None when there is none within HORIZON."""
     days_examined: int
-    """How many candidate days were looked at (bounded by HORIZON's length)."""
+    """How many candidate days were looked at: HORIZON's length and two periods at most."""
 
 
 def first_occurrence(rule: str, start: datetime) -> RuleSearch:

@@ -18,14 +18,12 @@ from itertools import takewhile
 
 from .content import instant
 from .model import DateOrDateTime, Event, EventStatus
-from .occurrences import is_instance, rule_starts, span
+from .occurrences import LISTING_LIMIT, is_instance, rule_starts, span
 from .rules import join_rule, rule_parts, stamp
 
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _DATE_PARTS = frozenset({"BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYSETPOS", "BYMONTH"})
 _TIME_PARTS = frozenset({"BYHOUR", "BYMINUTE", "BYSECOND"})
-ENUMERATED_LIMIT = 500
-"""Most instances a continuation lists one by one when its rule cannot be moved."""
 
 
 def align_recurrence_id(
@@ -263,7 +261,7 @@ def _enumerated(
     """List a continuation's instances as dates where its rule cannot be moved.
 
     The original rules' instances from `rid` on, moved by the offset; at most
-    `ENUMERATED_LIMIT` of them (see the README's limitations).
+    `LISTING_LIMIT` of them (see the README's limitations).
     """
     if not any("X-LIST" in rule_parts(rule) for rule in tail.rrules):
         return tail
@@ -272,7 +270,7 @@ def _enumerated(
     for rule in series.rrules:
         made = (m for m in rule_starts(series, rule) if instant(m, UTC) >= later)
         for count, moment in enumerate(made):
-            if count >= ENUMERATED_LIMIT:
+            if count >= LISTING_LIMIT:
                 break
             starts.add(_shift(moment, offset, zone))
     starts.discard(tail.start)

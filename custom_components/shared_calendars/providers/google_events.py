@@ -14,7 +14,9 @@ would differ from what was written and be written again on every cycle:
   keeps its recurrence id in a property;
 - the recurrence id of a lone override (no series) and the exact recurrence id of
   an override (its type or zone may differ from the series' start);
-- a zone Google does not know (a custom VTIMEZONE): a series is written in UTC;
+- a zone Google does not know: a series in a zone of its own definition (a custom
+  VTIMEZONE) is written as the list of its occurrences in UTC, each at its instant
+  (`listed_in_utc`); one at a fixed offset is written in UTC;
 - a zero-length all-day event: one day, as `shown_end` counts it;
 - an occurrence carries the copy marker of its series (so every managed event in a
   combined calendar is marked) and says when the marker is not its own.
@@ -37,6 +39,7 @@ from ical.recurrence import Recurrences
 
 from ..engine.codec import decode_moment, encode_moment
 from ..engine.content import instant, shown_end
+from ..engine.defined_zones import DefinedZone
 from ..engine.ids import copy_id, ical_uid_of
 from ..engine.intake import Unreadable, problem, sanitised, title_of
 from ..engine.model import (
@@ -49,7 +52,7 @@ from ..engine.model import (
     SkipReason,
     Transparency,
 )
-from ..engine.occurrences import occurrences
+from ..engine.occurrences import listed_in_utc, occurrences
 from .base import InvalidEvent
 from .ical import unalias_utc
 
@@ -442,9 +445,15 @@ def check_writable(event: Event) -> None:
 def _as_google_holds(event: Event) -> Event:
     """Return the event as Google will hold it.
 
-    A series in a zone Google does not know is written in UTC (it needs a named zone
-    to expand in); an all-day event of zero length lasts its day.
+    A series in a zone Google does not know needs another form (Google expands a
+    rule in a named zone): one in a zone of its own definition is listed instant by
+    instant, one at a fixed offset goes in UTC. An all-day event of zero length
+    lasts its day.
     """
+    if event.recurring and isinstance(
+        getattr(event.start, "tzinfo", None), DefinedZone
+    ):
+        event = listed_in_utc(event)
     start, end = event.start, shown_end(event)
     if (
         event.recurring

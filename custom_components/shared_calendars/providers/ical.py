@@ -8,12 +8,15 @@ Choices made here, so that a round trip model -> iCalendar -> model loses nothin
 
 - Time zones: a TZID naming an IANA zone (directly, as a Windows name, or behind a
   vendor prefix such as `/mozilla.org/.../Europe/Berlin`) becomes a `ZoneInfo`, even
-  when the resource carries its own VTIMEZONE; any other zone keeps the tzinfo
-  icalendar builds from the VTIMEZONE. Floating times (no TZID, no `Z`) are read in
-  the `floating` zone the caller passes: the calendar's own zone, else UTC.
-  Writing emits TZID plus a VTIMEZONE for `ZoneInfo` times, `Z` for UTC, and converts
-  any other tzinfo to UTC (the instant is kept; only its zone name is lost). A zone
-  that is UTC under another name (Etc/GMT) is written as `Z`, so it is read as UTC.
+  when the resource carries its own VTIMEZONE; any other zone is read from the
+  resource's own VTIMEZONE (icalendar keeps the first definition of a TZID it sees
+  for the whole process, and Outlook names all its custom zones alike): as the IANA
+  zone that keeps the same times, else as that definition (`DefinedZone`). Floating
+  times (no TZID, no `Z`) are read in the `floating` zone the caller passes: the
+  calendar's own zone, else UTC. Writing emits TZID plus a VTIMEZONE for `ZoneInfo`
+  and `DefinedZone` times, `Z` for UTC, and converts any other tzinfo to UTC (the
+  instant is kept; only its zone name is lost). A zone that is UTC under another
+  name (Etc/GMT) is written as `Z`, so it is read as UTC.
 - RRULE is kept as written (part order included); only its parts are re-encoded.
 - COLOR (RFC 7986) is a CSS3 colour name: each `EventColor` has its own name
   (`EVENT_COLOR_CSS`); any other name, or `#rrggbb`, maps to the nearest by RGB.
@@ -23,16 +26,25 @@ Choices made here, so that a round trip model -> iCalendar -> model loses nothin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from copy import deepcopy
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Event as VEvent, vCalAddress, vRecur, vText
+from icalendar import (
+    Calendar,
+    Event as VEvent,
+    Timezone as VTimezone,
+    vCalAddress,
+    vRecur,
+    vText,
+)
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from ..engine.content import instant
+from ..engine.defined_zones import DefinedZone, defined_zone
 from ..engine.intake import Unreadable
 from ..engine.model import (
     CopyMarker,
@@ -134,6 +146,9 @@ _CSS_TO_EVENT_COLOR = {css: color for color, css in EVENT_COLOR_CSS.items()}
 _TEXT_ESCAPE = re.compile(r"\\([\\;,nN])")
 _STATUSES = {status.value.upper(): status for status in EventStatus}
 _TRANSPARENCIES = {transp.value.upper(): transp for transp in Transparency}
+type Defined = Mapping[str, DefinedZone]
+"""The zones a resource defines itself (its VTIMEZONEs no IANA name stands for), by TZID."""
+_NONE_DEFINED: Defined = {}
 
 
 def _rgb_distance(first: int, second: int) -> int:
@@ -222,8 +237,39 @@ def timezone_from_vtimezone(text: str | None) -> str | None:
 # ---------------------------------------------------------------------------
 
 
+def defined_zones(calendar: Calendar) -> dict[str, DefinedZone]:
+    """Return the zones a resource defines in VTIMEZONEs that no IANA name stands for.
+
+    Cleaned as icalendar cleans it before dateutil reads it: X- properties left out
+    (they define nothing), a DATE onset made midnight. A definition dateutil cannot
+    read even so is left out; its times keep the zone icalendar made of it.
+    """
+    found: dict[str, DefinedZone] = {}
+    for component in calendar.walk("VTIMEZONE"):
+        tzid = str(component.get("TZID", ""))
+        if not tzid or zone_from_tzid(tzid) is not None:
+            continue
+        definition = deepcopy(component)
+        for part in definition.walk():
+            for name in [name for name in part if name.upper().startswith("X-")]:
+                del part[name]
+            onset = getattr(part.get("DTSTART"), "dt", None)
+            if isinstance(onset, date) and not isinstance(onset, datetime):
+                del part["DTSTART"]
+                part.add("DTSTART", datetime.combine(onset, time.min))
+        try:
+            found[tzid] = defined_zone(tzid, definition.to_ical().decode())
+        except ValueError:
+            continue
+    return found
+
+
 def vevent_to_event(
-    component: VEvent, event_id: str, uid: str, floating: tzinfo
+    component: VEvent,
+    event_id: str,
+    uid: str,
+    floating: tzinfo,
+    defined: Defined = _NONE_DEFINED,
 ) -> Event:
     """Convert one VEVENT; an RDATE period counts by its start (see `rdate_periods`).
 
@@ -235,8 +281,8 @@ def vevent_to_event(
     )
     if broken:
         raise ValueError(f"unreadable {', '.join(broken)}")
-    start, end = read_bounds(component, floating)
-    recurrence_id = _read_time(component.get("RECURRENCE-ID"), floating)
+    start, end = read_bounds(component, floating, defined)
+    recurrence_id = _read_time(component.get("RECURRENCE-ID"), floating, defined)
     rrules = [_recur_text(rule) for rule in _as_list(component.get("RRULE"))]
     color = component.get("COLOR")
     marker = component.get(MARKER_PROPERTY)
@@ -253,10 +299,14 @@ def vevent_to_event(
         rrule=rrules[0] if rrules else None,
         extra_rrules=tuple(rrules[1:]),
         rdate=tuple(
-            moment for moment, _ in _read_time_lists(component.get("RDATE"), floating)
+            moment
+            for moment, _ in _read_time_lists(component.get("RDATE"), floating, defined)
         ),
         exdate=tuple(
-            moment for moment, _ in _read_time_lists(component.get("EXDATE"), floating)
+            moment
+            for moment, _ in _read_time_lists(
+                component.get("EXDATE"), floating, defined
+            )
         ),
         recurrence_id=recurrence_id,
         status=_STATUSES.get(
@@ -275,12 +325,14 @@ def vevent_to_event(
 
 
 def rdate_periods(
-    component: VEvent, floating: tzinfo
+    component: VEvent, floating: tzinfo, defined: Defined = _NONE_DEFINED
 ) -> list[tuple[DateOrDateTime, DateOrDateTime]]:
     """Return the RDATE;VALUE=PERIOD values as (start, end)."""
     return [
         (moment, end)
-        for moment, end in _read_time_lists(component.get("RDATE"), floating, True)
+        for moment, end in _read_time_lists(
+            component.get("RDATE"), floating, defined, periods=True
+        )
         if end is not None
     ]
 
@@ -357,21 +409,39 @@ def _recur_text(recur: vRecur) -> str:
 
 
 def _localise(
-    value: DateOrDateTime, tzid: str | None, floating: tzinfo
+    value: DateOrDateTime, tzid: str | None, floating: tzinfo, defined: Defined
 ) -> DateOrDateTime:
     """Make a parsed DATE-TIME aware, preferring IANA zones (see the module doc)."""
     if not isinstance(value, datetime):
         return value
     if value.tzinfo is None:
         # Floating, or a TZID icalendar 6.3 could not resolve (7 strips vendor prefixes).
-        value = value.replace(tzinfo=(tzid and zone_from_tzid(tzid)) or floating)
+        value = value.replace(
+            tzinfo=(tzid and _zone_named(tzid, value, defined)) or floating
+        )
     elif not isinstance(value.tzinfo, ZoneInfo) and tzid is not None:
-        zone = zone_from_tzid(tzid) or iana_zone_like(value.tzinfo, tzid, value)
+        zone = _zone_named(tzid, value, defined) or iana_zone_like(
+            value.tzinfo, tzid, value
+        )
         value = value.replace(tzinfo=zone or value.tzinfo)
     return unalias_utc(value)
 
 
-def _read_time(prop: Any, floating: tzinfo) -> DateOrDateTime | None:
+def _zone_named(tzid: str, around: datetime, defined: Defined) -> tzinfo | None:
+    """Return the IANA zone a TZID names, else the zone the resource defines for it.
+
+    A zone the resource defines is the IANA zone that keeps the same times around
+    `around`, where there is one; else that definition.
+    """
+    zone = zone_from_tzid(tzid)
+    if zone is None and (own := defined.get(tzid)) is not None:
+        return iana_zone_like(own, tzid, around) or own
+    return zone
+
+
+def _read_time(
+    prop: Any, floating: tzinfo, defined: Defined = _NONE_DEFINED
+) -> DateOrDateTime | None:
     if prop is None:
         return None
     value = getattr(prop, "dt", None)
@@ -379,7 +449,7 @@ def _read_time(prop: Any, floating: tzinfo) -> DateOrDateTime | None:
         value = value[0]
     if not isinstance(value, date):
         return None
-    return _localise(value, _tzid_param(prop), floating)
+    return _localise(value, _tzid_param(prop), floating, defined)
 
 
 def _tzid_param(prop: Any) -> str | None:
@@ -389,7 +459,7 @@ def _tzid_param(prop: Any) -> str | None:
 
 
 def _read_time_lists(
-    value: Any, floating: tzinfo, periods: bool = False
+    value: Any, floating: tzinfo, defined: Defined, *, periods: bool = False
 ) -> Iterable[tuple[DateOrDateTime, DateOrDateTime | None]]:
     """Yield each date of RDATE/EXDATE lines; a PERIOD only when `periods`, with its end."""
     for prop in _as_list(value):
@@ -399,20 +469,20 @@ def _read_time_lists(
             if isinstance(item.dt, tuple) != periods:
                 continue
             if not periods and isinstance(item.dt, date):
-                yield _localise(item.dt, zone, floating), None
+                yield _localise(item.dt, zone, floating, defined), None
             elif periods:
                 begin, finish = item.dt
-                first = _localise(begin, zone, floating)
+                first = _localise(begin, zone, floating, defined)
                 last = (
                     first + finish
                     if isinstance(finish, timedelta)
-                    else _localise(finish, zone, floating)
+                    else _localise(finish, zone, floating, defined)
                 )
                 yield first, last
 
 
 def read_bounds(
-    component: VEvent, floating: tzinfo
+    component: VEvent, floating: tzinfo, defined: Defined = _NONE_DEFINED
 ) -> tuple[DateOrDateTime, DateOrDateTime]:
     """Return a VEVENT's start and exclusive end as calendar clients show them.
 
@@ -424,12 +494,12 @@ def read_bounds(
     it write one day).
     """
     start_prop, end_prop = component.get("DTSTART"), component.get("DTEND")
-    start = _read_time(start_prop, floating)
+    start = _read_time(start_prop, floating, defined)
     if start is None:
         raise Unreadable(
             SkipReason.MISSING_TIME if start_prop is None else SkipReason.INVALID_TIME
         )
-    end = _read_time(end_prop, floating)
+    end = _read_time(end_prop, floating, defined)
     delta = getattr(component.get("DURATION"), "dt", None)
     if end is None and isinstance(delta, timedelta):
         if not isinstance(start, datetime) and delta % timedelta(days=1):
@@ -461,6 +531,8 @@ def event_to_ical(event: Event, *, stamp: datetime) -> bytes:
     calendar = Calendar()
     calendar.add("PRODID", PRODID)
     calendar.add("VERSION", "2.0")
+    for zone in _zones_defined_in(event):
+        calendar.add_component(VTimezone.from_ical(zone.definition))
     calendar.add_component(_event_to_vevent(event, event.ical_uid, stamp))
     for override in event.overrides:
         calendar.add_component(_event_to_vevent(override, event.ical_uid, stamp))
@@ -501,7 +573,8 @@ def _event_to_vevent(event: Event, uid: str, stamp: datetime) -> VEvent:
     vevent.add("DTSTAMP", stamp.astimezone(UTC))
     if event.recurrence_id is not None:
         vevent.add("RECURRENCE-ID", _write_time(event.recurrence_id))
-    vevent.add("DTSTART", _write_time(event.start))
+    # A series expands from its start's wall clock in its zone, even an ambiguous one.
+    vevent.add("DTSTART", _write_time(event.start, ambiguous=event.recurring))
     vevent.add("DTEND", _write_time(event.end))
     if event.summary:
         vevent.add("SUMMARY", _Text(event.summary))
@@ -532,13 +605,41 @@ def _event_to_vevent(event: Event, uid: str, stamp: datetime) -> VEvent:
     return vevent
 
 
-def _write_time(value: DateOrDateTime) -> DateOrDateTime:
-    """Keep dates and IANA-zoned or UTC times; convert any other zone to UTC."""
+def _zones_defined_in(event: Event) -> list[DefinedZone]:
+    """Return the zones of their own definition an event's times are in, by TZID."""
+    found: dict[str, DefinedZone] = {}
+    for part in (event, *event.overrides):
+        for value in (
+            part.start,
+            part.end,
+            part.recurrence_id,
+            *part.rdate,
+            *part.exdate,
+        ):
+            if isinstance(value, datetime) and isinstance(value.tzinfo, DefinedZone):
+                found.setdefault(value.tzinfo.tzid, value.tzinfo)
+    return list(found.values())
+
+
+def _write_time(value: DateOrDateTime, *, ambiguous: bool = False) -> DateOrDateTime:
+    """Keep dates and IANA-zoned, defined or UTC times; convert others to UTC.
+
+    A `DefinedZone` names itself (TZID) as icalendar asks; its VTIMEZONE goes with
+    the object (`event_to_ical`). A wall-clock time the zone shows twice, at its
+    second passing (`fold`), is read back at its first (RFC 5545 3.3.5): it goes in
+    UTC unless `ambiguous` allows it.
+    """
     if not isinstance(value, datetime):
         return value
     if value.tzinfo is None:
         raise ValueError("event times must be aware")
-    if isinstance(value.tzinfo, ZoneInfo) or value.tzinfo is UTC:
+    if (
+        value.fold
+        and not ambiguous
+        and value.utcoffset() != value.replace(fold=0).utcoffset()
+    ):
+        return value.astimezone(UTC)
+    if isinstance(value.tzinfo, (ZoneInfo, DefinedZone)) or value.tzinfo is UTC:
         return value
     return value.astimezone(UTC)
 

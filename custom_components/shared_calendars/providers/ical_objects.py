@@ -45,7 +45,9 @@ from ..engine.series import (
     with_period_ends,
 )
 from .ical import (
+    Defined,
     changes_this_and_future,
+    defined_zones,
     rdate_periods,
     revision,
     sequence_of,
@@ -65,6 +67,7 @@ def events_from_ical(
     """
     raw = data.encode() if isinstance(data, str) else data
     calendar = Calendar.from_ical(raw)
+    defined = defined_zones(calendar)
     by_uid: dict[str, list[VEvent]] = {}
     for component in calendar.walk("VEVENT"):
         if isinstance(component, VEvent):
@@ -73,7 +76,7 @@ def events_from_ical(
     events: list[Event] = []
     for index, (uid, components) in enumerate(by_uid.items()):
         base = resource if index == 0 else f"{resource}{PART_SEPARATOR}uid-{uid}"
-        events.extend(_events_of_uid(uid, components, base, floating))
+        events.extend(_events_of_uid(uid, components, base, floating, defined))
     return events
 
 
@@ -130,20 +133,20 @@ def _part(base: str, kind: str, moment: DateOrDateTime) -> str:
 
 
 def _events_of_uid(
-    uid: str, components: list[VEvent], base: str, floating: tzinfo
+    uid: str, components: list[VEvent], base: str, floating: tzinfo, defined: Defined
 ) -> list[Event]:
     masters = [c for c in components if c.get("RECURRENCE-ID") is None]
     master_component = max(masters, key=revision) if masters else None
     latest: dict[object, tuple[VEvent, Event]] = {}
     start = (
-        vevent_to_event(master_component, base, uid, floating).start
+        vevent_to_event(master_component, base, uid, floating, defined).start
         if master_component is not None
         else None
     )
     for component in components:
         if component.get("RECURRENCE-ID") is None:
             continue
-        override = vevent_to_event(component, base, uid, floating)
+        override = vevent_to_event(component, base, uid, floating, defined)
         assert override.recurrence_id is not None
         if start is not None:
             override = _aligned(override, start)
@@ -163,11 +166,11 @@ def _events_of_uid(
         for component, override in latest.values()
         if stated is None or (own := sequence_of(component)) is None or own >= stated
     ]
-    series = vevent_to_event(master_component, base, uid, floating)
+    series = vevent_to_event(master_component, base, uid, floating, defined)
     series = _with_overrides(
         series, [o for c, o in fresh if not changes_this_and_future(c)]
     )
-    series = _normalised(series, rdate_periods(master_component, floating))
+    series = _normalised(series, rdate_periods(master_component, floating, defined))
     ranges = sorted(
         (o for c, o in fresh if changes_this_and_future(c) and o.recurrence_id),
         key=lambda o: instant(o.recurrence_id or o.start, UTC),

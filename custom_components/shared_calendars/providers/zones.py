@@ -3,10 +3,10 @@
 Outlook writes zones under names such as "Customized Time Zone" or "(UTC+01:00)
 Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna", other clients under names of
 their own, each with a VTIMEZONE that spells out the rules. Google needs an IANA
-name, and a series kept in a zone without one would be flattened to UTC and drift
-by an hour at every change of daylight saving time. So the zone is matched by
-what it does: the IANA zone with the same offsets and the same changes, to the
-minute, over the years around the event, is the zone meant.
+name: without one, a series can go there only as the list of its occurrences. So
+the zone is matched by what it does: the IANA zone with the same offsets and the
+same changes, to the minute, over the years around the event, is the zone meant.
+A zone that matches none is kept as defined (`engine.defined_zones`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import re
 from zoneinfo import ZoneInfo, available_timezones
 
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+from ..engine.defined_zones import DefinedZone
 
 _YEARS_AROUND = 1
 """Years before and after the event whose offsets must agree."""
@@ -34,8 +36,8 @@ def iana_zone_like(zone: tzinfo, name: str | None, around: datetime) -> ZoneInfo
 
     Among several (Berlin, Paris and Rome agree), one whose city the zone's name
     mentions wins, then one Windows names stand for, then the first by name. None
-    when no IANA zone agrees. A zone seen before (same name, same offsets on a few
-    days) is not matched again: reading its rules is slow.
+    when no IANA zone agrees. A zone seen before (same definition, or same name and
+    same offsets on a few days) is not matched again: reading its rules is slow.
     """
     year = around.year
     glimpse = tuple(
@@ -43,7 +45,9 @@ def iana_zone_like(zone: tzinfo, name: str | None, around: datetime) -> ZoneInfo
         for y in (year - 1, year, year + 1)
         for month in (1, 7)
     )
-    key = (name, year, glimpse)
+    # Outlook names every custom zone alike: a definition tells them apart.
+    label = zone.definition if isinstance(zone, DefinedZone) else name
+    key = (label, year, glimpse)
     if key not in _SEEN:
         if len(_SEEN) > _SEEN_MAX:
             _SEEN.clear()
