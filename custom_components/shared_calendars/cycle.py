@@ -386,12 +386,12 @@ class SyncCycle:
     def _park(self, action: PutCopy, err: InvalidEvent, report: SyncReport) -> None:
         """Keep a copy its calendar refused as invalid aside until its original changes."""
         self._state.park(
-            action.record, action.event.id, action.event.summary, str(err)[:300]
+            action.record, action.event_id, action.template.summary, str(err)[:300]
         )
         report.parked += 1
         _LOGGER.warning(
             "Copy %s refused by %s, kept aside until its original changes: %s",
-            action.event.id,
+            action.event_id,
             action.target.calendar_id,
             type(err).__name__,
         )
@@ -423,7 +423,7 @@ class SyncCycle:
             return
         # The copy as the calendar holds it, when the mirror knows it exists: the
         # provider then writes only what changed, and need not ask first.
-        previous = self._state.calendar(target.key).events.get(action.event.id)
+        previous = self._state.calendar(target.key).events.get(action.event_id)
         stored = await self._write(
             target.account,
             lambda: provider.put_event(target.calendar_id, action.event, previous),

@@ -261,6 +261,10 @@ class SyncState:
             for key in sorted(self._copies_of_group.get(group, ()))
         ]
 
+    def copy_keys_of(self, group: str) -> set[tuple[str, str]]:
+        """Return the keys of the ledger's copies of one group, in no order."""
+        return self._copies_of_group.get(group, set())
+
     def _remember_copy(self, key: tuple[str, str], record: CopyRecord) -> None:
         self.copies[key] = record
         self._copies_of_group[record.group].add(key)
