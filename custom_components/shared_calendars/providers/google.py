@@ -83,8 +83,10 @@ _ASSERTION_LIFETIME: Final = 3600
 _REFRESH_MARGIN: Final = 300
 _PAGE_SIZE: Final = 1000
 _FULL_LISTINGS: Final = 1
-"""Calendars listed in full at once: each holds a page of Google's resources (a
-few MB) while it is read, and a first sync or a resync lists every calendar."""
+"""Calendars an account lists in full at once. A first sync or a resync lists
+every calendar, and each listing holds a page of Google's resources (a few MB)
+while it is read: one at a time keeps that to one page, at the cost of a
+request's latency per calendar. Listings of changes do not wait."""
 _RATE_LIMIT_REASONS: Final = frozenset(
     {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
 )
