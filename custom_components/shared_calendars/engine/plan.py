@@ -62,7 +62,7 @@ class PutCopy:
     @property
     def event(self) -> Event:
         """Return the copy to write, under its id in the target calendar."""
-        return placed(self.template, self.event_id)
+        return _placed(self.template, self.event_id)
 
     @property
     def record(self) -> CopyRecord:
@@ -300,7 +300,7 @@ class _Wanted:
     digest: str
 
 
-def placed(template: Event, event_id: str) -> Event:
+def _placed(template: Event, event_id: str) -> Event:
     """Return a copy under its id in one target calendar."""
     return replace(template, id=event_id, ical_uid=ical_uid_of(event_id))
 
