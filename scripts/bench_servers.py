@@ -138,12 +138,12 @@ class _GoogleWorld:
                 calendar_id = self._calendar(f"member {m} source {c}")
                 sources.append(CalendarRef(account="g", calendar_id=calendar_id))
                 written = self._originals[calendar_id] = []
-                for n in range(events):
+                for number in range(c * events, (c + 1) * events):
                     stored = self.server.insert_event(
-                        calendar_id, _google_original(m, c * events + n)
+                        calendar_id, _google_original(m, number)
                     )
                     written.append(stored)
-                    if n % 20 == 0:
+                    if number % 20 == 0:  # a weekly series (see `_google_original`)
                         self.server.update_event(
                             calendar_id, *_google_moved(stored, 2, 30)
                         )
