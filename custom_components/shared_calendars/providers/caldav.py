@@ -33,7 +33,7 @@ from ..engine.model import CalendarInfo, ChangeSet, Event, resource_of
 from .base import InvalidEvent, NotShared, Unreachable
 from .caldav_changes import ChangeReader, KnownResources, Resource, convert_all
 from .caldav_client import in_executor, request_counter
-from .caldav_connection import CalDavConnection, Forbidden
+from .caldav_connection import CalDavConnection, _Forbidden
 from .caldav_xml import (
     APPLE,
     CALDAV,
@@ -132,7 +132,7 @@ class CalDavProvider:
         if self._home is not None:
             return self._home
         well_known = urljoin(self._connection.url, "/.well-known/caldav")
-        refusal: Forbidden | None = None
+        refusal: _Forbidden | None = None
         for start in dict.fromkeys((self._connection.url, well_known)):
             try:
                 url, response = await self._connection.propfind(
@@ -141,7 +141,7 @@ class CalDavProvider:
                     depth=0,
                     follow_redirects=True,
                 )
-            except Forbidden as err:
+            except _Forbidden as err:
                 refusal = err
                 continue
             if response.status not in (200, 207):

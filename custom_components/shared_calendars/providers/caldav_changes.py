@@ -26,7 +26,7 @@ from caldav.lib import error as dav_error
 from ..engine.model import ChangeSet, Event, SkippedEvent
 from .base import CursorExpired, NotShared
 from .caldav_client import in_executor
-from .caldav_connection import CalDavConnection, Malformed, ReportRefused
+from .caldav_connection import CalDavConnection, _Malformed, _ReportRefused
 from .caldav_xml import (
     CALSERVER,
     DAV,
@@ -209,12 +209,12 @@ class ChangeReader:
                     depth=0,
                     calendar=calendar_id,
                 )
-            except Malformed:
+            except _Malformed:
                 if not with_data:
                     raise
                 with_data = False  # as below: the library parsed it already
                 continue
-            except ReportRefused as err:
+            except _ReportRefused as err:
                 raise _SyncUnsupported from err
             except NotShared as err:
                 # A 403 on a calendar just read: the report, not the calendar, is
@@ -233,7 +233,7 @@ class ChangeReader:
                 raise _SyncUnsupported
             try:
                 result = self._connection.sync_result(response)
-            except Malformed:
+            except _Malformed:
                 if not with_data:
                     raise
                 # An object's data broke the XML: the same page again without data;
@@ -402,7 +402,7 @@ class ChangeReader:
             if response.status not in (200, 207):
                 raise self._connection.unexpected(response, "REPORT")
             results = self._connection.query_results(response)
-        except Malformed as err:
+        except _Malformed as err:
             raise Unparsable from err
         return [
             _Fetched(result.href, result.etag, None)

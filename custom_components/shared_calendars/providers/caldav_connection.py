@@ -59,15 +59,18 @@ _LOCKED_DELAY = 0.1
 """Seconds before the first repeat of a request answered 423; doubles each time."""
 
 
-class Forbidden(AuthFailed):
+# Their names keep the leading underscore although other modules catch them: a
+# sync report names an error by its first class without one (`cycle._record_error`),
+# so these stay AuthFailed and Unreachable there.
+class _Forbidden(AuthFailed):
     """A 403 outside any calendar: discovery tries the next URL before giving up."""
 
 
-class ReportRefused(Unreachable):
+class _ReportRefused(Unreachable):
     """A REPORT refused with DAV:supported-report: the server does not know it."""
 
 
-class Malformed(Unreachable):
+class _Malformed(Unreachable):
     """An answer that is not the XML it should be (see `ChangeReader._multiget`)."""
 
 
@@ -258,14 +261,14 @@ class CalDavConnection:
         if f"{DAV}valid-sync-token" in preconditions:
             return CursorExpired(f"The sync token of {calendar} is no longer valid")
         if f"{DAV}supported-report" in preconditions:
-            return ReportRefused(f"{self.host} does not support this REPORT")
+            return _ReportRefused(f"{self.host} does not support this REPORT")
         if _INVALID_DATA_PRECONDITIONS.intersection(preconditions):
             names = ", ".join(sorted(p.split("}")[-1] for p in preconditions))
             return InvalidEvent(f"{calendar} refused the event ({names})")
         if status == 403 and calendar is not None:
             return self.not_shared(calendar, write=method in ("PUT", "DELETE"))
         if status == 403:
-            return Forbidden(f"{self.account} may not use {self.host}")
+            return _Forbidden(f"{self.account} may not use {self.host}")
         return AuthFailed(
             f"{self.host} refused the credentials of {self._username}: check the"
             " user name and password (iCloud needs an app-specific password)"
@@ -285,8 +288,8 @@ class CalDavConnection:
             )
         return NotShared(calendar, self.account, message)
 
-    def _malformed(self, method: str) -> Malformed:
-        return Malformed(
+    def _malformed(self, method: str) -> _Malformed:
+        return _Malformed(
             f"{self.host} answered {method} with something that is not WebDAV"
         )
 
