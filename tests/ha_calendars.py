@@ -117,7 +117,13 @@ async def read_only_calendar(
     hass: HomeAssistant, name: str, events: list[CalendarEvent]
 ) -> ReadOnlyCalendar:
     """Set up a read-only calendar entity through a test platform; return it."""
-    entity = ReadOnlyCalendar(name, events)
+    return await add_test_calendar(hass, "read_only", ReadOnlyCalendar(name, events))
+
+
+async def add_test_calendar[E: CalendarEntity](
+    hass: HomeAssistant, platform: str, entity: E
+) -> E:
+    """Add a calendar entity through a test platform of its own; return it."""
 
     async def async_setup_platform(
         hass: HomeAssistant,
@@ -129,11 +135,11 @@ async def read_only_calendar(
 
     mock_platform(
         hass,
-        "read_only.calendar",
+        f"{platform}.calendar",
         MockPlatform(async_setup_platform=async_setup_platform),
     )
     assert await async_setup_component(
-        hass, "calendar", {"calendar": [{"platform": "read_only"}]}
+        hass, "calendar", {"calendar": [{"platform": platform}]}
     )
     await hass.async_block_till_done()
     return entity

@@ -21,11 +21,9 @@ from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.components.calendar.const import CalendarEntityFeature
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
-from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockPlatform, mock_platform
+
+from .ha_calendars import add_test_calendar
 
 type Moment = date | datetime
 
@@ -219,23 +217,4 @@ class OwnUidsCalendar(CalendarEntity):
 
 async def own_uids_calendar(hass: HomeAssistant, name: str) -> OwnUidsCalendar:
     """Set up an `OwnUidsCalendar` through a test platform; return it."""
-    entity = OwnUidsCalendar(name)
-
-    async def async_setup_platform(
-        hass: HomeAssistant,
-        config: ConfigType,
-        async_add_entities: AddEntitiesCallback,
-        discovery_info: DiscoveryInfoType | None = None,
-    ) -> None:
-        async_add_entities([entity])
-
-    mock_platform(
-        hass,
-        "own_uids.calendar",
-        MockPlatform(async_setup_platform=async_setup_platform),
-    )
-    assert await async_setup_component(
-        hass, "calendar", {"calendar": [{"platform": "own_uids"}]}
-    )
-    await hass.async_block_till_done()
-    return entity
+    return await add_test_calendar(hass, "own_uids", OwnUidsCalendar(name))

@@ -20,6 +20,7 @@ from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import HomeAssistant
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
@@ -114,6 +115,26 @@ async def test_a_quiet_cycle_on_caldav_writes_nothing_to_disk(
 ) -> None:
     """The same on Radicale, whose sync tokens stay put when nothing changed."""
     await _quiet_cycle_writes_nothing(hass, caldav_harness)
+
+
+async def test_home_assistant_stopping_closes_the_database(
+    hass: HomeAssistant, caldav_harness: CalDavHarness
+) -> None:
+    """At Home Assistant's final write the WAL is folded back in and the file closed.
+
+    A save that comes later (a cycle still running) is left to the next run.
+    """
+    family = await _synced_family(hass, caldav_harness, 3)
+    database = database_path(hass, ENTRY_ID)
+    wal = database.with_name(database.name + "-wal")
+    assert wal.exists()
+
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+
+    assert not wal.exists()  # SQLite removes it when its last connection closes
+    assert family.coordinator.store._database is None
+    await family.coordinator.async_save_state()
 
 
 async def _restart_reads_nothing_again(hass: HomeAssistant, harness: Any) -> None:

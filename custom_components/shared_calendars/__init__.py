@@ -6,8 +6,8 @@ talks to Google and CalDAV, and the modules here connect both to Home Assistant.
 
 from __future__ import annotations
 
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE, Platform
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
@@ -60,6 +60,15 @@ async def async_setup_entry(
     push = GroupPush(hass, entry, coordinator)
     await push.async_start()
     entry.runtime_data.push = push
+
+    async def _async_close_state(_: Event) -> None:
+        # Home Assistant stops without unloading: close the database (its WAL
+        # folded back in) once a running cycle's save is done.
+        await coordinator.store.async_close()
+
+    entry.async_on_unload(
+        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_FINAL_WRITE, _async_close_state)
+    )
     watch = HaCalendarWatch(hass, coordinator)
     watch.async_start()
     entry.async_on_unload(watch.async_stop)

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Mapping,
+)
+from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 import hashlib
 import itertools
@@ -200,18 +208,18 @@ class SyncCycle:
         calendars = sources | combined | {ref.key: ref for ref in rooms}
 
         to_read = [ref for key, ref in calendars.items() if only is None or key in only]
-        fetched = await asyncio.gather(*(self._fetch(ref, report) for ref in to_read))
-        for ref, changes in zip(to_read, fetched, strict=True):
-            if changes is None:
-                continue
-            result = self._state.apply(
-                ref.key,
-                changes,
-                confirm=(confirm or {}).get(ref.key),
-                delete_originals=options.two_way and options.two_way_delete,
-            )
-            if result.held_back is not None:
-                report.held_back[ref.key] = result.held_back
+        async with aclosing(self._fetched(to_read, report)) as fetched:
+            async for ref, changes in fetched:
+                if changes is None:
+                    continue
+                result = self._state.apply(
+                    ref.key,
+                    changes,
+                    confirm=(confirm or {}).get(ref.key),
+                    delete_originals=options.two_way and options.two_way_delete,
+                )
+                if result.held_back is not None:
+                    report.held_back[ref.key] = result.held_back
         for key in set(self._state.calendars) - set(calendars):
             self._state.forget_calendar(key)
         report.skipped = {
@@ -247,6 +255,22 @@ class SyncCycle:
         }
         report.duration = time.monotonic() - started
         return report
+
+    async def _fetched(
+        self, to_read: list[CalendarRef], report: SyncReport
+    ) -> AsyncGenerator[tuple[CalendarRef, ChangeSet | None]]:
+        """Read every calendar at once; yield each one's changes in order, when read.
+
+        Each is taken in as soon as it and those before it are read: the state then
+        drops the events they replace before the last listing arrives.
+        """
+        reads = [asyncio.ensure_future(self._fetch(ref, report)) for ref in to_read]
+        try:
+            for ref, read in zip(to_read, reads, strict=True):
+                yield ref, await read
+        finally:
+            for read in reads:
+                read.cancel()
 
     def _groups_to_replan(
         self, members: tuple[Member, ...], options: PlanOptions, full: bool
@@ -419,12 +443,12 @@ class SyncCycle:
     def _park(self, action: PutCopy, err: InvalidEvent, report: SyncReport) -> None:
         """Keep a copy its calendar refused as invalid aside until its original changes."""
         self._state.park(
-            action.record, action.event.id, action.event.summary, str(err)[:300]
+            action.record, action.event_id, action.template.summary, str(err)[:300]
         )
         report.parked += 1
         _LOGGER.warning(
             "Copy %s refused by %s, kept aside until its original changes: %s",
-            action.event.id,
+            action.event_id,
             action.target.calendar_id,
             type(err).__name__,
         )
@@ -456,7 +480,7 @@ class SyncCycle:
             return
         # The copy as the calendar holds it, when the mirror knows it exists: the
         # provider then writes only what changed, and need not ask first.
-        previous = self._state.calendar(target.key).events.get(action.event.id)
+        previous = self._state.calendar(target.key).events.get(action.event_id)
         stored = await self._write(
             target.account,
             lambda: provider.put_event(target.calendar_id, action.event, previous),

@@ -83,9 +83,11 @@ class StateStore:
         Raises `StateNotSaved` when it could not be written; the changes are then
         written by the next flush.
         """
-        assert self._database is not None, "loaded before it is flushed"
-        database = self._database
         async with self._lock:
+            if (database := self._database) is None:
+                # Closed as Home Assistant stops: what is left is written by the
+                # next run (the pending groups are finished then).
+                return
             if not (changes := state.changes()):
                 return
             try:

@@ -29,7 +29,11 @@ def fingerprint(event: Event) -> str:
     Ids, timestamps and the organiser are left out; times count as instants and
     rule parts in any order, so reading back a copy gives the digest it was written with.
     """
-    return sha256(json.dumps(content(event), sort_keys=True).encode()).hexdigest()
+    return sha256(_ENCODER.encode(content(event)).encode()).hexdigest()
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True)
+"""As `json.dumps(..., sort_keys=True)` encodes, without building an encoder each time."""
 
 
 def _moment(value: DateOrDateTime) -> str | list[str]:
@@ -73,6 +77,11 @@ def _rules(event: Event) -> list[str] | str | None:
     if len(rules) > 1:
         return sorted(rules)
     return rules[0] if rules else None
+
+
+def _moments(values: tuple[DateOrDateTime, ...]) -> list[str]:
+    """Return moments in a fixed order, as text."""
+    return sorted(map(str, map(_moment, values))) if values else []
 
 
 def shown_end(event: Event) -> DateOrDateTime:
@@ -122,14 +131,16 @@ def content(event: Event) -> dict[str, object]:
         "start": _moment(event.start),
         "end": _moment(shown_end(event)),
         "zone": _zone(event),
-        "rrule": _rules(event),
-        "rdate": sorted(map(str, map(_moment, event.rdate))),
-        "exdate": sorted(map(str, map(_moment, event.exdate))),
+        "rrule": _rules(event) if event.rrule else None,
+        "rdate": _moments(event.rdate),
+        "exdate": _moments(event.exdate),
         "recurrence_id": _moment(event.recurrence_id) if event.recurrence_id else None,
         "overrides": sorted(
             (content(override) for override in _latest(event.overrides)),
             key=lambda content: str(content["recurrence_id"]),
-        ),
+        )
+        if event.overrides
+        else [],
         "status": event.status.value,
         "transparency": event.transparency.value,
         "color": event.color.value if event.color else None,

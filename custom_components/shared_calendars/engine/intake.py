@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import re
 from typing import Final
 
-from .content import fingerprint, instant
+from .content import content, instant
 from .model import CopyMarker, Event, SkipReason
 from .rule_check import rule_problem
 from .rule_search import first_occurrence
@@ -94,7 +94,7 @@ def problem(event: Event) -> SkipReason | None:
     if any(rule_problem(rule) for rule in event.rrules):
         return SkipReason.INVALID_RECURRENCE
     try:
-        fingerprint(event)
+        content(event)  # what `fingerprint` digests, without the digest
     except OverflowError, ValueError, TypeError:
         return SkipReason.INVALID_TIME
     if event.recurring and instant(event.end, UTC) - instant(

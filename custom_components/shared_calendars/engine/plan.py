@@ -27,7 +27,7 @@ from .model import (
 )
 from .state import CopyRecord, SyncState
 from .two_way import Conflict
-from .window import in_window, span
+from .window import Bounds, bounds, span, within
 from .write_back import (
     DeleteOriginal,
     Leader,
@@ -45,17 +45,31 @@ planned again once, after the update."""
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PutCopy:
-    """Create or replace a copy in a combined calendar."""
+    """Create or replace a copy in a combined calendar.
+
+    Every target of a group gets the same copy under its own id: the plan holds
+    that copy once (`template`), and each action builds its event when written.
+    """
 
     target: CalendarRef
-    event: Event
-    record: CopyRecord
-    """What the ledger holds once the write succeeded."""
+    event_id: str
+    template: Event
+    """The copy before it gets this target's id."""
+    group: str
+    fingerprint: str
+    """The digest of the copy (see `content.fingerprint`)."""
 
     @property
-    def group(self) -> str:
-        """Return the group the copy belongs to."""
-        return self.record.group
+    def event(self) -> Event:
+        """Return the copy to write, under its id in the target calendar."""
+        return _placed(self.template, self.event_id)
+
+    @property
+    def record(self) -> CopyRecord:
+        """Return what the ledger holds once the write succeeded."""
+        return CopyRecord(
+            group=self.group, target=self.target, fingerprint=self.fingerprint
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -154,67 +168,13 @@ def plan(
 ) -> Plan:
     """Return the actions that make every combined calendar right for `groups`."""
     options = options or PlanOptions()
-    members = tuple(members)
-    owners: dict[str, list[tuple[int, Member]]] = {}
-    for order, member in enumerate(members):
-        for source in member.sources:
-            owners.setdefault(source.key, []).append((order, member))
-    targets = [member for member in members if member.combined is not None]
-    target_refs = {
-        member.combined.key: member.combined for member in targets if member.combined
-    }
-    source_refs = {ref.key: ref for member in members for ref in member.sources}
-
+    ordered = sorted(set(groups))
+    if not ordered:
+        return Plan()
+    frame = _Frame.of(tuple(members), state, options)
     tally = _Tally()
-    for group in sorted(set(groups)):
-        if (
-            options.two_way
-            and options.two_way_delete
-            and (removals := deletions(group, state, source_refs))
-        ):
-            tally.actions.extend(removals)
-            continue
-        contributions = _contributions(group, state, owners, options, tally)
-        holders = _holders(group, state, owners)
-        # Most targets receive the same senders; build and digest each variant once.
-        variants: dict[tuple[str, ...], tuple[Event, str] | None] = {}
-        wanted: list[tuple[Member, CalendarRef, tuple[Event, str] | None]] = []
-        for member in targets:
-            assert member.combined is not None
-            # A member who holds the meeting already sees it; only receive_own
-            # brings it back to them.
-            senders = (
-                contributions
-                if member.policy.receive_own or member.id not in holders
-                else []
-            )
-            variant = tuple(sender.member.id for sender in senders)
-            if variant not in variants:
-                template = _build_copy(group, senders, options) if senders else None
-                variants[variant] = (
-                    None if template is None else (template, fingerprint(template))
-                )
-            wanted.append((member, member.combined, variants[variant]))
-        if options.two_way and _plan_write_back(
-            group,
-            contributions=contributions,
-            wanted=wanted,
-            sources=source_refs,
-            state=state,
-            tally=tally,
-        ):
-            continue
-        for _, target, copy in wanted:
-            _reconcile(
-                group=group,
-                target=target,
-                wanted=copy,
-                state=state,
-                options=options,
-                tally=tally,
-            )
-        _drop_copies_of_removed_targets(group, set(target_refs), state, options, tally)
-        _drop_strays(group, target_refs, state, tally)
+    for group in ordered:
+        _plan_group(group, frame, state, options, tally)
     return Plan(
         actions=tuple(tally.actions),
         skipped_by_filter=tally.skipped,
@@ -224,11 +184,132 @@ def plan(
     )
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Frame:
+    """What every group of one plan looks up, worked out once per plan.
+
+    A full plan of a large family visits every group: lookups per group and
+    target add up to hundreds of thousands.
+    """
+
+    owners: dict[str, list[tuple[int, Member]]]
+    """Source calendar key -> the members (and their order) who own it."""
+    targets: tuple[_Target, ...]
+    target_refs: dict[str, CalendarRef]
+    source_refs: dict[str, CalendarRef]
+    bounds: Bounds | None
+
+    @classmethod
+    def of(
+        cls, members: tuple[Member, ...], state: SyncState, options: PlanOptions
+    ) -> _Frame:
+        owners: dict[str, list[tuple[int, Member]]] = {}
+        for order, member in enumerate(members):
+            for source in member.sources:
+                owners.setdefault(source.key, []).append((order, member))
+        targets = tuple(
+            _Target(
+                member=member,
+                ref=member.combined,
+                key=member.combined.key,
+                events=state.calendar(member.combined.key).events,
+            )
+            for member in members
+            if member.combined is not None
+        )
+        return cls(
+            owners=owners,
+            targets=targets,
+            target_refs={target.key: target.ref for target in targets},
+            source_refs={ref.key: ref for member in members for ref in member.sources},
+            bounds=None if options.window is None else bounds(options.window),
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Target:
+    """A member with a combined calendar, that calendar and its mirrored events."""
+
+    member: Member
+    ref: CalendarRef
+    key: str
+    """`ref.key`, built once."""
+    events: dict[str, Event]
+
+    def receives(self, holders: set[str]) -> bool:
+        """Return whether the member gets the copy of a group these members hold.
+
+        A member who holds the meeting already sees it; only receive_own brings
+        it back to them.
+        """
+        return self.member.policy.receive_own or self.member.id not in holders
+
+
+def _plan_group(
+    group: str, frame: _Frame, state: SyncState, options: PlanOptions, tally: _Tally
+) -> None:
+    """Add the actions that make one group's copies right."""
+    if (
+        options.two_way
+        and options.two_way_delete
+        and (removals := deletions(group, state, frame.source_refs))
+    ):
+        tally.actions.extend(removals)
+        return
+    contributions, holders = _originals(group, state, frame, tally)
+    # Every member who receives the group gets every contribution: one copy,
+    # built and digested once for all of them.
+    everyone: _Wanted | None = None
+    if contributions:
+        template = _build_copy(group, contributions, options)
+        everyone = _Wanted(template=template, digest=fingerprint(template))
+    if options.two_way and _plan_write_back(
+        group,
+        contributions=contributions,
+        wanted=[
+            (target.member, target.ref, everyone if target.receives(holders) else None)
+            for target in frame.targets
+        ],
+        sources=frame.source_refs,
+        state=state,
+        tally=tally,
+    ):
+        return
+    ids: dict[str, str] = {}
+    for target in frame.targets:
+        event_id = ids[target.key] = copy_id(group, target.key)
+        _reconcile(
+            group=group,
+            target=target.ref,
+            key=(target.key, event_id),
+            present=target.events.get(event_id),
+            wanted=everyone if target.receives(holders) else None,
+            state=state,
+            options=options,
+            tally=tally,
+        )
+    _drop_copies_of_removed_targets(group, frame.target_refs, state, options, tally)
+    _drop_strays(group, ids, frame.target_refs, state, tally)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Wanted:
+    """The copy a target should hold, before it gets the target's id, and its digest."""
+
+    template: Event
+    digest: str
+
+
+def _placed(template: Event, event_id: str) -> Event:
+    """Return a copy under its id in one target calendar."""
+    return replace(template, id=event_id, ical_uid=ical_uid_of(event_id))
+
+
 def _plan_write_back(
     group: str,
     *,
     contributions: list[_Contribution],
-    wanted: list[tuple[Member, CalendarRef, tuple[Event, str] | None]],
+    wanted: list[tuple[Member, CalendarRef, _Wanted | None]],
     sources: dict[str, CalendarRef],
     state: SyncState,
     tally: _Tally,
@@ -249,7 +330,12 @@ def _plan_write_back(
             busy=leader.member.policy.privacy is Privacy.BUSY_ONLY,
         ),
         [
-            Receiver(name=member.name, target=target, template=copy[0], digest=copy[1])
+            Receiver(
+                name=member.name,
+                target=target,
+                template=copy.template,
+                digest=copy.digest,
+            )
             for member, target, copy in wanted
             if copy is not None
         ],
@@ -260,20 +346,24 @@ def _plan_write_back(
     return bool(planned.actions)
 
 
-def _contributions(
-    group: str,
-    state: SyncState,
-    owners: dict[str, list[tuple[int, Member]]],
-    options: PlanOptions,
-    tally: _Tally,
-) -> list[_Contribution]:
+def _originals(
+    group: str, state: SyncState, frame: _Frame, tally: _Tally
+) -> tuple[list[_Contribution], set[str]]:
+    """Return what members share of a group's originals, and who holds one.
+
+    Holding counts whatever their filters share: the event is in their own
+    calendar already, so a copy of another holder's version would show it twice.
+    """
     contributions: list[_Contribution] = []
+    holders: set[str] = set()
     for calendar, event_id in sorted(state.sources_of(group)):
-        event = state.calendar(calendar).events.get(event_id)
+        held = state.calendars.get(calendar)
+        event = held.events.get(event_id) if held is not None else None
         if event is None or event.copy_of is not None:
             continue
-        for order, member in owners.get(calendar, ()):
-            if _shared(event, member, options.window):
+        for order, member in frame.owners.get(calendar, ()):
+            holders.add(member.id)
+            if _shared(event, member, frame.bounds):
                 contributions.append(
                     _Contribution(
                         member=member, order=order, event=event, calendar=calendar
@@ -283,31 +373,15 @@ def _contributions(
                 tally.skipped += 1
     # The fullest version leads: a member who shares details beats one who shares
     # busy, a whole series one occurrence of it.
-    contributions.sort(
-        key=lambda c: (
-            c.member.policy.privacy is not Privacy.FULL,
-            _lone(c.event),
-            c.order,
+    if len(contributions) > 1:
+        contributions.sort(
+            key=lambda c: (
+                c.member.policy.privacy is not Privacy.FULL,
+                _lone(c.event),
+                c.order,
+            )
         )
-    )
-    return contributions
-
-
-def _holders(
-    group: str, state: SyncState, owners: dict[str, list[tuple[int, Member]]]
-) -> set[str]:
-    """Return the ids of the members who hold an original of the group in a source.
-
-    Holding counts whatever their filters share: the event is in their own
-    calendar already, so a copy of another holder's version would show it twice.
-    """
-    return {
-        member.id
-        for calendar, event_id in state.sources_of(group)
-        if (event := state.calendar(calendar).events.get(event_id)) is not None
-        and event.copy_of is None
-        for _, member in owners.get(calendar, ())
-    }
+    return contributions, holders
 
 
 def shares(member: Member, event: Event) -> bool:
@@ -315,22 +389,24 @@ def shares(member: Member, event: Event) -> bool:
     return _shared(event, member, None)
 
 
-def _shared(event: Event, member: Member, window: SyncWindow | None) -> bool:
+def _shared(event: Event, member: Member, window: Bounds | None) -> bool:
     """Return whether the member's filters and the window let this original through."""
     policy = member.policy
-    title = event.summary.casefold()
-    return not (
+    if (
         event.status is EventStatus.CANCELLED
         or (policy.skip_all_day and event.all_day)
         or (policy.skip_free and event.transparency is Transparency.TRANSPARENT)
         or (policy.skip_tentative and event.status is EventStatus.TENTATIVE)
-        or (
+    ):
+        return False
+    if policy.include_keywords or policy.exclude_keywords:
+        title = event.summary.casefold()
+        if (
             policy.include_keywords
             and not any(word.casefold() in title for word in policy.include_keywords)
-        )
-        or any(word.casefold() in title for word in policy.exclude_keywords)
-        or (window is not None and not in_window(span(event), window))
-    )
+        ) or any(word.casefold() in title for word in policy.exclude_keywords):
+            return False
+    return window is None or within(span(event), window)
 
 
 def _build_copy(
@@ -342,21 +418,33 @@ def _build_copy(
             _occurrences_copy(senders, options), copy_of=CopyMarker(source=group)
         )
     source = senders[0].event
-    return replace(
-        _shown(source, senders, options),
+    return _shown(
+        source,
+        senders,
+        options,
         # No calendar holds an override without its series.
         recurrence_id=None,
         overrides=tuple(
-            _shown(override, senders, options) for override in source.overrides
+            _shown(override, senders, options, recurrence_id=override.recurrence_id)
+            for override in source.overrides
         ),
         copy_of=CopyMarker(source=group),
     )
 
 
-def _shown(event: Event, holders: list[_Contribution], options: PlanOptions) -> Event:
+def _shown(
+    event: Event,
+    holders: list[_Contribution],
+    options: PlanOptions,
+    *,
+    recurrence_id: DateOrDateTime | None,
+    overrides: tuple[Event, ...] = (),
+    copy_of: CopyMarker | None = None,
+) -> Event:
     """Return a series or an occurrence as the first holder's policy shows it.
 
-    Titled with every holder's name when several members have it.
+    Titled with every holder's name when several members have it; with the
+    recurrence id, overrides and marker given (one `replace`, not several).
     """
     policy = holders[0].member.policy
     names = list(dict.fromkeys(holder.member.name for holder in holders))
@@ -375,8 +463,9 @@ def _shown(event: Event, holders: list[_Contribution], options: PlanOptions) -> 
         organizer=None,
         updated=None,
         created=None,
-        overrides=(),
-        copy_of=None,
+        recurrence_id=recurrence_id,
+        overrides=overrides,
+        copy_of=copy_of,
     )
 
 
@@ -406,10 +495,10 @@ def _occurrences_copy(senders: list[_Contribution], options: PlanOptions) -> Eve
     (first, holders), *others = sorted(
         found.values(), key=lambda item: instant(item[0].start, UTC)
     )
-    copy = replace(_shown(first, holders, options), recurrence_id=None)
+    copy = _shown(first, holders, options, recurrence_id=None)
     # A series' dates are all of one kind, that of its start.
     rest = [
-        replace(_shown(occurrence, its, options), recurrence_id=occurrence.start)
+        _shown(occurrence, its, options, recurrence_id=occurrence.start)
         for occurrence, its in others
         if isinstance(occurrence.start, datetime) == isinstance(first.start, datetime)
     ]
@@ -444,16 +533,21 @@ def _reconcile(
     *,
     group: str,
     target: CalendarRef,
-    wanted: tuple[Event, str] | None,
+    key: tuple[str, str],
+    present: Event | None,
+    wanted: _Wanted | None,
     state: SyncState,
     options: PlanOptions,
     tally: _Tally,
 ) -> None:
-    """Compare the copy a target should have with what the ledger and calendar hold."""
-    event_id = copy_id(group, target.key)
-    record = state.copies.get((target.key, event_id))
-    present = state.calendar(target.key).events.get(event_id)
-    parked = state.parked.get((target.key, event_id))
+    """Compare the copy a target should have with what the ledger and calendar hold.
+
+    `key` is the copy's (calendar key, id); `present` the copy the target's mirror
+    holds under that id, if any.
+    """
+    event_id = key[1]
+    record = state.copies.get(key)
+    parked = state.parked.get(key)
     if wanted is None:
         if present is not None and (record is not None or present.copy_of is not None):
             tally.actions.append(
@@ -466,7 +560,7 @@ def _reconcile(
         return
     if record is not None and record.hidden and not options.restore_hidden:
         return
-    template, digest = wanted
+    digest = wanted.digest
     if parked is not None and parked.record.fingerprint == digest:
         tally.parked += 1
         return
@@ -497,25 +591,31 @@ def _reconcile(
     tally.actions.append(
         PutCopy(
             target=target,
-            event=replace(template, id=event_id, ical_uid=ical_uid_of(event_id)),
-            record=CopyRecord(group=group, target=target, fingerprint=digest),
+            event_id=event_id,
+            template=wanted.template,
+            group=group,
+            fingerprint=digest,
         )
     )
 
 
 def _drop_strays(
-    group: str, target_refs: dict[str, CalendarRef], state: SyncState, tally: _Tally
+    group: str,
+    ids: dict[str, str],
+    target_refs: dict[str, CalendarRef],
+    state: SyncState,
+    tally: _Tally,
 ) -> None:
     """Delete copies of a group in a combined calendar under an id it no longer gets.
 
-    A combined calendar holds one copy of a group, under the id derived for it; any
-    other copy there (left by an older id scheme, or written twice by hand) goes.
+    A combined calendar holds one copy of a group, under the id derived for it
+    (`ids`, by calendar key); any other copy there (left by an older id scheme,
+    or written twice by hand) goes.
     """
     strays = {
         (calendar, event_id)
-        for calendar, event_id in state.copies_seen(group)
-        | {key for key, _ in state.copies_of(group)}
-        if calendar in target_refs and event_id != copy_id(group, calendar)
+        for calendar, event_id in state.copies_seen(group) | state.copy_keys_of(group)
+        if calendar in target_refs and event_id != ids[calendar]
     }
     for calendar, event_id in sorted(strays):
         action = (
@@ -528,12 +628,14 @@ def _drop_strays(
 
 def _drop_copies_of_removed_targets(
     group: str,
-    target_keys: set[str],
+    target_keys: dict[str, CalendarRef],
     state: SyncState,
     options: PlanOptions,
     tally: _Tally,
 ) -> None:
     """Delete (or forget) the copies in calendars no longer anyone's combined calendar."""
+    if target_keys.keys() >= {calendar for calendar, _ in state.copy_keys_of(group)}:
+        return
     for (calendar, event_id), record in state.copies_of(group):
         if calendar in target_keys:
             continue

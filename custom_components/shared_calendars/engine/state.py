@@ -86,6 +86,31 @@ def _unreadable(previous: dict[str, Event], changes: ChangeSet) -> set[str]:
     }
 
 
+def _identical(held: Event, listed: Event) -> bool:
+    """Return whether an event is the one held, down to the zones of its times.
+
+    Equal aware times in different zones compare equal; the zone still counts
+    (a series' occurrences follow it), and the state keeps it.
+    """
+    return held == listed and _zones(held) == _zones(listed)
+
+
+def _zones(event: Event) -> tuple[object, ...]:
+    moments = (
+        event.start,
+        event.end,
+        event.recurrence_id,
+        event.updated,
+        event.created,
+        *event.rdate,
+        *event.exdate,
+    )
+    return (
+        *(getattr(moment, "tzinfo", None) for moment in moments),
+        *map(_zones, event.overrides),
+    )
+
+
 @dataclass(kw_only=True)
 class CalendarState:
     """One calendar as last seen."""
@@ -338,6 +363,10 @@ class SyncState:
             for key in sorted(self._copies_of_group.get(group, ()))
         ]
 
+    def copy_keys_of(self, group: str) -> set[tuple[str, str]]:
+        """Return the keys of the ledger's copies of one group, in no order."""
+        return self._copies_of_group.get(group, set())
+
     def _remember_copy(self, key: tuple[str, str], record: CopyRecord) -> None:
         self.copies[key] = record
         self._copies_of_group[record.group].add(key)
@@ -494,6 +523,8 @@ class SyncState:
         hide = loss is None or confirm is Confirm.DELETED_BY_MEMBER
 
         touched: set[str] = set()
+        # Listed again exactly as held (a full listing, mostly): nothing to keep.
+        same: set[str] = set()
         for event_id in removed:
             event = previous[event_id]
             self._unindex(calendar, event)
@@ -506,6 +537,8 @@ class SyncState:
             if (old := previous.get(event.id)) is not None:
                 self._unindex(calendar, old)
                 touched.add(self._group_of(old))
+                if _identical(old, event):
+                    same.add(event.id)
             self._index(calendar, event)
             touched.add(self._group_of(event))
             self._note_divergence(calendar, event)
@@ -517,7 +550,9 @@ class SyncState:
             state.events = remaining
         marks = self.journal
         marks.events.update((calendar, event_id) for event_id in removed)
-        marks.events.update((calendar, event.id) for event in changes.changed)
+        marks.events.update(
+            (calendar, event.id) for event in changes.changed if event.id not in same
+        )
         # A cursor that moved over nothing need not be kept: the one kept before
         # brings nothing more (and Google hands out a new token every time). One
         # that moved over our own writes is kept, once: else a restart reads them

@@ -28,16 +28,20 @@ def span(event: Event) -> Span:
     return start, _NEVER if event.recurring else _micros(instant(event.end, UTC))
 
 
-def in_window(stretch: Span, window: SyncWindow | None) -> bool:
-    """Return whether a span falls in the window (everything does in no window)."""
-    low, high = _bounds(window)
-    return stretch[0] < high and stretch[1] > low
+type Bounds = tuple[int | float, int | float]
+"""A window's start and end in microseconds since the epoch."""
 
 
-def _bounds(window: SyncWindow | None) -> tuple[int | float, int | float]:
+def bounds(window: SyncWindow | None) -> Bounds:
+    """Return a window's bounds (no window: all of time), to test many spans against."""
     if window is None:
         return -_NEVER, _NEVER
     return _micros(window.start), _micros(window.end)
+
+
+def within(stretch: Span, limits: Bounds) -> bool:
+    """Return whether a span falls between a window's bounds."""
+    return stretch[0] < limits[1] and stretch[1] > limits[0]
 
 
 def _micros(moment: datetime) -> int:
@@ -80,7 +84,7 @@ class WindowIndex:
             return []
         if self._spans is None:
             self._spans = {key: span(event) for key, event in originals()}
-        (old_low, old_high), (new_low, new_high) = _bounds(old), _bounds(new)
+        (old_low, old_high), (new_low, new_high) = bounds(old), bounds(new)
         return [
             key
             for key, (start, end) in self._spans.items()

@@ -69,7 +69,7 @@ from .google_events import (
     series_of,
     well_formed,
 )
-from .google_fold import fold
+from .google_fold import Folder, fold
 from .google_writes import GoogleApiError, SeriesWriter
 
 _LOGGER = logging.getLogger(__name__)
@@ -82,6 +82,11 @@ SHARE_PERMISSION: Final = "Make changes to events"
 _ASSERTION_LIFETIME: Final = 3600
 _REFRESH_MARGIN: Final = 300
 _PAGE_SIZE: Final = 1000
+_FULL_LISTINGS: Final = 1
+"""Calendars an account lists in full at once. A first sync or a resync lists
+every calendar, and each listing holds a page of Google's resources (a few MB)
+while it is read: one at a time keeps that to one page, at the cost of a
+request's latency per calendar. Listings of changes do not wait."""
 _RATE_LIMIT_REASONS: Final = frozenset(
     {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
 )
@@ -341,6 +346,7 @@ class GoogleProvider:
         )
         self._service = GoogleCalendarService(self._auth)
         self._page_size = page_size
+        self._full_listings = asyncio.Semaphore(_FULL_LISTINGS)
         self._written: dict[str, dict[str, str]] = {}
         """Calendar -> event id -> the etag our write of a managed copy got.
 
@@ -415,18 +421,18 @@ class GoogleProvider:
                 params = {"singleEvents": "false", "maxResults": str(self._page_size)}
                 if cursor is not None:
                     params |= {"syncToken": cursor, "showDeleted": "true"}
-                items, sync_token = await self._list(calendar_id, params)
                 own_writes = 0
                 if cursor is None:
-                    changed, deleted, skipped = fold(items)
+                    # Folded page by page: a full listing is never held whole.
+                    folder = Folder()
+                    async with self._full_listings:
+                        sync_token = await self._pages(calendar_id, params, folder.add)
+                    changed, deleted, skipped = folder.folded()
                 else:
+                    items, malformed, sync_token, own_writes = await self._news(
+                        calendar_id, params
+                    )
                     known = known or {}
-                    # Items that are no event resource are left for `fold` to report.
-                    malformed = [item for item in items if not well_formed(item)]
-                    items = [item for item in items if well_formed(item)]
-                    listed = len(items)
-                    items = self._not_own_writes(calendar_id, items)
-                    own_writes = listed - len(items)
                     items = await self._with_unknown_series(calendar_id, items, known)
                     changed, deleted, skipped = fold([*items, *malformed], known)
         finally:
@@ -477,12 +483,45 @@ class GoogleProvider:
                 raise _unreadable(calendar_id, event_id, found.reason)
             return found
 
+    async def _news(
+        self, calendar_id: str, params: dict[str, str]
+    ) -> tuple[list[_Json], list[object], str | None, int]:
+        """List changes; return them, the malformed items, the token, own writes left out.
+
+        Own writes are left out page by page: reading back a first sync's writes
+        then never holds them all.
+        """
+        items: list[_Json] = []
+        # Items that are no event resource are left for `fold` to report.
+        malformed: list[object] = []
+        own_writes = 0
+
+        def take(page: list[_Json]) -> None:
+            nonlocal own_writes
+            malformed.extend(item for item in page if not well_formed(item))
+            listed = [item for item in page if well_formed(item)]
+            news = self._not_own_writes(calendar_id, listed)
+            own_writes += len(listed) - len(news)
+            items.extend(news)
+
+        sync_token = await self._pages(calendar_id, params, take)
+        return items, malformed, sync_token, own_writes
+
     async def _list(
         self, calendar_id: str, params: dict[str, str]
     ) -> tuple[list[_Json], str | None]:
         """Return every page of events.list, and the last page's nextSyncToken."""
-        path = f"calendars/{_quote(calendar_id)}/events"
         items: list[_Json] = []
+        return items, await self._pages(calendar_id, params, items.extend)
+
+    async def _pages(
+        self,
+        calendar_id: str,
+        params: dict[str, str],
+        take: Callable[[list[_Json]], None],
+    ) -> str | None:
+        """Hand every page of events.list to `take`; return the last nextSyncToken."""
+        path = f"calendars/{_quote(calendar_id)}/events"
         page: dict[str, str] = {}
         while True:
             # Not gcal-sync's list: its `fields` and model drop updated and extendedProperties.
@@ -492,9 +531,10 @@ class GoogleProvider:
                 raise Unreachable(
                     f"Google answered the events of {calendar_id} with no event list."
                 )
-            items.extend(listed)
+            take(listed)
             if not (page_token := body.get("nextPageToken")):
-                return items, body.get("nextSyncToken")
+                token: str | None = body.get("nextSyncToken")
+                return token
             page = {"pageToken": page_token}
 
     async def _series(

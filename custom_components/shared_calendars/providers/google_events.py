@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 import json
 import re
 from typing import Any, Final, TypeGuard
@@ -245,7 +245,25 @@ def has_detached(master: Json) -> bool:
 
 
 def when_value(when: Json) -> DateOrDateTime:
-    """Return a `start`/`end`: a date, or an aware datetime in its `timeZone`."""
+    """Return a `start`/`end`: a date, or an aware datetime in its `timeZone`.
+
+    Parsed once per distinct value: every copy of an event has its times, and
+    gcal-sync's model validation costs as much as the rest of reading an event.
+    """
+    try:
+        fields = tuple(sorted(when.items()))
+        hash(fields)
+    except TypeError:  # a value no JSON time holds (a list, an object)
+        return _parsed_when(when)
+    return _cached_when(fields)
+
+
+@lru_cache(maxsize=4096)
+def _cached_when(fields: tuple[tuple[str, Any], ...]) -> DateOrDateTime:
+    return _parsed_when(dict(fields))
+
+
+def _parsed_when(when: Json) -> DateOrDateTime:
     value = DateOrDatetime(**when).value
     if isinstance(value, datetime) and value.tzinfo is None:
         value = value.replace(tzinfo=UTC)

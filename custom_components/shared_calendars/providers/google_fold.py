@@ -59,71 +59,107 @@ def fold(items: Iterable[object], known: Mapping[str, Event] | None = None) -> F
     exception whose series is nowhere (an invitation to one occurrence) stands alone,
     and so does a detached override whose series is not.
     """
-    known = known or {}
-    masters: dict[str, Json] = {}
-    exceptions: dict[str, list[Json]] = {}
-    detached: dict[str, list[Json]] = {}
-    skipped: list[SkippedEvent] = []
-    for item in items:
-        if not well_formed(item):
-            skipped.append(skipped_of(item, SkipReason.UNREADABLE))
-        elif master_id := item.get("recurringEventId"):
-            exceptions.setdefault(master_id, []).append(item)
-        elif series_id := series_of(item):
-            detached.setdefault(series_id, []).append(item)
-        else:
-            masters[item["id"]] = item
-    changed: dict[str, Event] = {}
-    deleted: list[str] = []
-    strays: list[Json] = []
-    for event_id, master in masters.items():
-        own = exceptions.pop(event_id, [])
-        if master.get("status") == "cancelled":
-            deleted.append(event_id)
-            continue
-        series = read(master)
-        if isinstance(series, SkippedEvent):
-            skipped.append(series)
-            detached.pop(event_id, None)
-            continue
-        held = _held(known.get(event_id), series, new_master=True)
-        folded, rejected = _with_overrides(
-            series, held, own, detached.pop(event_id, []), skipped, master=master
-        )
-        if folded is not None:
-            changed[event_id] = folded
-        strays.extend(rejected)
-    for series_id in dict.fromkeys([*exceptions, *detached]):
-        base = known.get(series_id)
-        if base is None or not base.recurring:
-            continue
-        folded, rejected = _with_overrides(
-            base,
-            _held(base, base, new_master=False),
-            exceptions.pop(series_id, []),
-            detached.pop(series_id, []),
-            skipped,
-        )
-        if folded is not None:
-            changed[series_id] = folded
-        strays.extend(rejected)
-    _drop_deleted_detached(deleted, known, changed)
-    events = list(changed.values())
-    alone = [item for orphans in exceptions.values() for item in orphans]
-    for items_of_series in detached.values():
-        strays.extend(items_of_series)
-    for item, occurrence in [
-        *((i, True) for i in alone),
-        *((i, False) for i in strays),
-    ]:
-        if occurrence and item.get("status") == "cancelled":
-            continue
-        found = read(item, occurrence=occurrence)
-        if isinstance(found, SkippedEvent):
-            skipped.append(found)
-        else:
-            events.append(found)
-    return Folded(events, deleted, skipped)
+    folder = Folder()
+    folder.add(items)
+    return folder.folded(known)
+
+
+class _Read(NamedTuple):
+    """A single event read as soon as it came: what it folds into needs no other item."""
+
+    found: Event | SkippedEvent
+
+
+class Folder:
+    """Folds a listing page by page, as `fold` folds it whole.
+
+    A page's single events (no recurrence, no exception, not cancelled) are read
+    as it comes, so that a long listing holds them as events rather than as
+    Google's resources (several times larger) until its last page.
+    """
+
+    def __init__(self) -> None:
+        """Start with nothing sorted."""
+        self._masters: dict[str, Json | _Read] = {}
+        self._exceptions: dict[str, list[Json]] = {}
+        self._detached: dict[str, list[Json]] = {}
+        self._skipped: list[SkippedEvent] = []
+
+    def add(self, items: Iterable[object]) -> None:
+        """Sort items into series; read the single events among them."""
+        for item in items:
+            if not well_formed(item):
+                self._skipped.append(skipped_of(item, SkipReason.UNREADABLE))
+            elif master_id := item.get("recurringEventId"):
+                self._exceptions.setdefault(master_id, []).append(item)
+            elif series_id := series_of(item):
+                self._detached.setdefault(series_id, []).append(item)
+            elif "recurrence" in item or item.get("status") == "cancelled":
+                self._masters[item["id"]] = item
+            else:
+                # A later item of the same id replaces it, in its place, as in `fold`.
+                self._masters[item["id"]] = _Read(read(item))
+
+    def folded(self, known: Mapping[str, Event] | None = None) -> Folded:
+        """Return what the items added make (see `fold`)."""
+        known = known or {}
+        exceptions, detached, skipped = self._exceptions, self._detached, self._skipped
+        changed: dict[str, Event] = {}
+        deleted: list[str] = []
+        strays: list[Json] = []
+        for event_id, master in self._masters.items():
+            own = exceptions.pop(event_id, [])
+            if isinstance(master, _Read):
+                series = master.found
+                raw: Json | None = None
+            elif master.get("status") == "cancelled":
+                deleted.append(event_id)
+                continue
+            else:
+                series = read(master)
+                raw = master
+            if isinstance(series, SkippedEvent):
+                skipped.append(series)
+                detached.pop(event_id, None)
+                continue
+            held = _held(known.get(event_id), series, new_master=True)
+            folded, rejected = _with_overrides(
+                series, held, own, detached.pop(event_id, []), skipped, master=raw
+            )
+            if folded is not None:
+                changed[event_id] = folded
+            strays.extend(rejected)
+        for series_id in dict.fromkeys([*exceptions, *detached]):
+            base = known.get(series_id)
+            if base is None or not base.recurring:
+                continue
+            folded, rejected = _with_overrides(
+                base,
+                _held(base, base, new_master=False),
+                exceptions.pop(series_id, []),
+                detached.pop(series_id, []),
+                skipped,
+            )
+            if folded is not None:
+                changed[series_id] = folded
+            strays.extend(rejected)
+        _drop_deleted_detached(deleted, known, changed)
+        events = list(changed.values())
+        alone = [item for orphans in exceptions.values() for item in orphans]
+        for items_of_series in detached.values():
+            strays.extend(items_of_series)
+        for item, occurrence in [
+            *((i, True) for i in alone),
+            *((i, False) for i in strays),
+        ]:
+            if occurrence and item.get("status") == "cancelled":
+                continue
+            found = read(item, occurrence=occurrence)
+            if isinstance(found, SkippedEvent):
+                skipped.append(found)
+            else:
+                events.append(found)
+        return Folded(events, deleted, skipped)
 
 
 def _with_overrides(

@@ -124,8 +124,11 @@ class SeriesWriter:
         gone = [{"id": event_id, "status": "cancelled"} for event_id in self.removed]
         items = [*([master] if master is not None else []), *written, *gone]
         changed = fold(items, {series.id: previous}).changed
-        fallback = _stored(master) if master is not None else previous
-        return next((e for e in changed if e.id == series.id), fallback)
+        found = next((e for e in changed if e.id == series.id), None)
+        if found is not None:
+            return found
+        # Read only when the fold has not: each read of a resource costs as much.
+        return _stored(master) if master is not None else previous
 
     async def _put_whole(self, plan: Layout) -> Event:
         """Write every part of the event, whatever the calendar holds."""
@@ -145,7 +148,9 @@ class SeriesWriter:
         present: dict[str, Json | None] = {item["id"]: None for item in existing}
         written.extend(await self._put_detached(plan, refused, present))
         changed = fold([master, *written]).changed
-        return next((e for e in changed if e.id == series.id), _stored(master))
+        found = next((e for e in changed if e.id == series.id), None)
+        # Read only when the fold has not: each read of a resource costs as much.
+        return found if found is not None else _stored(master)
 
     async def _instances(
         self, plan: Layout, before: Mapping[str, Json]

@@ -8,7 +8,9 @@ that is the version installed, so nothing here may use a name only 7.x has (such
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timezone, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from icalendar import Component
 from icalendar.timezone import tzid_from_dt
@@ -21,11 +23,23 @@ def is_utc(value: date) -> bool:
     daylight saving time: Etc/GMT, Zulu, Atlantic/Reykjavik, Africa/Abidjan...
     Dates and naive times are not in UTC.
     """
-    return (
-        isinstance(value, datetime)
-        and value.tzinfo is not None
-        and tzid_from_dt(value) == "UTC"
-    )
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        return False
+    zone = value.tzinfo
+    if isinstance(zone, timezone) or (isinstance(zone, ZoneInfo) and zone.key):
+        return _zone_is_utc(zone)
+    return tzid_from_dt(value) == "UTC"
+
+
+@lru_cache(maxsize=256)
+def _zone_is_utc(zone: tzinfo) -> bool:
+    """Return whether icalendar counts a zone as UTC, asked once per zone.
+
+    For a fixed offset or a named IANA zone, icalendar's answer depends on the
+    zone alone (its name), not on the time: every time read would otherwise look
+    it up again in icalendar's table of equivalent zones.
+    """
+    return tzid_from_dt(datetime(2000, 1, 1, tzinfo=zone)) == "UTC"
 
 
 def add_date_list(
