@@ -304,6 +304,38 @@ async def test_bad_data_never_stops_a_cycle_and_canaries_always_sync(
     assert group.saves >= 2
 
 
+async def test_a_new_series_whose_uid_is_not_text_is_fetched_by_its_id(
+    group_factory: Any,
+) -> None:
+    """Found by the property test above: `"iCalUID": true` on a series listed as a change.
+
+    The whole series is fetched by the UID Google would give it, not by that value.
+    """
+    group: _Group = await group_factory()
+    await _add_canaries(group, "one", 1)
+    _assert_clean(await group.run())
+    series = {
+        "id": "badc0x",
+        "summary": "Bad badc0x",
+        "start": {"dateTime": "2026-05-30T10:00:00Z", "timeZone": "UTC"},
+        "end": {"dateTime": "2026-05-30T11:00:00Z", "timeZone": "UTC"},
+        "status": "confirmed",
+        "iCalUID": True,
+        "recurrence": ["RRULE:FREQ=WEEKLY"],
+    }
+    await _add_canaries(group, "two", 2)
+    await _add_bad(group, [series], [], "two")
+
+    second = await group.run()
+
+    _assert_clean(second)
+    _assert_each_read_or_reported(group, second, [series], 0, "two")
+    anna, _ = _expected(["one", "two"])
+    assert [
+        t for t in await group.titles(group.ben_combined) if t.startswith("anna")
+    ] == anna
+
+
 async def test_a_megabyte_description_and_odd_text_sync_clean(
     group_factory: Any,
 ) -> None:

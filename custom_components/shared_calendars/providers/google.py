@@ -544,8 +544,11 @@ class GoogleProvider:
 
         With `detached`, also its detached overrides when the master has some.
         """
+        uid = master.get("iCalUID")
         params = {
-            "iCalUID": master.get("iCalUID") or f"{master['id']}@google.com",
+            "iCalUID": uid
+            if isinstance(uid, str) and uid
+            else f"{master['id']}@google.com",
             "singleEvents": "false",
             "showDeleted": "true",
             "maxResults": str(self._page_size),
@@ -612,7 +615,8 @@ class GoogleProvider:
                 if (
                     master is None
                     and "recurringEventId" in item
-                    and item.get("iCalUID")
+                    and isinstance(item.get("iCalUID"), str)
+                    and item["iCalUID"]
                 ):
                     # A live exception carries the series' iCalUID: no need to get it.
                     master = {"id": master_id, "iCalUID": item["iCalUID"]}
