@@ -12,6 +12,7 @@ from syrupy.assertion import SnapshotAssertion
 # or the harness's own testing_config/custom_components would shadow it.
 from custom_components.shared_calendars.const import DOMAIN
 from tests.secret_search import leaks, logged_texts
+from tests.stored import close_every_stored_state
 
 pytest_plugins = ["tests.servers.fixtures"]
 
@@ -43,6 +44,13 @@ def no_secret_is_logged() -> Iterator[None]:
         root.setLevel(level)
     if found := leaks(logged_texts(capture.records)):
         pytest.fail("Secrets in the log:\n" + "\n".join(found[:10]), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def stored_states_closed() -> Iterator[None]:
+    """Close the status databases a test opened through `StoredState`."""
+    yield
+    close_every_stored_state()
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from contextlib import closing
 from pathlib import Path
 import sqlite3
 from typing import Any
+import weakref
 
 import orjson
 
@@ -27,6 +28,7 @@ class StoredState:
         self.path = path
         self.database = StatusDatabase.open(path)
         self.state = self.database.load()
+        _OPEN.add(self)
 
     async def save(self) -> None:
         """Write what changed in the state, as the cycle's `save` does."""
@@ -47,6 +49,16 @@ class StoredState:
     def close(self) -> None:
         """Close the database."""
         self.database.close()
+        _OPEN.discard(self)
+
+
+_OPEN: weakref.WeakSet[StoredState] = weakref.WeakSet()
+
+
+def close_every_stored_state() -> None:
+    """Close the databases tests left open (property tests make one per example)."""
+    for stored in list(_OPEN):
+        stored.close()
 
 
 def kept(state: SyncState) -> dict[str, Any]:
