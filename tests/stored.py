@@ -10,7 +10,6 @@ from contextlib import closing
 from pathlib import Path
 import sqlite3
 from typing import Any
-import weakref
 
 import orjson
 
@@ -52,7 +51,8 @@ class StoredState:
         _OPEN.discard(self)
 
 
-_OPEN: weakref.WeakSet[StoredState] = weakref.WeakSet()
+_OPEN: set[StoredState] = set()
+"""Held until the test ends: a database collected unclosed is a ResourceWarning."""
 
 
 def close_every_stored_state() -> None:
