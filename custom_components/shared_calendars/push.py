@@ -264,17 +264,9 @@ class GroupPush:
         await self._async_stop_quietly(key, channel)
 
     async def _async_stop_quietly(self, key: str, channel: StoredChannel) -> None:
-        """Stop a channel; one that cannot be stopped expires by itself."""
-        account = key.partition("|")[0]
-        provider = self._coordinator.providers.get(account)
-        if not isinstance(provider, GoogleProvider) or channel.expires_before(
-            dt_util.utcnow()
-        ):
-            return
-        try:
-            await provider.stop_watch(channel.as_watch())
-        except ProviderError as err:
-            LOGGER.debug("A push channel could not be stopped: %s", type(err).__name__)
+        provider = self._coordinator.providers.get(key.partition("|")[0])
+        if isinstance(provider, GoogleProvider):
+            await _async_stop_channel(provider, channel)
 
     def _update_health(self, wanted: dict[str, GoogleProvider]) -> None:
         """Poll rarely while every channel is open; raise the issue when none can be."""
@@ -448,12 +440,9 @@ async def _async_stop_left_channels(
     A loaded group stops them when unloaded; one that never started again after a
     restart still has them open, and Google would post to a dead webhook for days.
     """
-    now = dt_util.utcnow()
     by_account: dict[str, list[StoredChannel]] = {}
     for key, fields in channels.items():
-        channel = StoredChannel(**fields)
-        if not channel.expires_before(now):
-            by_account.setdefault(key.partition("|")[0], []).append(channel)
+        by_account.setdefault(key.partition("|")[0], []).append(StoredChannel(**fields))
     accounts = accounts_of(entry)
     for account_id, left in by_account.items():
         if (subentry := accounts.get(account_id)) is None:
@@ -465,7 +454,16 @@ async def _async_stop_left_channels(
         try:
             if isinstance(provider, GoogleProvider):
                 for channel in left:
-                    with suppress(ProviderError):
-                        await provider.stop_watch(channel.as_watch())
+                    await _async_stop_channel(provider, channel)
         finally:
             await provider.close()
+
+
+async def _async_stop_channel(provider: GoogleProvider, channel: StoredChannel) -> None:
+    """Stop a channel; one expired, or that cannot be stopped, lapses by itself."""
+    if channel.expires_before(dt_util.utcnow()):
+        return
+    try:
+        await provider.stop_watch(channel.as_watch())
+    except ProviderError as err:
+        LOGGER.debug("A push channel could not be stopped: %s", type(err).__name__)
